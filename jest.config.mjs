@@ -1,0 +1,32 @@
+/**
+ * Jest in native ESM mode (NestJS 12 packages are ESM-only): ts-jest transpiles each file on its own
+ * (isolatedModules); `npm run typecheck` type-checks. Unit specs sit beside the code (`src/**\/*.spec.ts`);
+ * integration and end-to-end specs live in `test/` and use the real PostgreSQL and Redis, each Jest worker
+ * with its own database and REDIS_PREFIX (test/utils/test-env.ts).
+ */
+export default {
+  rootDir: '.',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testMatch: [
+    '<rootDir>/src/**/*.spec.ts',
+    '<rootDir>/test/**/*.integration-spec.ts',
+    '<rootDir>/test/**/*.e2e-spec.ts',
+  ],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }],
+    'node_modules/@willsoto/nestjs-prometheus/.+\\.js$': '<rootDir>/test/utils/nest-common-bridge.cjs',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@willsoto/nestjs-prometheus/)'],
+  moduleNameMapper: {
+    '^#src/(.*)$': '<rootDir>/src/$1',
+    '^#migrations/(.*)$': '<rootDir>/migrations/$1',
+    '^#test/(.*)$': '<rootDir>/test/$1',
+  },
+  globalSetup: '<rootDir>/test/utils/global-setup.ts',
+  globalTeardown: '<rootDir>/test/utils/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

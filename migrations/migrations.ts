@@ -1,0 +1,4 @@
+import { InitialSchema1763856000000 } from '#migrations/1763856000000-InitialSchema';
+
+/** Every migration, oldest first. A new migration is added here and never edited once merged. */
+export const MIGRATIONS = [InitialSchema1763856000000];

@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { AppConfig } from '#src/core/config/app-config';
+import { CoreModule } from '#src/core/core.module';
+import { AuthModule } from '#src/modules/auth/auth.module';
+import { HealthModule } from '#src/modules/health/health.module';
+import { WORKER_FEATURE_MODULES } from '#src/worker.module';
+
+/** The API process: proxy, admin API, health and metrics, plus the queue processors unless RUN_PROCESSORS=false. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot(config, logger),
+        HealthModule,
+        AuthModule,
+        ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
+      ],
+    };
+  }
+}

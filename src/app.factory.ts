@@ -1,0 +1,157 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiModule } from '#src/api.module';
+import type { AppConfig } from '#src/core/config/app-config';
+import { createDataSource } from '#src/core/database/data-source';
+import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
+import { GatewayExceptionFilter } from '#src/core/http/exception.filter';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
+import { generateRequestId } from '#src/core/http/request-id';
+import { setupSwagger } from '#src/core/http/swagger';
+import { PinoNestLogger } from '#src/core/logging/logger';
+import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
+import { WorkerModule } from '#src/worker.module';
+
+/** Creates the database if missing and, unless DB_RUN_MIGRATIONS=false, applies migrations under the setup lock. */
+export async function prepareDatabase(config: AppConfig, logger: Logger): Promise<void> {
+  await ensureDatabase(config.env.DATABASE_URL);
+  if (!config.env.DB_RUN_MIGRATIONS) return;
+  const dataSource = createDataSource(config);
+  await dataSource.initialize();
+  try {
+    const applied = await runMigrations(dataSource);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** One compact line per request when it completes (none on arrival), carrying its request id. */
+class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        err: error ?? undefined,
+      },
+      'request completed',
+    );
+  }
+}
+
+function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: generateRequestId,
+    bodyLimit: config.env.MAX_BODY_SIZE,
+    trustProxy: config.env.TRUST_PROXY > 0 ? (_address: string, hop: number) => hop < config.env.TRUST_PROXY : false,
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  return adapter;
+}
+
+async function configure(app: NestFastifyApplication, logger: Logger): Promise<void> {
+  app.useLogger(new PinoNestLogger(logger));
+  app.useGlobalFilters(new GatewayExceptionFilter());
+  app.get(LifecycleService).attach(app.getHttpServer());
+}
+
+/** The API application (not listening yet): proxy, admin, docs, health, metrics. */
+export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forRoot(config, logger),
+    fastifyAdapter(config, logger),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
+  await configure(app, logger);
+  setupSwagger(app);
+  return app;
+}
+
+/** The worker application (not listening yet): processors plus health and metrics. */
+export async function createWorkerApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule.forRoot(config, logger),
+    fastifyAdapter(config, logger),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
+  await configure(app, logger);
+  return app;
+}
+
+/** Runs the admin bootstrap; prints a generated development password once, outside the JSON log. */
+export async function bootstrapAdmin(
+  app: NestFastifyApplication,
+  logger: Logger,
+  print: (line: string) => void,
+): Promise<void> {
+  const result = await app.get(BootstrapAdminService).run();
+  if (result.created && result.generatedPassword) {
+    logger.warn({ email: result.email }, 'development admin created; its password is printed once on stdout');
+    print(`\n  Admin created: ${result.email}\n  Password (shown once): ${result.generatedPassword}\n`);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * SPEC §9 on SIGTERM/SIGINT: readiness fails at once; new connections are still served for
+ * SHUTDOWN_DRAIN_DELAY (load balancers notice); then the listener closes and in-flight calls and streams
+ * get SHUTDOWN_GRACE_PERIOD; then batches and buffers are flushed, queues and connections close, exit 0.
+ */
+export function installShutdown(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  logger: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  let started = false;
+  const lifecycle = app.get(LifecycleService);
+  const shutdown = async (signal: string): Promise<void> => {
+    if (started) return;
+    started = true;
+    lifecycle.shuttingDown = true;
+    logger.info({ signal, drainDelayMs: config.env.SHUTDOWN_DRAIN_DELAY }, 'shutdown started; readiness now fails');
+    await sleep(config.env.SHUTDOWN_DRAIN_DELAY);
+    const server = app.getHttpServer();
+    server.close();
+    server.closeIdleConnections();
+    const idle = await lifecycle.waitForIdle(config.env.SHUTDOWN_GRACE_PERIOD);
+    if (!idle)
+      logger.warn({ inflight: lifecycle.inflightRequests }, 'grace period over; closing remaining connections');
+    server.closeAllConnections();
+    await lifecycle.runDrainHooks((name, err) => logger.error({ err, hook: name }, 'drain step failed'));
+    await app.close();
+    logger.info('shutdown complete');
+    logger.flush();
+    exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        logger.flush();
+        exit(1);
+      });
+    });
+  }
+}

@@ -1,0 +1,13 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { AppConfig } from '#src/core/config/app-config';
+import { CoreModule } from '#src/core/core.module';
+import { AuthModule } from '#src/modules/auth/auth.module';
+
+/** What the CLI commands need: the shared core and the feature services, no HTTP and no processors. */
+@Module({})
+export class CliModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return { module: CliModule, imports: [CoreModule.forRoot(config, logger), AuthModule] };
+  }
+}

@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { prepareDatabase } from '#src/app.factory';
+import { CliModule } from '#src/cli.module';
+import type { AppConfig } from '#src/core/config/app-config';
+import { loadConfigOrExit } from '#src/core/config/load-or-exit';
+import { createDataSource } from '#src/core/database/data-source';
+import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
+import { createLogger, PinoNestLogger } from '#src/core/logging/logger';
+import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
+
+type Out = (line: string) => void;
+interface Command {
+  usage: string;
+  run: (args: string[], config: AppConfig, out: Out) => Promise<number>;
+}
+
+const out: Out = (line) => process.stdout.write(`${line}\n`);
+
+/** Runs `fn` inside a Nest application context (no HTTP server), closing it afterwards. */
+async function withContext<T>(config: AppConfig, fn: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
+  const logger = createLogger({
+    level: config.env.LOG_LEVEL === 'info' ? 'warn' : config.env.LOG_LEVEL,
+    pod: config.podName,
+  });
+  await prepareDatabase(config, logger);
+  const ctx = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+    logger.flush();
+  }
+}
+
+const COMMANDS: Record<string, Command> = {
+  migrate: {
+    usage: 'migrate                     create the database if missing and apply pending migrations',
+    run: async (_args, config, print) => {
+      await ensureDatabase(config.env.DATABASE_URL);
+      const dataSource = createDataSource(config);
+      await dataSource.initialize();
+      try {
+        const applied = await runMigrations(dataSource);
+        print(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await dataSource.destroy();
+      }
+      return 0;
+    },
+  },
+  'bootstrap-admin': {
+    usage: 'bootstrap-admin             create the first admin (BOOTSTRAP_ADMIN_EMAIL/PASSWORD) if none exists',
+    run: (_args, config, print) =>
+      withContext(config, async (ctx) => {
+        const result = await ctx.get(BootstrapAdminService).run();
+        if (!result.created) {
+          print(
+            result.reason === 'admin_exists'
+              ? 'an admin already exists; nothing to do'
+              : 'set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD',
+          );
+          return result.reason === 'admin_exists' ? 0 : 1;
+        }
+        print(`admin created: ${result.email}`);
+        if (result.generatedPassword) print(`password (shown once): ${result.generatedPassword}`);
+        return 0;
+      }),
+  },
+};
+
+function usage(): string {
+  return [
+    'usage: node dist/src/cli.js <command> [options]',
+    '',
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage}`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${name ? `unknown command: ${name}\n\n` : ''}${usage()}\n`);
+    process.exit(name === '--help' || name === 'help' ? 0 : 2);
+  }
+  const config = loadConfigOrExit();
+  try {
+    process.exitCode = await command.run(rest, config, out);
+  } catch (err) {
+    process.stderr.write(`${name} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();

@@ -1,0 +1,136 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigValidationError, loadConfig } from '#src/core/config/app-config';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'llmgw-config-'));
+
+function errorsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) return err.errors.map((e) => e.message);
+    throw err;
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+
+describe('loadConfig', () => {
+  it('applies the SPEC §2 defaults with an empty environment', () => {
+    const sut = loadConfig({ DATA_DIR: tmp() });
+    expect(sut.port).toBe(8080);
+    expect(sut.env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/llm_gateway');
+    expect(sut.redis).toEqual({ mode: 'standalone', url: 'redis://127.0.0.1:6379' });
+    expect(sut.env.REDIS_COMMAND_TIMEOUT).toBe(500);
+    expect(sut.env.CACHE_TTL).toBe(60_000);
+    expect(sut.env.UPSTREAM_TIMEOUT).toBe(600_000);
+    expect(sut.env.MAX_BODY_SIZE).toBe(10 * 1024 * 1024);
+    expect(sut.budgetReservationTtlMs).toBe(660_000);
+    expect(sut.env.REDIS_PREFIX).toBe('llmgw');
+    expect(sut.production).toBe(false);
+  });
+
+  it('reports every bad variable at once, one line each naming it and what it expects', () => {
+    const lines = errorsOf({
+      DATA_DIR: tmp(),
+      DATABASE_URL: 'mysql://x',
+      REDIS_COMMAND_TIMEOUT: 'soon',
+      GATEWAY_HTTP_PORT: '70000',
+      RUN_PROCESSORS: 'maybe',
+      REDIS_MODE: 'mesh',
+      ENCRYPTION_KEY: 'too-short',
+      MAX_BODY_SIZE: 'huge',
+      BUDGET_NEAR_LIMIT: 'pray',
+      LOG_BODY_MAX_BYTES: '-1',
+    });
+    const named = lines.map((l) => l.split(':')[0]).sort();
+    expect(named).toEqual(
+      [
+        'DATABASE_URL',
+        'REDIS_COMMAND_TIMEOUT',
+        'GATEWAY_HTTP_PORT',
+        'RUN_PROCESSORS',
+        'REDIS_MODE',
+        'ENCRYPTION_KEY',
+        'MAX_BODY_SIZE',
+        'BUDGET_NEAR_LIMIT',
+        'LOG_BODY_MAX_BYTES',
+      ].sort(),
+    );
+    expect(lines.find((l) => l.startsWith('REDIS_COMMAND_TIMEOUT'))).toContain('a duration such as 500ms');
+    expect(lines.find((l) => l.startsWith('REDIS_MODE'))).toContain('one of standalone, cluster, sentinel');
+  });
+
+  it('requires JWT_SECRET and ENCRYPTION_KEY in production', () => {
+    const lines = errorsOf({ NODE_ENV: 'production', DATA_DIR: tmp() });
+    expect(lines.map((l) => l.split(':')[0]).sort()).toEqual(['ENCRYPTION_KEY', 'JWT_SECRET']);
+  });
+
+  it('requires the topology variables of cluster and sentinel modes', () => {
+    expect(errorsOf({ DATA_DIR: tmp(), REDIS_MODE: 'cluster' })[0]).toMatch(/^REDIS_NODES:/);
+    expect(
+      errorsOf({ DATA_DIR: tmp(), REDIS_MODE: 'sentinel' })
+        .map((l) => l.split(':')[0])
+        .sort(),
+    ).toEqual(['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME']);
+  });
+
+  it('parses durations, sizes and host lists with their units', () => {
+    const sut = loadConfig({
+      DATA_DIR: tmp(),
+      REDIS_MODE: 'cluster',
+      REDIS_NODES: 'a:7000, b:7001',
+      UPSTREAM_TIMEOUT: '30s',
+      CACHE_TTL: '1h',
+      MAX_BODY_SIZE: '512kb',
+    });
+    expect(sut.redis).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+      ],
+      password: undefined,
+    });
+    expect(sut.env.UPSTREAM_TIMEOUT).toBe(30_000);
+    expect(sut.budgetReservationTtlMs).toBe(90_000);
+    expect(sut.env.CACHE_TTL).toBe(3_600_000);
+    expect(sut.env.MAX_BODY_SIZE).toBe(512 * 1024);
+  });
+
+  it('falls back to PORT and to the legacy REDIS_ADDRESS variables', () => {
+    const sut = loadConfig({
+      DATA_DIR: tmp(),
+      PORT: '3000',
+      REDIS_ADDRESS: 'cache:6380',
+      REDIS_PASSWORD: 'p@ss',
+      REDIS_DB: '2',
+    });
+    expect(sut.port).toBe(3000);
+    expect(sut.redis).toEqual({ mode: 'standalone', url: 'redis://:p%40ss@cache:6380/2' });
+    expect(loadConfig({ DATA_DIR: tmp(), PORT: '3000', GATEWAY_HTTP_PORT: '4000' }).port).toBe(4000);
+  });
+
+  it('creates development secrets once under DATA_DIR and reuses them', () => {
+    const dir = tmp();
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(second.jwtSecret).toBe(first.jwtSecret);
+    expect(second.encryptionKey.key.equals(first.encryptionKey.key)).toBe(true);
+    expect(first.encryptionKey.key).toHaveLength(32);
+    expect(statSync(join(dir, 'dev-encryption.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'dev-jwt.key'), 'utf8').trim()).toBe(first.jwtSecret);
+  });
+
+  it('accepts a hex or base64 ENCRYPTION_KEY and gives each key its own id', () => {
+    const hex = 'ab'.repeat(32);
+    const sut = loadConfig({
+      DATA_DIR: tmp(),
+      ENCRYPTION_KEY: hex,
+      ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 1).toString('base64'),
+    });
+    expect(sut.encryptionKey.key.toString('hex')).toBe(hex);
+    expect(sut.previousEncryptionKey?.id).toMatch(/^[0-9a-f]{8}$/);
+    expect(sut.previousEncryptionKey?.id).not.toBe(sut.encryptionKey.id);
+  });
+});

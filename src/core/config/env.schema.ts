@@ -1,0 +1,194 @@
+import {
+  bool,
+  byteSize,
+  duration,
+  hostList,
+  int,
+  key32,
+  nonEmpty,
+  oneOf,
+  type Parser,
+  port,
+  str,
+  url,
+} from '#src/core/config/env-parsers';
+
+interface VarSpec<T> {
+  parse: Parser<T>;
+  /** Raw default, parsed like a real value; absent means the variable is optional (undefined). */
+  default?: string;
+}
+
+function v<T>(parse: Parser<T>, def: string): VarSpec<T> & { default: string };
+function v<T>(parse: Parser<T>): VarSpec<T>;
+function v<T>(parse: Parser<T>, def?: string): VarSpec<T> {
+  return { parse, default: def };
+}
+
+/**
+ * Every environment variable the gateway reads (SPEC §2). One line each on what it means;
+ * derived defaults (PORT, REDIS_ADDRESS, dev secrets, BUDGET_RESERVATION_TTL) live in config.loader.ts.
+ */
+export const ENV_SCHEMA = {
+  // production or anything else (development)
+  NODE_ENV: v(str, 'development'),
+  // PostgreSQL connection; the database is created if missing
+  DATABASE_URL: v(url('postgres', 'postgresql'), 'postgres://postgres@127.0.0.1:5432/llm_gateway'),
+  // apply pending migrations at start-up
+  DB_RUN_MIGRATIONS: v(bool, 'true'),
+  // size of the PostgreSQL connection pool per process
+  DB_POOL_SIZE: v(int(1, 1000), '10'),
+  // Redis URL; when unset REDIS_ADDRESS / REDIS_PASSWORD / REDIS_DB are used
+  REDIS_URL: v(url('redis', 'rediss')),
+  // legacy host:port of Redis (the original gateway's variable)
+  REDIS_ADDRESS: v(nonEmpty),
+  // legacy Redis password
+  REDIS_PASSWORD: v(str),
+  // legacy Redis database number
+  REDIS_DB: v(int(0, 15)),
+  // standalone, cluster or sentinel
+  REDIS_MODE: v(oneOf('standalone', 'cluster', 'sentinel'), 'standalone'),
+  // cluster seed nodes host:port,...
+  REDIS_NODES: v(hostList),
+  // sentinel nodes host:port,...
+  REDIS_SENTINELS: v(hostList),
+  // name of the sentinel master set
+  REDIS_SENTINEL_NAME: v(nonEmpty),
+  // prefix of every Redis key, queue and channel
+  REDIS_PREFIX: v(
+    (raw) =>
+      /^[A-Za-z0-9_.:-]{1,64}$/.test(raw)
+        ? { ok: true, value: raw }
+        : { ok: false, expected: 'letters, digits, _ . : - (1-64 characters)' },
+    'llmgw',
+  ),
+  // hot-path Redis commands fail after this
+  REDIS_COMMAND_TIMEOUT: v(duration, '500ms'),
+  // API port (PORT when unset)
+  GATEWAY_HTTP_PORT: v(port),
+  // fallback API port
+  PORT: v(port),
+  // the worker's health and metrics port
+  WORKER_HTTP_PORT: v(port, '9090'),
+  // reverse-proxy hops trusted for the client address
+  TRUST_PROXY: v(int(0, 32), '0'),
+  // admin JWT signing secret (required in production)
+  JWT_SECRET: v(nonEmpty),
+  // admin JWT lifetime
+  JWT_EXPIRES_IN: v(duration, '24h'),
+  // 32-byte provider credential key, base64 or hex (required in production)
+  ENCRYPTION_KEY: v(key32),
+  // previous key, still decrypting during a rotation
+  ENCRYPTION_KEY_PREVIOUS: v(key32),
+  // LRU size of the API key cache
+  CACHE_API_KEY_SIZE: v(int(1, 10_000_000), '1000'),
+  // LRU size of the model, alias and price caches
+  CACHE_MODEL_SIZE: v(int(1, 10_000_000), '500'),
+  // longest a cached key, model, alias, provider or admin may be stale
+  CACHE_TTL: v(duration, '60s'),
+  // periodic full reload of providers
+  PROVIDER_RELOAD_INTERVAL: v(duration, '5m'),
+  // run queue processors inside the API process
+  RUN_PROCESSORS: v(bool, 'true'),
+  // write audit logs
+  LOGGING_SINK_ENABLED: v(bool, 'true'),
+  // bucket for audit logs; empty writes files under ./data/logs
+  LOGGING_SINK_S3_BUCKET: v(str, ''),
+  // S3 region
+  LOGGING_SINK_S3_REGION: v(nonEmpty, 'us-east-1'),
+  // S3 endpoint override (MinIO, s3rver)
+  LOGGING_SINK_S3_ENDPOINT: v(url('http', 'https')),
+  // path-style S3 addressing
+  LOGGING_SINK_S3_FORCE_PATH_STYLE: v(bool, 'false'),
+  // key prefix of log objects
+  LOGGING_SINK_S3_PREFIX: v(str, 'logs/'),
+  // flush when this many records are buffered
+  LOGGING_SINK_FLUSH_SIZE: v(int(1, 1_000_000), '1000'),
+  // flush at least this often
+  LOGGING_SINK_FLUSH_INTERVAL: v(duration, '5m'),
+  // keep request and response bodies in audit logs
+  LOG_BODIES: v(bool, 'true'),
+  // longer bodies are truncated in the audit record
+  LOG_BODY_MAX_BYTES: v(int(0, 100 * 1024 * 1024), '65536'),
+  // records the Redis audit buffer may hold
+  LOGGING_SINK_BUFFER_MAX: v(int(1, 100_000_000), '100000'),
+  // pino log level of the process log
+  LOG_LEVEL: v(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
+  // names log objects and metrics (host name when unset)
+  POD_NAME: v((raw) =>
+    /^[A-Za-z0-9._-]{1,128}$/.test(raw)
+      ? { ok: true, value: raw }
+      : { ok: false, expected: 'letters, digits, . _ - (1-128 characters)' },
+  ),
+  // admin created once when no admin user exists
+  BOOTSTRAP_ADMIN_EMAIL: v((raw) =>
+    /^[^\s@]+@[^\s@]+$/.test(raw)
+      ? { ok: true, value: raw.toLowerCase() }
+      : { ok: false, expected: 'an email address' },
+  ),
+  // password of that admin
+  BOOTSTRAP_ADMIN_PASSWORD: v((raw) =>
+    raw.length >= 8 ? { ok: true, value: raw } : { ok: false, expected: 'a password of at least 8 characters' },
+  ),
+  // connecting to a provider
+  UPSTREAM_CONNECT_TIMEOUT: v(duration, '10s'),
+  // until the provider's response headers, and the longest silence inside a stream
+  UPSTREAM_TIMEOUT: v(duration, '600s'),
+  // optional cap on a whole call (0 = none)
+  UPSTREAM_TOTAL_TIMEOUT: v(duration, '0'),
+  // larger request bodies get 413
+  MAX_BODY_SIZE: v(byteSize, '10mb'),
+  // near a budget: shorten the output limit or refuse
+  BUDGET_NEAR_LIMIT: v(oneOf('shorten', 'refuse'), 'shorten'),
+  // output reserved when neither the call nor the model states a limit
+  BUDGET_DEFAULT_OUTPUT_TOKENS: v(int(1, 10_000_000), '4096'),
+  // smallest output worth sending a call for when shortening
+  BUDGET_MIN_OUTPUT_TOKENS: v(int(1, 10_000_000), '16'),
+  // an unsettled reservation is released after this (UPSTREAM_TIMEOUT + 60s when unset)
+  BUDGET_RESERVATION_TTL: v(duration),
+  // closed refuses calls when Redis is unreachable, open lets them through unmetered
+  REDIS_FAILURE_MODE: v(oneOf('closed', 'open'), 'closed'),
+  // on SIGTERM, keep serving new connections this long
+  SHUTDOWN_DRAIN_DELAY: v(duration, '5s'),
+  // then give in-flight calls this long
+  SHUTDOWN_GRACE_PERIOD: v(duration, '30s'),
+  // let catalog import fetch from loopback/private addresses
+  CATALOG_ALLOW_PRIVATE_URLS: v(bool, 'false'),
+  // delete usage records older than this many days (0 keeps them)
+  USAGE_RETENTION_DAYS: v(int(0, 36500), '0'),
+  // directory for development secrets and local audit log files
+  DATA_DIR: v(nonEmpty, './data'),
+} as const;
+
+export type EnvName = keyof typeof ENV_SCHEMA;
+type ParsedOf<S> = S extends VarSpec<infer T> ? T : never;
+type HasDefault<S> = S extends { default: string } ? true : false;
+
+/** The parsed environment, before derived values are filled in. */
+export type ParsedEnv = {
+  [K in EnvName]: HasDefault<(typeof ENV_SCHEMA)[K]> extends true
+    ? ParsedOf<(typeof ENV_SCHEMA)[K]>
+    : ParsedOf<(typeof ENV_SCHEMA)[K]> | undefined;
+};
+
+export interface EnvError {
+  name: string;
+  message: string;
+}
+
+export function parseEnv(env: Record<string, string | undefined>): { parsed: ParsedEnv; errors: EnvError[] } {
+  const parsed: Record<string, unknown> = {};
+  const errors: EnvError[] = [];
+  for (const [name, spec] of Object.entries(ENV_SCHEMA) as [string, VarSpec<unknown>][]) {
+    const given = env[name];
+    const raw = given === undefined || given === '' ? spec.default : given;
+    if (raw === undefined) {
+      parsed[name] = undefined;
+      continue;
+    }
+    const result = spec.parse(raw);
+    if (result.ok) parsed[name] = result.value;
+    else errors.push({ name, message: `${name}: expected ${result.expected}, got ${JSON.stringify(given)}` });
+  }
+  return { parsed: parsed as ParsedEnv, errors };
+}

@@ -1,0 +1,28 @@
+import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
+import { AdminTokenEntity } from '#src/modules/auth/admin-token.entity';
+import { AdminUserEntity } from '#src/modules/auth/admin-user.entity';
+import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
+import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
+import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
+import { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
+import { KeyMetadataEntity } from '#src/modules/keys/key-metadata.entity';
+import { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
+import { ModelEntity } from '#src/modules/models/model.entity';
+import { PricingComponentEntity } from '#src/modules/models/pricing-component.entity';
+import { ProviderEntity } from '#src/modules/providers/provider.entity';
+
+/** Every entity of the schema; the one DataSource (app, CLI, migrations) registers them all. */
+export const ENTITIES = [
+  ProviderEntity,
+  ModelEntity,
+  PricingComponentEntity,
+  ModelAliasEntity,
+  ApiKeyEntity,
+  KeyMetadataEntity,
+  AdminUserEntity,
+  AdminTokenEntity,
+  AdminAuditLogEntity,
+  UsageRecordEntity,
+  UsageDailyEntity,
+  KeyMonthlySpendEntity,
+];

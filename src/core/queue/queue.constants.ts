@@ -1,0 +1,65 @@
+import type { DefaultJobOptions } from 'bullmq';
+
+export enum QueueName {
+  Billing = 'billing',
+  LogFlush = 'log-flush',
+}
+
+export enum BillingJob {
+  RecordUsage = 'record-usage',
+  PruneUsage = 'prune-usage',
+}
+
+export enum LogFlushJob {
+  Flush = 'flush',
+}
+
+/** One billed call, as the billing processor writes it to `usage_records`. */
+export interface UsageJobData {
+  callId: string;
+  clientRequestId: string | null;
+  apiKeyId: string;
+  apiKeyName: string;
+  modelId: string | null;
+  modelName: string | null;
+  alias: string | null;
+  providerId: string | null;
+  providerName: string | null;
+  endpoint: 'chat' | 'embeddings';
+  promptTokens: number;
+  completionTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** USD as a plain decimal string. */
+  costUsd: string;
+  /** Redis nano-dollar amount settled for this call (rounded up), used to clear the unbilled marker. */
+  costNanos: number;
+  estimated: boolean;
+  unpriced: boolean;
+  status: number;
+  errorCode: string | null;
+  stream: boolean;
+  latencyMs: number;
+  ttftMs: number | null;
+  overheadMs: number;
+  /** ISO-8601 admission time; the call belongs to its UTC month. */
+  createdAt: string;
+  /** The UTC month (`YYYY-MM`) whose Redis counter the call was settled into. */
+  month: string;
+}
+
+/** Job name → payload, so every enqueue is type-checked. */
+export interface JobPayloads {
+  [BillingJob.RecordUsage]: UsageJobData;
+  [BillingJob.PruneUsage]: Record<string, never>;
+  [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
+}
+
+/** Retries with exponential backoff; completed jobs go away, failed ones stay a week (the dead letter set). */
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};

@@ -1,0 +1,66 @@
+import type { AppConfig } from '#src/core/config/app-config';
+
+/**
+ * Every Redis key and channel name the gateway uses, all under REDIS_PREFIX. Keys that one Lua script
+ * touches together share a `{hash tag}` so the script works on Redis Cluster.
+ */
+export class RedisKeys {
+  readonly prefix: string;
+  /** BullMQ's own prefix, hash-tagged so each queue's keys land in one Cluster slot. */
+  readonly bullPrefix: string;
+
+  constructor(config: AppConfig) {
+    this.prefix = config.env.REDIS_PREFIX;
+    this.bullPrefix = `{${this.prefix}}:bull`;
+  }
+
+  invalidationChannel(): string {
+    return `${this.prefix}:cache:invalidate`;
+  }
+
+  /** The keys of one API key's limits; `{prefix:apiKeyId}` is the hash tag. */
+  apiKey(apiKeyId: string): ApiKeyRedisKeys {
+    const tag = `{${this.prefix}:k:${apiKeyId}}`;
+    return {
+      requests: `${tag}:rpm`,
+      tokens: `${tag}:tpm`,
+      reservations: `${tag}:resv`,
+      reservationExpiry: `${tag}:resv-exp`,
+      settled: `${tag}:settled`,
+      spend: (month: string) => `${tag}:spend:${month}`,
+      unbilled: (month: string) => `${tag}:unbilled:${month}`,
+      rebuildLock: (month: string) => `${tag}:rebuild:${month}`,
+    };
+  }
+
+  auditBuffer(): string {
+    return `{${this.prefix}:audit}:buffer`;
+  }
+
+  auditBatch(batchId: string): string {
+    return `{${this.prefix}:audit}:batch:${batchId}`;
+  }
+
+  auditInflight(): string {
+    return `{${this.prefix}:audit}:inflight`;
+  }
+
+  auditDropped(): string {
+    return `{${this.prefix}:audit}:dropped`;
+  }
+
+  loginFailures(email: string, address: string): string {
+    return `${this.prefix}:login-fail:${email}:${address}`;
+  }
+}
+
+export interface ApiKeyRedisKeys {
+  requests: string;
+  tokens: string;
+  reservations: string;
+  reservationExpiry: string;
+  settled: string;
+  spend: (month: string) => string;
+  unbilled: (month: string) => string;
+  rebuildLock: (month: string) => string;
+}

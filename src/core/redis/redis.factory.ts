@@ -1,0 +1,98 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AppConfig } from '#src/core/config/app-config';
+
+/**
+ * The three kinds of Redis connection the gateway keeps (SPEC §5):
+ * - `hot`: the proxy's hot path. Fails fast: no offline queue, REDIS_COMMAND_TIMEOUT per command, so a
+ *   Redis outage turns into REDIS_FAILURE_MODE instead of requests piling up.
+ * - `bullmq`: queues and workers. BullMQ requires `maxRetriesPerRequest: null` (blocking commands).
+ * - `subscriber`: the cache-invalidation pub/sub subscriber; reconnects forever.
+ */
+export type RedisProfile = 'hot' | 'bullmq' | 'subscriber';
+export type RedisClient = Redis | Cluster;
+
+function profileOptions(config: AppConfig, profile: RedisProfile): RedisOptions {
+  const base: RedisOptions = {
+    connectionName: `llmgw:${config.podName}:${profile}`,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    // a socket that never connected is destroyed this soon after disconnect()
+    disconnectTimeout: 300,
+  };
+  switch (profile) {
+    case 'hot':
+      return {
+        ...base,
+        enableOfflineQueue: false,
+        commandTimeout: config.env.REDIS_COMMAND_TIMEOUT,
+        maxRetriesPerRequest: 0,
+        connectTimeout: Math.max(config.env.REDIS_COMMAND_TIMEOUT, 1000),
+        // batches commands issued in the same tick into one write: fewer syscalls under load
+        enableAutoPipelining: true,
+      };
+    case 'bullmq':
+      return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
+    case 'subscriber':
+      return { ...base, maxRetriesPerRequest: null };
+  }
+}
+
+/** Logs connection errors at most once per 10 s per client, instead of ioredis' unhandled-error warnings. */
+function logErrors(client: RedisClient, profile: RedisProfile, logger?: Logger): RedisClient {
+  let last = 0;
+  client.on('error', (err: Error) => {
+    const now = Date.now();
+    if (now - last < 10_000) return;
+    last = now;
+    logger?.warn(
+      { err: { message: err.message, code: (err as { code?: string }).code }, redis: profile },
+      'redis connection error',
+    );
+  });
+  return client;
+}
+
+export function createRedis(config: AppConfig, profile: RedisProfile, logger?: Logger): RedisClient {
+  return logErrors(connect(config, profile), profile, logger);
+}
+
+function connect(config: AppConfig, profile: RedisProfile): RedisClient {
+  const options = profileOptions(config, profile);
+  const topology = config.redis;
+  switch (topology.mode) {
+    case 'standalone':
+      return new Redis(topology.url, options);
+    case 'cluster':
+      return new Cluster(topology.nodes, {
+        redisOptions: { ...options, password: topology.password },
+        enableOfflineQueue: options.enableOfflineQueue,
+        enableAutoPipelining: options.enableAutoPipelining,
+        clusterRetryStrategy: options.retryStrategy,
+      });
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: topology.sentinels,
+        name: topology.name,
+        password: topology.password,
+        db: topology.db,
+      });
+  }
+}
+
+/** Closes a client, falling back to disconnect when QUIT cannot be sent (e.g. Redis is down). */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.quit(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('quit timeout')), 1000);
+      }),
+    ]);
+  } catch {
+    client.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { ArrayContains, type EntityManager, Repository } from 'typeorm';
+import { newId } from '#src/core/database/ids';
+import { type AdminRole, AdminUserEntity } from '#src/modules/auth/admin-user.entity';
+
+export interface AdminUserCreate {
+  email: string;
+  passwordHash: string;
+  displayName?: string | null;
+  roles: AdminRole[];
+  enabled?: boolean;
+}
+
+@Injectable()
+export class AdminUserRepository {
+  constructor(@InjectRepository(AdminUserEntity) private readonly repo: Repository<AdminUserEntity>) {}
+
+  private r(manager?: EntityManager): Repository<AdminUserEntity> {
+    return manager ? manager.getRepository(AdminUserEntity) : this.repo;
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<AdminUserEntity | null> {
+    return this.r(manager).findOneBy({ id });
+  }
+
+  findByEmail(email: string): Promise<AdminUserEntity | null> {
+    return this.repo.findOneBy({ email: email.toLowerCase() });
+  }
+
+  countAdmins(manager?: EntityManager): Promise<number> {
+    return this.r(manager).countBy({ roles: ArrayContains(['admin']) });
+  }
+
+  countEnabledAdmins(manager?: EntityManager): Promise<number> {
+    return this.r(manager).countBy({ roles: ArrayContains(['admin']), enabled: true });
+  }
+
+  list(limit: number, offset: number): Promise<[AdminUserEntity[], number]> {
+    return this.repo.findAndCount({ order: { createdAt: 'ASC' }, take: limit, skip: offset });
+  }
+
+  create(input: AdminUserCreate, manager?: EntityManager): Promise<AdminUserEntity> {
+    const r = this.r(manager);
+    return r.save(
+      r.create({
+        id: newId(),
+        email: input.email.toLowerCase(),
+        passwordHash: input.passwordHash,
+        displayName: input.displayName ?? null,
+        roles: input.roles,
+        enabled: input.enabled ?? true,
+      }),
+    );
+  }
+
+  save(user: AdminUserEntity, manager?: EntityManager): Promise<AdminUserEntity> {
+    return this.r(manager).save(user);
+  }
+
+  async delete(id: string, manager?: EntityManager): Promise<void> {
+    await this.r(manager).delete({ id });
+  }
+}

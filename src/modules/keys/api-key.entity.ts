@@ -1,0 +1,66 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  OneToMany,
+  PrimaryColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { KeyMetadataEntity } from '#src/modules/keys/key-metadata.entity';
+
+@Entity('api_keys')
+export class ApiKeyEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column('varchar', { length: 256 })
+  name: string;
+
+  /** SHA-256 hex of the plaintext key; the plaintext is never stored. */
+  @Index('api_keys_key_hash_uq', { unique: true })
+  @Column('char', { length: 64 })
+  keyHash: string;
+
+  /** First characters of the key, for display. */
+  @Column('varchar', { length: 32 })
+  keyPrefix: string;
+
+  @Column('boolean', { default: true })
+  enabled: boolean;
+
+  /** Alias or model names this key may call; empty means all. */
+  @Column('text', { array: true, default: () => "'{}'" })
+  allowedModels: string[];
+
+  /** Requests per rolling minute; null = unlimited, 0 = refuse all. */
+  @Column('integer', { nullable: true })
+  rateLimit: number | null;
+
+  @Column('integer', { nullable: true })
+  tokensPerMinute: number | null;
+
+  /** USD per calendar month (UTC); null = unlimited. */
+  @Column('numeric', { nullable: true })
+  monthlyBudget: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  expiresAt: Date | null;
+
+  @Column('timestamptz', { nullable: true })
+  revokedAt: Date | null;
+
+  /** Soft delete: hidden from lists, kept for usage history. */
+  @Column('timestamptz', { nullable: true })
+  deletedAt: Date | null;
+
+  @OneToMany('KeyMetadataEntity', 'apiKey')
+  metadata: Relation<KeyMetadataEntity>[];
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
