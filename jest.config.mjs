@@ -16,9 +16,10 @@ export default {
   ],
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.spec.json' }],
-    'node_modules/@willsoto/nestjs-prometheus/.+\\.js$': '<rootDir>/test/utils/nest-common-bridge.cjs',
+    'node_modules/(@willsoto/nestjs-prometheus|@fastify/static)/.+\\.js$':
+      '<rootDir>/test/utils/esm-require-bridge.cjs',
   },
-  transformIgnorePatterns: ['/node_modules/(?!@willsoto/nestjs-prometheus/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@willsoto/nestjs-prometheus|@fastify/static)/)'],
   moduleNameMapper: {
     '^#src/(.*)$': '<rootDir>/src/$1',
     '^#migrations/(.*)$': '<rootDir>/migrations/$1',
