@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
+import { CallsModule } from '#src/modules/calls/calls.module';
+import { ProxyModule } from '#src/modules/proxy/proxy.module';
 import { HealthModule } from '#src/modules/health/health.module';
 import { WORKER_FEATURE_MODULES } from '#src/worker.module';
 
@@ -15,7 +17,9 @@ export class ApiModule {
       imports: [
         CoreModule.forRoot(config, logger),
         HealthModule,
+        CallsModule,
         AuthModule,
+        ProxyModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],
     };

@@ -3,11 +3,18 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
+import { CallsModule } from '#src/modules/calls/calls.module';
+import { KeysModule } from '#src/modules/keys/keys.module';
+import { ModelsModule } from '#src/modules/models/models.module';
+import { ProvidersModule } from '#src/modules/providers/providers.module';
 
 /** What the CLI commands need: the shared core and the feature services, no HTTP and no processors. */
 @Module({})
 export class CliModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
-    return { module: CliModule, imports: [CoreModule.forRoot(config, logger), AuthModule] };
+    return {
+      module: CliModule,
+      imports: [CoreModule.forRoot(config, logger), CallsModule, AuthModule, KeysModule, ModelsModule, ProvidersModule],
+    };
   }
 }

@@ -9,6 +9,7 @@ import { createDataSource } from '#src/core/database/data-source';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
 import { createLogger, PinoNestLogger } from '#src/core/logging/logger';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
+import { addModel, addProvider, CliUsageError, createApiKey } from '#src/cli-commands';
 
 type Out = (line: string) => void;
 interface Command {
@@ -71,6 +72,21 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }),
   },
+  'add-provider': {
+    usage:
+      'add-provider --name N --type openai|azure-openai|anthropic|vertex-ai|bedrock [--base-url URL] [--api-key K | --credentials-json J | --credentials-file F] [--config-json J]',
+    run: (args, config, print) => withContext(config, (ctx) => addProvider(ctx, args, print)),
+  },
+  'add-model': {
+    usage:
+      'add-model --name N --provider P [--provider-model-id ID] [--input-price-per-1m USD --output-price-per-1m USD | --pricing-json J] [--context-window N] [--max-output-tokens N]',
+    run: (args, config, print) => withContext(config, (ctx) => addModel(ctx, args, print)),
+  },
+  'create-api-key': {
+    usage:
+      'create-api-key --name N [--models a,b] [--rate-limit RPM] [--tokens-per-minute TPM] [--monthly-budget USD] [--expires-at ISO] [--tag k=v ...]',
+    run: (args, config, print) => withContext(config, (ctx) => createApiKey(ctx, args, print)),
+  },
 };
 
 function usage(): string {
@@ -93,7 +109,9 @@ async function main(): Promise<void> {
     process.exitCode = await command.run(rest, config, out);
   } catch (err) {
     process.stderr.write(`${name} failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    if (err instanceof CliUsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      process.stderr.write(`usage: ${command.usage}\n`);
+    process.exitCode = err instanceof CliUsageError ? 2 : 1;
   }
 }
 

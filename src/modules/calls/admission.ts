@@ -1,0 +1,54 @@
+import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
+import type { ResolvedModel } from '#src/modules/models/model-resolver.service';
+import type { CallEndpoint } from '#src/modules/calls/call-event';
+
+export interface AdmissionRequest {
+  callId: string;
+  key: AuthenticatedKey;
+  model: ResolvedModel;
+  endpoint: CallEndpoint;
+  /** Upper bound of the prompt tokens, computed only when a limit needs it. */
+  promptTokenUpperBound: () => number;
+  /** The output limit the client asked for (max_completion_tokens / max_tokens), if any. */
+  requestedOutputTokens: number | null;
+  /** `service_tier` of the request, for tiered prices. */
+  serviceTier: string | null;
+}
+
+export interface Settlement {
+  /** Tokens the call used (charged to tokens_per_minute). */
+  totalTokens: number;
+  /** Real cost in nano-dollars, rounded up. */
+  costNanos: number;
+}
+
+/** An admitted call: what to send upstream, what to tell the client, and how to settle when it ends. */
+export interface Admission {
+  /** The output limit to send upstream (set for keys with a budget), or null to leave the request as is. */
+  outputLimit: number | null;
+  /** Set when the budget lowered the client's output limit: reported in `x-gateway-max-tokens`. */
+  loweredOutputLimit: number | null;
+  /** `x-ratelimit-*` headers for the response. */
+  headers: Record<string, string>;
+  /** Settles the reservation to the real cost and charges tokens; idempotent per call id. */
+  settle(settlement: Settlement): Promise<void>;
+  /** Keeps an open stream's reservation alive. */
+  refresh(): Promise<void>;
+}
+
+/** A key's month so far, for `GET /gateway/key`. Money as USD decimal strings. */
+export interface KeySpendView {
+  month: string;
+  spent_usd: string;
+  reserved_usd: string;
+  remaining_usd: string | null;
+}
+
+/** Admits or refuses a call against the key's rate limit, token limit and budget (one Redis round trip). */
+export abstract class AdmissionService {
+  /** Throws an AppException (429, or 503 when Redis is down and REDIS_FAILURE_MODE=closed) when refused. */
+  abstract admit(request: AdmissionRequest): Promise<Admission>;
+
+  /** This month's spend of a key, or null when the gateway does not meter it. */
+  abstract spendOf(key: AuthenticatedKey): Promise<KeySpendView | null>;
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, Repository } from 'typeorm';
+import { newId } from '#src/core/database/ids';
+import { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
+
+export interface AliasCreate {
+  name: string;
+  modelId: string;
+  config?: Record<string, unknown>;
+  tags?: Record<string, string>;
+  enabled?: boolean;
+}
+
+@Injectable()
+export class ModelAliasRepository {
+  constructor(@InjectRepository(ModelAliasEntity) private readonly repo: Repository<ModelAliasEntity>) {}
+
+  private r(manager?: EntityManager): Repository<ModelAliasEntity> {
+    return manager ? manager.getRepository(ModelAliasEntity) : this.repo;
+  }
+
+  findByName(name: string, manager?: EntityManager): Promise<ModelAliasEntity | null> {
+    return this.r(manager).findOneBy({ name });
+  }
+
+  findById(id: string, manager?: EntityManager): Promise<ModelAliasEntity | null> {
+    return this.r(manager).findOneBy({ id });
+  }
+
+  /** Enabled aliases with their models (for /v1/models). */
+  findEnabledWithModels(): Promise<ModelAliasEntity[]> {
+    return this.repo.find({ where: { enabled: true }, relations: { model: true }, order: { name: 'ASC' } });
+  }
+
+  list(limit: number, offset: number): Promise<[ModelAliasEntity[], number]> {
+    return this.repo.findAndCount({ order: { name: 'ASC' }, take: limit, skip: offset });
+  }
+
+  namesByModel(modelId: string, limit = 10, manager?: EntityManager): Promise<string[]> {
+    return this.r(manager)
+      .find({ where: { modelId }, select: { name: true }, take: limit, order: { name: 'ASC' } })
+      .then((rows) => rows.map((r) => r.name));
+  }
+
+  create(input: AliasCreate, manager?: EntityManager): Promise<ModelAliasEntity> {
+    const r = this.r(manager);
+    return r.save(
+      r.create({
+        id: newId(),
+        name: input.name,
+        modelId: input.modelId,
+        config: input.config ?? {},
+        tags: input.tags ?? {},
+        enabled: input.enabled ?? true,
+      }),
+    );
+  }
+
+  save(alias: ModelAliasEntity, manager?: EntityManager): Promise<ModelAliasEntity> {
+    return this.r(manager).save(alias);
+  }
+
+  async delete(id: string, manager?: EntityManager): Promise<void> {
+    await this.r(manager).delete({ id });
+  }
+}

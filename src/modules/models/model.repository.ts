@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, In, IsNull, Not, Repository } from 'typeorm';
+import { newId } from '#src/core/database/ids';
+import { ModelEntity } from '#src/modules/models/model.entity';
+import { PricingComponentEntity } from '#src/modules/models/pricing-component.entity';
+
+export interface ModelCreate {
+  name: string;
+  providerId: string | null;
+  providerModelId?: string | null;
+  contextWindow?: number | null;
+  maxOutputTokens?: number | null;
+  capabilities?: string[];
+  metadata?: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+export type PricingInput = Pick<PricingComponentEntity, 'direction' | 'modality' | 'unit' | 'tier' | 'price'>;
+
+@Injectable()
+export class ModelRepository {
+  constructor(@InjectRepository(ModelEntity) private readonly repo: Repository<ModelEntity>) {}
+
+  private r(manager?: EntityManager): Repository<ModelEntity> {
+    return manager ? manager.getRepository(ModelEntity) : this.repo;
+  }
+
+  /** The model by name with its pricing (the proxy's resolution, on a cache miss). */
+  findByNameWithPricing(name: string): Promise<ModelEntity | null> {
+    return this.repo.findOne({ where: { name }, relations: { pricing: true } });
+  }
+
+  findByIdWithPricing(id: string, manager?: EntityManager): Promise<ModelEntity | null> {
+    return this.r(manager).findOne({ where: { id }, relations: { pricing: true } });
+  }
+
+  findByName(name: string, manager?: EntityManager): Promise<ModelEntity | null> {
+    return this.r(manager).findOneBy({ name });
+  }
+
+  findByNames(names: string[], manager?: EntityManager): Promise<ModelEntity[]> {
+    return names.length === 0 ? Promise.resolve([]) : this.r(manager).findBy({ name: In(names) });
+  }
+
+  /** Enabled models that have a provider (routable). */
+  findRoutable(): Promise<ModelEntity[]> {
+    return this.repo.find({ where: { enabled: true, providerId: Not(IsNull()) }, order: { name: 'ASC' } });
+  }
+
+  list(filter: { providerId?: string }, limit: number, offset: number): Promise<[ModelEntity[], number]> {
+    return this.repo.findAndCount({
+      where: filter.providerId ? { providerId: filter.providerId } : {},
+      relations: { pricing: true },
+      order: { name: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+  }
+
+  async create(input: ModelCreate, pricing: PricingInput[], manager: EntityManager): Promise<ModelEntity> {
+    const r = this.r(manager);
+    const model = await r.save(
+      r.create({
+        id: newId(),
+        name: input.name,
+        providerId: input.providerId,
+        providerModelId: input.providerModelId ?? null,
+        contextWindow: input.contextWindow ?? null,
+        maxOutputTokens: input.maxOutputTokens ?? null,
+        capabilities: input.capabilities ?? [],
+        metadata: input.metadata ?? {},
+        enabled: input.enabled ?? true,
+      }),
+    );
+    await this.replacePricing(model.id, pricing, manager);
+    return model;
+  }
+
+  save(model: ModelEntity, manager?: EntityManager): Promise<ModelEntity> {
+    return this.r(manager).save(model);
+  }
+
+  /** Replaces a model's price list as a whole. */
+  async replacePricing(modelId: string, pricing: PricingInput[], manager: EntityManager): Promise<void> {
+    const repo = manager.getRepository(PricingComponentEntity);
+    await repo.delete({ modelId });
+    if (pricing.length > 0) await repo.insert(pricing.map((p) => ({ ...p, id: newId(), modelId })));
+  }
+
+  async delete(id: string, manager?: EntityManager): Promise<void> {
+    await this.r(manager).delete({ id });
+  }
+}

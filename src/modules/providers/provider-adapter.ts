@@ -1,0 +1,89 @@
+import type { ProviderType } from '#src/modules/providers/provider.entity';
+
+/** Token usage in OpenAI's semantics: prompt includes cache read and write; completion includes reasoning. */
+export interface UsageCounts {
+  promptTokens: number;
+  completionTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** The provider's own cost figure when it reports one (USD, decimal string); used when a model has no price. */
+  providerCostUsd?: string;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+/** What every adapter call gets. */
+export interface UpstreamCall {
+  /** The id the provider knows the model by. */
+  upstreamModel: string;
+  /**
+   * The client's OpenAI request (alias defaults merged in, output limit possibly lowered by the budget),
+   * `model` still as the client sent it: adapters replace it with `upstreamModel`.
+   */
+  body: JsonObject;
+  /** Aborts the upstream request: client disconnect, total timeout, shutdown. */
+  signal: AbortSignal;
+}
+
+/** A non-streamed answer. `raw` is the upstream bytes when they are already the OpenAI response, unchanged. */
+export interface ChatResult {
+  body: JsonObject;
+  raw?: Buffer;
+  usage: UsageCounts | null;
+}
+
+/** Receives a streamed answer, one OpenAI `chat.completion.chunk` at a time. */
+export interface ChunkSink {
+  /** `raw` is the chunk's JSON text when the adapter passes the provider's bytes through unchanged. */
+  chunk(chunk: JsonObject, raw?: string): void;
+}
+
+export interface StreamResult {
+  /** Usage the provider reported for the stream; null when it reported none (the gateway then estimates). */
+  usage: UsageCounts | null;
+}
+
+export interface EmbeddingsResult {
+  /** OpenAI `list` of `embedding` objects; embeddings may be float arrays or base64 strings. */
+  body: JsonObject;
+  usage: UsageCounts | null;
+}
+
+/**
+ * One class per provider type implements this (adapters/), translating OpenAI's API both ways. Adapters
+ * throw UpstreamException for every failure, before or during a stream.
+ */
+export interface ProviderAdapter {
+  readonly type: ProviderType;
+  readonly name: string;
+  chat(call: UpstreamCall): Promise<ChatResult>;
+  /** Resolves when the stream ends; chunks go to `sink` as they arrive, never buffered whole. */
+  chatStream(call: UpstreamCall, sink: ChunkSink): Promise<StreamResult>;
+  /** Rejects with an UpstreamException (400) when the provider has no embeddings API. */
+  embeddings(call: UpstreamCall): Promise<EmbeddingsResult>;
+  /**
+   * An upper bound of the prompt tokens this provider will count for `body` (the budget reserves against it).
+   * Each adapter documents how it bounds its tokenizer.
+   */
+  promptTokenUpperBound(body: JsonObject): number;
+  /** Releases connection pools; in-flight calls may finish first. */
+  close(): Promise<void>;
+}
+
+/** What an adapter is built from: the provider row with its decrypted credentials. */
+export interface ProviderSettings {
+  id: string;
+  name: string;
+  type: ProviderType;
+  baseUrl: string | null;
+  credentials: Record<string, string>;
+  config: Record<string, unknown>;
+}
+
+/** Timeouts from SPEC §2, in milliseconds. */
+export interface UpstreamTimeouts {
+  connectMs: number;
+  /** Until response headers, and the longest silence between two stream chunks. */
+  idleMs: number;
+}

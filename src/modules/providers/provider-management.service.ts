@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
+import { CredentialCipher } from '#src/modules/providers/credential-cipher.service';
+import { type ProviderEntity, type ProviderType } from '#src/modules/providers/provider.entity';
+import { ProviderRepository } from '#src/modules/providers/provider.repository';
+import { ProvidersException } from '#src/modules/providers/providers.exception';
+
+/** Credential fields each provider type accepts (all optional: a missing secret means the provider's default chain). */
+export const CREDENTIAL_FIELDS: Record<ProviderType, string[]> = {
+  openai: ['api_key'],
+  'azure-openai': ['api_key'],
+  anthropic: ['api_key'],
+  'vertex-ai': ['service_account_json'],
+  bedrock: ['access_key_id', 'secret_access_key', 'session_token'],
+};
+
+export interface ProviderInput {
+  name: string;
+  type: ProviderType;
+  baseUrl?: string | null;
+  credentials?: Record<string, string> | null;
+  config?: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+/** Creates, changes and deletes providers; credentials are encrypted here and never leave decrypted. */
+@Injectable()
+export class ProviderManagementService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly providers: ProviderRepository,
+    private readonly cipher: CredentialCipher,
+    private readonly invalidation: CacheInvalidationService,
+  ) {}
+
+  async create(input: ProviderInput): Promise<ProviderEntity> {
+    const encrypted = this.encrypt(input.type, input.credentials ?? null);
+    const created = await this.dataSource.transaction(async (m) => {
+      if (await this.providers.findByName(input.name, m)) throw ProvidersException.nameTaken(input.name);
+      return this.providers.create({ ...input, ...encrypted }, m);
+    });
+    await this.invalidation.invalidate('providers');
+    return created;
+  }
+
+  async update(id: string, patch: Partial<ProviderInput>): Promise<ProviderEntity> {
+    const updated = await this.dataSource.transaction(async (m) => {
+      const provider = await this.providers.findById(id, m);
+      if (!provider) throw ProvidersException.notFound(id);
+      if (
+        patch.name !== undefined &&
+        patch.name !== provider.name &&
+        (await this.providers.findByName(patch.name, m))
+      ) {
+        throw ProvidersException.nameTaken(patch.name);
+      }
+      const type = patch.type ?? provider.type;
+      if (patch.credentials !== undefined) Object.assign(provider, this.encrypt(type, patch.credentials));
+      else if (
+        patch.type !== undefined &&
+        patch.type !== provider.type &&
+        provider.credentialsFields.some((f) => !CREDENTIAL_FIELDS[type].includes(f))
+      ) {
+        throw ProvidersException.invalid(`Changing the type to '${type}' needs new credentials`);
+      }
+      if (patch.name !== undefined) provider.name = patch.name;
+      if (patch.type !== undefined) provider.type = patch.type;
+      if (patch.baseUrl !== undefined) provider.baseUrl = patch.baseUrl;
+      if (patch.config !== undefined) provider.config = patch.config;
+      if (patch.enabled !== undefined) provider.enabled = patch.enabled;
+      return this.providers.save(provider, m);
+    });
+    await this.invalidation.invalidate('providers');
+    return updated;
+  }
+
+  async delete(id: string): Promise<ProviderEntity> {
+    const deleted = await this.dataSource.transaction(async (m) => {
+      const provider = await this.providers.findById(id, m);
+      if (!provider) throw ProvidersException.notFound(id);
+      const users = await this.providers.namesOfModelsUsing(id, 10, m);
+      if (users.length > 0) throw ProvidersException.inUse(provider.name, users);
+      await this.providers.delete(id, m);
+      return provider;
+    });
+    await this.invalidation.invalidate('providers');
+    return deleted;
+  }
+
+  private encrypt(
+    type: ProviderType,
+    credentials: Record<string, string> | null,
+  ): { credentialsCiphertext: string | null; credentialsFields: string[] } {
+    if (!credentials || Object.keys(credentials).length === 0)
+      return { credentialsCiphertext: null, credentialsFields: [] };
+    const unknown = Object.keys(credentials).filter((k) => !CREDENTIAL_FIELDS[type].includes(k));
+    if (unknown.length > 0)
+      throw ProvidersException.invalid(
+        `Credential fields not used by '${type}': ${unknown.join(', ')} (expected ${CREDENTIAL_FIELDS[type].join(', ')})`,
+      );
+    for (const [k, v] of Object.entries(credentials)) {
+      if (typeof v !== 'string' || v === '')
+        throw ProvidersException.invalid(`credentials.${k} must be a non-empty string`);
+    }
+    return {
+      credentialsCiphertext: this.cipher.encrypt(credentials),
+      credentialsFields: Object.keys(credentials).sort(),
+    };
+  }
+}

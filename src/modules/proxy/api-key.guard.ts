@@ -1,0 +1,50 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CallEventsService } from '#src/modules/calls/call-events.service';
+import { type AuthenticatedKey, ApiKeyAuthService } from '#src/modules/keys/api-key-auth.service';
+import { CallContext } from '#src/modules/proxy/call-context';
+
+export type ProxyRequest = FastifyRequest & { apiKey?: AuthenticatedKey };
+
+/** `Authorization: Bearer <key>`, else `x-api-key: <key>`. */
+export function presentedKey(req: FastifyRequest): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+    return auth.slice(7).trim() || null;
+  const header = req.headers['x-api-key'];
+  return typeof header === 'string' && header.trim() !== '' ? header.trim() : null;
+}
+
+/**
+ * The proxy's guard: a usable gateway API key, or 401 in OpenAI's shape. Admin JWTs never pass it. A refused
+ * call still reaches the audit log.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly auth: ApiKeyAuthService,
+    private readonly events: CallEventsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<ProxyRequest>();
+    try {
+      req.apiKey = await this.auth.authenticate(presentedKey(req));
+      return true;
+    } catch (err) {
+      const ctx = new CallContext(
+        req,
+        http.getResponse<FastifyReply>(),
+        req.url.startsWith('/v1/embeddings') ? 'embeddings' : 'chat',
+      );
+      const model = (req.body as { model?: unknown } | undefined)?.model;
+      this.events.publish(
+        ctx.refusedEvent(401, 'invalid_api_key', req.body ?? null, {
+          requestedModel: typeof model === 'string' ? model : null,
+        }),
+      );
+      throw err;
+    }
+  }
+}

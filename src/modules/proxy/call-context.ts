@@ -1,0 +1,112 @@
+import { performance } from 'node:perf_hooks';
+import type { FastifyReply } from 'fastify';
+import { newId } from '#src/core/database/ids';
+import { validClientRequestId } from '#src/core/http/request-id';
+import type { CallCompletedEvent, CallEndpoint } from '#src/modules/calls/call-event';
+import { ZERO_USAGE } from '#src/modules/calls/call-event';
+import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
+import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
+
+/** Ids, timing and client facts of one proxied call, from arrival to the call-completed event. */
+export class CallContext {
+  readonly callId: string;
+  readonly clientRequestId: string | null;
+  readonly startedAt: Date;
+  /** performance.now() when Fastify received the request. */
+  private readonly t0: number;
+  private upstreamStartedAt: number | null = null;
+  private firstTokenAt: number | null = null;
+  readonly clientIp: string | null;
+  readonly userAgent: string | null;
+
+  constructor(
+    readonly request: ProxyRequest,
+    readonly reply: FastifyReply,
+    readonly endpoint: CallEndpoint,
+  ) {
+    this.clientRequestId = validClientRequestId(request.headers['x-request-id']);
+    // request.id is the client's x-request-id when valid, else a fresh UUIDv7 that doubles as the call id
+    this.callId = this.clientRequestId ? newId() : request.id;
+    this.t0 = performance.now() - reply.elapsedTime;
+    this.startedAt = new Date(Date.now() - reply.elapsedTime);
+    this.clientIp = request.ip ?? null;
+    const ua = request.headers['user-agent'];
+    this.userAgent = typeof ua === 'string' ? ua.slice(0, 512) : null;
+  }
+
+  get key(): AuthenticatedKey | undefined {
+    return this.request.apiKey;
+  }
+
+  /** Marks the moment the provider is called: the gateway's own overhead ends here. */
+  upstreamStarted(): void {
+    this.upstreamStartedAt ??= performance.now();
+  }
+
+  /** The first streamed chunk (or the whole answer) arrived. */
+  firstToken(): void {
+    this.firstTokenAt ??= performance.now();
+  }
+
+  get overheadMs(): number {
+    return round((this.upstreamStartedAt ?? performance.now()) - this.t0);
+  }
+
+  get latencyMs(): number {
+    return round(performance.now() - this.t0);
+  }
+
+  get ttftMs(): number | null {
+    return this.firstTokenAt === null ? null : round(this.firstTokenAt - this.t0);
+  }
+
+  /** Headers every proxy response carries. */
+  baseHeaders(): Record<string, string> {
+    return {
+      'x-request-id': this.request.id,
+      'x-gateway-call-id': this.callId,
+      'x-gateway-overhead-ms': String(this.overheadMs),
+    };
+  }
+
+  /** The event of a call refused before admission (or of an unexpected failure): nothing billed. */
+  refusedEvent(
+    status: number,
+    errorCode: string | null,
+    requestBody: unknown,
+    extra: Partial<CallCompletedEvent> = {},
+  ): CallCompletedEvent {
+    const key = this.key;
+    return {
+      callId: this.callId,
+      clientRequestId: this.clientRequestId,
+      startedAt: this.startedAt,
+      endpoint: this.endpoint,
+      admitted: false,
+      apiKey: key ? { id: key.id, name: key.name } : null,
+      requestedModel: null,
+      alias: null,
+      model: null,
+      provider: null,
+      status,
+      errorCode,
+      stream: false,
+      usage: ZERO_USAGE,
+      costUsd: '0',
+      costNanos: 0,
+      unpriced: false,
+      latencyMs: this.latencyMs,
+      ttftMs: null,
+      overheadMs: this.overheadMs,
+      requestBody,
+      responseBody: null,
+      clientIp: this.clientIp,
+      userAgent: this.userAgent,
+      ...extra,
+    };
+  }
+}
+
+function round(ms: number): number {
+  return Math.max(0, Math.round(ms * 100) / 100);
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { AdmissionService } from '#src/modules/calls/admission';
+import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
+import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
+import { ModelRepository } from '#src/modules/models/model.repository';
+import { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
+import { ProxyException } from '#src/modules/proxy/proxy.exception';
+
+interface OpenAiModel {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+}
+
+/** `/v1/models` and `/gateway/key`: what a key may use and its own limits. */
+@Injectable()
+export class ModelCatalogService {
+  constructor(
+    private readonly models: ModelRepository,
+    private readonly aliases: ModelAliasRepository,
+    private readonly providers: ProviderRegistry,
+    private readonly admission: AdmissionService,
+  ) {}
+
+  /** Enabled aliases and routable models the key may use (all of them when its allowlist is empty). */
+  async list(key: AuthenticatedKey): Promise<{ object: 'list'; data: OpenAiModel[] }> {
+    const [models, aliases] = await Promise.all([this.models.findRoutable(), this.aliases.findEnabledWithModels()]);
+    const owner = async (providerId: string | null): Promise<string> =>
+      providerId ? ((await this.providers.get(providerId))?.name ?? 'llm-gateway') : 'llm-gateway';
+    const entries: OpenAiModel[] = [];
+    for (const m of models)
+      entries.push({
+        id: m.name,
+        object: 'model',
+        created: Math.floor(m.createdAt.getTime() / 1000),
+        owned_by: await owner(m.providerId),
+      });
+    for (const a of aliases) {
+      if (!a.model?.enabled || !a.model.providerId) continue;
+      entries.push({
+        id: a.name,
+        object: 'model',
+        created: Math.floor(a.createdAt.getTime() / 1000),
+        owned_by: await owner(a.model.providerId),
+      });
+    }
+    const allowed = key.allowedModels.length > 0 ? new Set(key.allowedModels) : null;
+    return {
+      object: 'list',
+      data: entries.filter((e) => !allowed || allowed.has(e.id)).sort((a, b) => a.id.localeCompare(b.id)),
+    };
+  }
+
+  async retrieve(key: AuthenticatedKey, id: string): Promise<OpenAiModel> {
+    const found = (await this.list(key)).data.find((m) => m.id === id);
+    if (!found) throw ProxyException.modelNotFound(id);
+    return found;
+  }
+
+  async keyView(key: AuthenticatedKey): Promise<Record<string, unknown>> {
+    const spend = await this.admission.spendOf(key);
+    return {
+      id: key.id,
+      name: key.name,
+      key_prefix: key.keyPrefix,
+      allowed_models: key.allowedModels,
+      rate_limit: key.rateLimit,
+      tokens_per_minute: key.tokensPerMinute,
+      monthly_budget: key.monthlyBudget,
+      expires_at: key.expiresAt?.toISOString() ?? null,
+      spend,
+    };
+  }
+}

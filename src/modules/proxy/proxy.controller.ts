@@ -1,0 +1,83 @@
+import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { API_KEY_BEARER } from '#src/core/http/swagger';
+import { ApiKeyGuard, type ProxyRequest } from '#src/modules/proxy/api-key.guard';
+import { CompletionsHandler } from '#src/modules/proxy/completions.handler';
+import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
+
+const OPENAI_REQUEST = {
+  description:
+    "OpenAI's request body; the gateway reads `model`, `stream`, the token limits and passes the rest through.",
+  schema: {
+    type: 'object',
+    additionalProperties: true,
+    required: ['model'],
+    properties: { model: { type: 'string' } },
+  },
+};
+
+/** The OpenAI-compatible surface (SPEC §3), behind gateway API keys. Errors use OpenAI's shape. */
+@ApiTags('proxy')
+@ApiBearerAuth(API_KEY_BEARER)
+@UseGuards(ApiKeyGuard)
+@Controller()
+export class ProxyController {
+  constructor(
+    private readonly completions: CompletionsHandler,
+    private readonly catalog: ModelCatalogService,
+  ) {}
+
+  @Post('v1/chat/completions')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'OpenAI Chat Completions; `stream: true` answers with Server-Sent Events' })
+  @ApiBody(OPENAI_REQUEST)
+  createChatCompletion(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.completions.chat(req, reply);
+  }
+
+  @Post('v1/embeddings')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'OpenAI Embeddings; `encoding_format: "base64"` works for every provider' })
+  @ApiBody(OPENAI_REQUEST)
+  createEmbedding(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.completions.embeddings(req, reply);
+  }
+
+  @Get('v1/models')
+  @ApiOperation({ summary: 'The aliases and models this key may use, in OpenAI list format' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { object: { type: 'string' }, data: { type: 'array', items: { type: 'object' } } },
+    },
+  })
+  listModels(@Req() req: ProxyRequest): Promise<unknown> {
+    return this.catalog.list(req.apiKey!);
+  }
+
+  @Get('v1/models/:id')
+  @ApiOperation({ summary: 'One alias or model this key may use' })
+  retrieveModel(@Req() req: ProxyRequest, @Param('id') id: string): Promise<unknown> {
+    return this.catalog.retrieve(req.apiKey!, id);
+  }
+
+  /** Model ids such as `meta-llama/Llama-3.1-8B` contain one slash. */
+  @Get('v1/models/:owner/:name')
+  @ApiOperation({ summary: 'One alias or model this key may use, for ids of the form owner/name' })
+  retrieveNamespacedModel(
+    @Req() req: ProxyRequest,
+    @Param('owner') owner: string,
+    @Param('name') name: string,
+  ): Promise<unknown> {
+    return this.catalog.retrieve(req.apiKey!, `${owner}/${name}`);
+  }
+
+  @Get('gateway/key')
+  @ApiOperation({
+    summary: "The calling key's own view: name, allowed models, limits, this month's spend and what is left",
+  })
+  getKey(@Req() req: ProxyRequest): Promise<unknown> {
+    return this.catalog.keyView(req.apiKey!);
+  }
+}

@@ -1,0 +1,45 @@
+import { AppException } from '#src/core/errors/app.exception';
+
+export enum ProxyErrorCode {
+  InvalidJson = 'invalid_json',
+  MissingParameter = 'missing_required_parameter',
+  InvalidType = 'invalid_type',
+  InvalidValue = 'invalid_value',
+  ModelNotFound = 'model_not_found',
+  ModelNotAllowed = 'model_not_allowed',
+}
+
+const STATUS: Record<ProxyErrorCode, number> = {
+  [ProxyErrorCode.InvalidJson]: 400,
+  [ProxyErrorCode.MissingParameter]: 400,
+  [ProxyErrorCode.InvalidType]: 400,
+  [ProxyErrorCode.InvalidValue]: 400,
+  [ProxyErrorCode.ModelNotFound]: 404,
+  [ProxyErrorCode.ModelNotAllowed]: 403,
+};
+
+/** Errors of the proxy surface, in OpenAI's shape (SPEC §3). */
+export class ProxyException extends AppException {
+  constructor(code: ProxyErrorCode, message: string, param: string | null = null) {
+    super(code, STATUS[code], message, {
+      type: code === ProxyErrorCode.ModelNotAllowed ? 'permission_error' : 'invalid_request_error',
+      param,
+    });
+  }
+
+  static modelNotFound(model: string): ProxyException {
+    return new ProxyException(
+      ProxyErrorCode.ModelNotFound,
+      `The model '${model}' does not exist or is not available.`,
+      'model',
+    );
+  }
+
+  static modelNotAllowed(model: string): ProxyException {
+    return new ProxyException(
+      ProxyErrorCode.ModelNotAllowed,
+      `This API key is not allowed to use the model '${model}'.`,
+      'model',
+    );
+  }
+}
