@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
+import { AdminModule } from '#src/modules/admin/admin.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
 import { ProxyModule } from '#src/modules/proxy/proxy.module';
@@ -20,6 +21,7 @@ export class ApiModule {
         CallsModule,
         AuthModule,
         ProxyModule,
+        AdminModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],
     };
