@@ -1,3 +1,9 @@
+import {
+  type BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  InvokeModelCommand,
+} from '@aws-sdk/client-bedrock-runtime';
 import type {
   ChatResult,
   ChunkSink,
@@ -10,33 +16,169 @@ import type {
   UpstreamTimeouts,
 } from '#src/modules/providers/provider-adapter';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
+import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
+import {
+  chatPromptUpperBound,
+  measureEmbeddingsInput,
+  type UpperBoundFactors,
+} from '#src/modules/providers/token-estimator';
+import { createBedrockClient } from '#src/modules/providers/adapters/bedrock/bedrock-client.factory';
+import {
+  embeddingFamily,
+  embeddingTexts,
+  invokeBodies,
+  readInvokeAnswer,
+} from '#src/modules/providers/adapters/bedrock/bedrock-embeddings.mapper';
+import { bedrockError } from '#src/modules/providers/adapters/bedrock/bedrock-error.mapper';
+import { toConverseInput } from '#src/modules/providers/adapters/bedrock/converse-request.mapper';
+import { toChatCompletion } from '#src/modules/providers/adapters/bedrock/converse-response.mapper';
+import { ConverseStreamTranslator } from '#src/modules/providers/adapters/bedrock/converse-stream.mapper';
+import {
+  boundFactors,
+  isObject,
+  promptDigits,
+  RequestRefusal,
+} from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { toEmbeddingsList } from '#src/modules/providers/adapters/vertex/vertex-embeddings.mapper';
 
-/** Placeholder until the bedrock translation lands: every call fails clearly. */
+/**
+ * Upper bound for the budget (docs/providers/bedrock.md): Bedrock serves several tokenizer families; the
+ * widest in common use is Claude's, which counts up to about 1.35× o200k on English text, so text is
+ * bounded at 1.6 × o200k tokens plus one token per digit (SentencePiece models such as Mistral split
+ * numbers into digits). Claude bills an image at most ~1,600 tokens (≈4,800 on Opus 4.7's larger
+ * resolution); 4,800 covers both.
+ */
+const BEDROCK_BOUND = { textFactor: 1.6, perImage: 4800 };
+
+/** Bedrock returns the token count of an InvokeModel input in this header (Cohere's body has none). */
+const INPUT_TOKENS_HEADER = 'x-amzn-bedrock-input-token-count';
+
+/**
+ * AWS Bedrock through the Converse / ConverseStream APIs (chat) and InvokeModel (Titan and Cohere embeddings),
+ * translated from and to OpenAI's API with the official SDK. See docs/providers/bedrock.md.
+ */
 export class BedrockAdapter implements ProviderAdapter {
   readonly type: ProviderType = 'bedrock';
   readonly name: string;
+  private readonly bound: UpperBoundFactors;
+  private readonly client: BedrockRuntimeClient;
 
-  constructor(settings: ProviderSettings, _timeouts: UpstreamTimeouts) {
+  constructor(settings: ProviderSettings, timeouts: UpstreamTimeouts) {
     this.name = settings.name;
+    this.bound = boundFactors(settings.config, BEDROCK_BOUND);
+    this.client = createBedrockClient(settings, timeouts);
   }
 
-  chat(_call: UpstreamCall): Promise<ChatResult> {
-    return Promise.reject(new Error('bedrock is not implemented yet'));
+  async chat(call: UpstreamCall): Promise<ChatResult> {
+    const input = this.translate(() => toConverseInput(call.body));
+    try {
+      const out = await this.client.send(new ConverseCommand({ modelId: call.upstreamModel, ...input }), {
+        abortSignal: call.signal,
+      });
+      return toChatCompletion(out, call.upstreamModel);
+    } catch (err) {
+      throw bedrockError(err, call.signal, this.name);
+    }
   }
 
-  chatStream(_call: UpstreamCall, _sink: ChunkSink): Promise<StreamResult> {
-    return Promise.reject(new Error('bedrock is not implemented yet'));
+  async chatStream(call: UpstreamCall, sink: ChunkSink): Promise<StreamResult> {
+    const input = this.translate(() => toConverseInput(call.body));
+    try {
+      const res = await this.client.send(new ConverseStreamCommand({ modelId: call.upstreamModel, ...input }), {
+        abortSignal: call.signal,
+      });
+      const translator = new ConverseStreamTranslator(call.upstreamModel, sink, res.$metadata.requestId);
+      for await (const event of res.stream ?? []) translator.push(event);
+      return { usage: translator.finish() };
+    } catch (err) {
+      throw bedrockError(err, call.signal, this.name);
+    }
   }
 
-  embeddings(_call: UpstreamCall): Promise<EmbeddingsResult> {
-    return Promise.reject(new Error('bedrock is not implemented yet'));
+  async embeddings(call: UpstreamCall): Promise<EmbeddingsResult> {
+    const family = this.translate(() => embeddingFamily(call.upstreamModel));
+    const texts = this.translate(() => embeddingTexts(call.body.input));
+    const bodies = invokeBodies(family, texts, call.body);
+    const answers = await Promise.all(bodies.map((body) => this.invoke(call, body)));
+    const read = answers.map(({ answer, headerTokens }, i) => {
+      const expected = family === 'titan' ? 1 : (bodies[i].texts as string[]).length;
+      const r = readInvokeAnswer(family, answer, expected);
+      if (!r) throw this.unreadable('embeddings answer without one embedding per input');
+      return { vectors: r.vectors, tokens: r.tokens ?? headerTokens };
+    });
+    const { body, usage } = toEmbeddingsList(
+      read.flatMap((r) => r.vectors),
+      read.reduce((sum, r) => sum + (r.tokens ?? 0), 0),
+      call.upstreamModel,
+    );
+    // without a token count from Bedrock the gateway counts the input itself
+    return { body, usage: read.every((r) => r.tokens !== null) ? usage : null };
   }
 
-  promptTokenUpperBound(_body: JsonObject): number {
-    return 0;
+  promptTokenUpperBound(body: JsonObject): number {
+    const digits = promptDigits(body);
+    if (body.input !== undefined && body.messages === undefined)
+      return Math.ceil(measureEmbeddingsInput(body.input) * this.bound.textFactor) + digits;
+    return chatPromptUpperBound(body, this.bound) + digits;
   }
 
   close(): Promise<void> {
+    this.client.destroy();
     return Promise.resolve();
+  }
+
+  /** One InvokeModel call, keeping the input token count Bedrock reports in a response header. */
+  private async invoke(
+    call: UpstreamCall,
+    body: JsonObject,
+  ): Promise<{ answer: JsonObject; headerTokens: number | null }> {
+    const command = new InvokeModelCommand({
+      modelId: call.upstreamModel,
+      body: Buffer.from(JSON.stringify(body)),
+      contentType: 'application/json',
+      accept: 'application/json',
+    });
+    let headerTokens: number | null = null;
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const value = (out.response as { headers?: Record<string, string> }).headers?.[INPUT_TOKENS_HEADER];
+        if (value !== undefined && /^\d+$/.test(value)) headerTokens = Number(value);
+        return out;
+      },
+      { step: 'deserialize', name: 'llmgwInputTokenCount' },
+    );
+    let raw: Uint8Array;
+    try {
+      raw = (await this.client.send(command, { abortSignal: call.signal })).body;
+    } catch (err) {
+      throw bedrockError(err, call.signal, this.name);
+    }
+    try {
+      const answer: unknown = JSON.parse(Buffer.from(raw).toString('utf8'));
+      if (isObject(answer)) return { answer, headerTokens };
+    } catch {
+      // unreadable below
+    }
+    throw this.unreadable('unparseable InvokeModel answer');
+  }
+
+  /** A request the translation refuses → 400 in OpenAI's shape, naming the parameter. */
+  private translate<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof RequestRefusal)) throw err;
+      throw new UpstreamException(UpstreamErrorCode.BadRequest, this.name, {
+        status: 400,
+        providerCode: err.code,
+        message: err.message,
+        param: err.param,
+      });
+    }
+  }
+
+  private unreadable(what: string): UpstreamException {
+    return new UpstreamException(UpstreamErrorCode.ServerError, this.name, { cause: new Error(what) });
   }
 }

@@ -1,0 +1,110 @@
+import { JSON_OBJECT_TOOL } from '#src/modules/providers/adapters/anthropic/anthropic-request.translator';
+import type { ChatResult, JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
+
+const isObject = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function count(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
+}
+
+/**
+ * Anthropic `stop_reason` → OpenAI `finish_reason` (https://docs.anthropic.com/en/api/handling-stop-reasons).
+ * pause_turn (a server tool paused a long turn) ends this answer normally, so it reads as `stop`.
+ */
+const FINISH_REASONS: Record<string, string> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  pause_turn: 'stop',
+  max_tokens: 'length',
+  model_context_window_exceeded: 'length',
+  tool_use: 'tool_calls',
+  refusal: 'content_filter',
+};
+
+/** With a json_object forced tool, the tool call *is* the answer, so `tool_use` finishes as `stop`. */
+export function finishReason(stopReason: unknown, jsonObjectTool: boolean): string {
+  const reason = typeof stopReason === 'string' ? (FINISH_REASONS[stopReason] ?? 'stop') : 'stop';
+  return jsonObjectTool && reason === 'tool_calls' ? 'stop' : reason;
+}
+
+/**
+ * Anthropic usage → OpenAI semantics (SPEC §6): Anthropic's `input_tokens` excludes cached tokens, OpenAI's
+ * `prompt_tokens` includes them, so prompt = input + cache read + cache creation.
+ */
+export function usageFromAnthropic(usage: unknown): UsageCounts | null {
+  if (!isObject(usage)) return null;
+  const read = count(usage.cache_read_input_tokens);
+  const write = count(usage.cache_creation_input_tokens);
+  const details = isObject(usage.output_tokens_details) ? usage.output_tokens_details : {};
+  return {
+    promptTokens: count(usage.input_tokens) + read + write,
+    completionTokens: count(usage.output_tokens),
+    cacheReadTokens: read,
+    cacheWriteTokens: write,
+    reasoningTokens: count(details.thinking_tokens),
+  };
+}
+
+/** UsageCounts → OpenAI's `usage` object, with `cache_write_tokens` since Anthropic reports cache writes. */
+export function openAiUsage(u: UsageCounts): JsonObject {
+  return {
+    prompt_tokens: u.promptTokens,
+    completion_tokens: u.completionTokens,
+    total_tokens: u.promptTokens + u.completionTokens,
+    prompt_tokens_details: { cached_tokens: u.cacheReadTokens, cache_write_tokens: u.cacheWriteTokens },
+    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
+  };
+}
+
+interface AssistantMessage {
+  text: string;
+  toolCalls: JsonObject[];
+}
+
+/** Text blocks join into `content`; tool_use blocks become tool_calls; thinking and server-tool blocks are not OpenAI content. */
+function readContent(content: unknown, jsonObjectTool: boolean): AssistantMessage {
+  const out: AssistantMessage = { text: '', toolCalls: [] };
+  for (const block of Array.isArray(content) ? content : []) {
+    if (!isObject(block)) continue;
+    if (block.type === 'text' && typeof block.text === 'string') out.text += block.text;
+    else if (block.type === 'tool_use' && jsonObjectTool && block.name === JSON_OBJECT_TOOL) {
+      out.text += JSON.stringify(block.input ?? {});
+    } else if (block.type === 'tool_use') {
+      out.toolCalls.push({
+        id: block.id,
+        type: 'function',
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
+    }
+  }
+  return out;
+}
+
+/** An Anthropic `message` → an OpenAI `chat.completion`. */
+export function toChatCompletion(message: JsonObject, jsonObjectTool: boolean): ChatResult {
+  const { text, toolCalls } = readContent(message.content, jsonObjectTool);
+  const usage = usageFromAnthropic(message.usage);
+  const assistant: JsonObject = {
+    role: 'assistant',
+    // OpenAI sends null content beside tool calls and a string otherwise
+    content: text === '' && toolCalls.length > 0 ? null : text,
+    refusal: null,
+  };
+  if (toolCalls.length > 0) assistant.tool_calls = toolCalls;
+  const body: JsonObject = {
+    id: message.id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: message.model,
+    choices: [
+      {
+        index: 0,
+        message: assistant,
+        logprobs: null,
+        finish_reason: finishReason(message.stop_reason, jsonObjectTool),
+      },
+    ],
+  };
+  if (usage) body.usage = openAiUsage(usage);
+  return { body, usage };
+}
