@@ -4,6 +4,7 @@ import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
 import { AdminModule } from '#src/modules/admin/admin.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
+import { BillingModule } from '#src/modules/billing/billing.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
 import { ProxyModule } from '#src/modules/proxy/proxy.module';
 import { HealthModule } from '#src/modules/health/health.module';
@@ -21,6 +22,7 @@ export class ApiModule {
         CallsModule,
         AuthModule,
         ProxyModule,
+        BillingModule,
         AdminModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],

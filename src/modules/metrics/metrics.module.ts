@@ -5,7 +5,8 @@ import { MetricsController } from '#src/modules/metrics/metrics.controller';
 
 /**
  * `/metrics` through @willsoto/nestjs-prometheus. prom-client's registry is process-global, so default
- * metrics are registered only by the first app built in a process (tests build several).
+ * metrics are registered only by the first app built in a process (tests build several). The gateway's
+ * own metrics live in gateway-metrics.ts; the call metrics come from MetricsSink (proxy only).
  */
 @Global()
 @Module({})

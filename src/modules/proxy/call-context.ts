@@ -27,6 +27,8 @@ export class CallContext {
     this.clientRequestId = validClientRequestId(request.headers['x-request-id']);
     // request.id is the client's x-request-id when valid, else a fresh UUIDv7 that doubles as the call id
     this.callId = this.clientRequestId ? newId() : request.id;
+    // set now so refusals and errors answered by the exception filter carry it too
+    reply.header('x-gateway-call-id', this.callId);
     this.t0 = performance.now() - reply.elapsedTime;
     this.startedAt = new Date(Date.now() - reply.elapsedTime);
     this.clientIp = request.ip ?? null;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '#src/modules/keys/keys.module';
+import { MetricsSink } from '#src/modules/metrics/metrics.sink';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 import { ApiKeyGuard } from '#src/modules/proxy/api-key.guard';
@@ -12,6 +13,6 @@ import { LimitsModule } from '#src/modules/ratelimit/limits.module';
 @Module({
   imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule],
   controllers: [ProxyController],
-  providers: [ApiKeyGuard, CallPipeline, CompletionsHandler, ModelCatalogService],
+  providers: [ApiKeyGuard, CallPipeline, CompletionsHandler, ModelCatalogService, MetricsSink],
 })
 export class ProxyModule {}

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { BillingModule } from '#src/modules/billing/billing.module';
 import { AdmissionService } from '#src/modules/calls/admission';
-import { PassThroughAdmissionService } from '#src/modules/calls/pass-through-admission.service';
+import { BudgetRebuilder } from '#src/modules/ratelimit/budget-rebuilder.service';
+import { RedisAdmissionService } from '#src/modules/ratelimit/redis-admission.service';
 
-/** Admission of proxied calls against rate limits, token limits and budgets. */
+/** Admission of proxied calls against rate limits, token limits and budgets (SPEC §7). */
 @Module({
-  providers: [{ provide: AdmissionService, useClass: PassThroughAdmissionService }],
-  exports: [AdmissionService],
+  imports: [BillingModule],
+  providers: [BudgetRebuilder, { provide: AdmissionService, useClass: RedisAdmissionService }],
+  exports: [AdmissionService, BudgetRebuilder],
 })
 export class LimitsModule {}

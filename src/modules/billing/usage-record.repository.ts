@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { type EntityManager, In, LessThan, Repository } from 'typeorm';
+import type { UsageJobData } from '#src/core/queue/queue.constants';
+import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
+
+@Injectable()
+export class UsageRecordRepository {
+  constructor(@InjectRepository(UsageRecordEntity) private readonly repo: Repository<UsageRecordEntity>) {}
+
+  /** Inserts the call's row unless one exists (unique call_id); true when this call inserted it. */
+  async insertIfAbsent(u: UsageJobData, manager: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO usage_records (call_id, client_request_id, api_key_id, api_key_name, model_id, model_name, alias, provider_id, provider_name,
+         endpoint, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, estimated, unpriced,
+         status, error_code, stream, latency_ms, ttft_ms, overhead_ms, created_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)
+       ON CONFLICT (call_id) DO NOTHING RETURNING id`,
+      [
+        u.callId,
+        u.clientRequestId,
+        u.apiKeyId,
+        u.apiKeyName,
+        u.modelId,
+        u.modelName,
+        u.alias,
+        u.providerId,
+        u.providerName,
+        u.endpoint,
+        u.promptTokens,
+        u.completionTokens,
+        u.cacheReadTokens,
+        u.cacheWriteTokens,
+        u.reasoningTokens,
+        u.costUsd,
+        u.estimated,
+        u.unpriced,
+        u.status,
+        u.errorCode,
+        u.stream,
+        Math.round(u.latencyMs),
+        u.ttftMs === null ? null : Math.round(u.ttftMs),
+        Math.round(u.overheadMs),
+        u.createdAt,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** Which of these call ids already have a row (for rebuilding a budget counter). */
+  async existingCallIds(callIds: string[]): Promise<string[]> {
+    if (callIds.length === 0) return [];
+    const rows = await this.repo.find({ where: { callId: In(callIds) }, select: { callId: true } });
+    return rows.map((r) => r.callId);
+  }
+
+  findByCallId(callId: string): Promise<UsageRecordEntity | null> {
+    return this.repo.findOneBy({ callId });
+  }
+
+  countForKey(apiKeyId: string): Promise<number> {
+    return this.repo.countBy({ apiKeyId });
+  }
+
+  /** Retention: deletes records older than `before` (rollups are kept). */
+  async deleteOlderThan(before: Date): Promise<number> {
+    const result = await this.repo.delete({ createdAt: LessThan(before) });
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,63 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { QueueName } from '#src/core/queue/queue.constants';
+import type { RedisClient } from '#src/core/redis/redis.factory';
+import { HOT_REDIS } from '#src/core/redis/redis.module';
+import { RedisKeys } from '#src/core/redis/redis-keys';
+import { setWorkerGaugeCollector, workerGauges } from '#src/modules/metrics/gateway-metrics';
+
+const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+/** A scrape never hangs on an unreachable Redis: the gauges keep their last values after this long. */
+const COLLECT_TIMEOUT_MS = 1000;
+
+/**
+ * The worker role's gauges, read at scrape time: `llmgw_queue_jobs{queue,state}` from BullMQ's own job
+ * counts and `llmgw_log_buffer_records` from the audit buffer's length.
+ */
+@Injectable()
+export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
+  constructor(
+    @InjectQueue(QueueName.Billing) private readonly billing: Queue,
+    @InjectQueue(QueueName.LogFlush) private readonly logFlush: Queue,
+    @Inject(HOT_REDIS) private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  onModuleInit(): void {
+    setWorkerGaugeCollector(() => this.collect());
+  }
+
+  onModuleDestroy(): void {
+    setWorkerGaugeCollector(undefined);
+  }
+
+  async collect(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, COLLECT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.read(), timeout]);
+    } catch {
+      // Redis unreachable: keep the last values; readiness reports the outage
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async read(): Promise<void> {
+    const [billing, logFlush, buffered] = await Promise.all([
+      this.billing.getJobCounts(...STATES),
+      this.logFlush.getJobCounts(...STATES),
+      this.redis.llen(this.keys.auditBuffer()),
+    ]);
+    for (const [queue, counts] of [
+      [QueueName.Billing, billing],
+      [QueueName.LogFlush, logFlush],
+    ] as const) {
+      for (const state of STATES) workerGauges.queueJobs.set({ queue, state }, counts[state] ?? 0);
+    }
+    workerGauges.logBuffer.set(buffered);
+  }
+}

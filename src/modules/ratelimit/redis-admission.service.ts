@@ -1,0 +1,252 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import Decimal from 'decimal.js';
+import { AppConfig } from '#src/core/config/app-config';
+import type { RedisClient } from '#src/core/redis/redis.factory';
+import { HOT_REDIS } from '#src/core/redis/redis.module';
+import { type ApiKeyRedisKeys, RedisKeys } from '#src/core/redis/redis-keys';
+import { formatUsd, outputTokenNanos, worstCaseNanos } from '#src/modules/billing/cost-calculator';
+import { utcMonth } from '#src/modules/billing/month';
+import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
+import {
+  type Admission,
+  type AdmissionRequest,
+  AdmissionService,
+  type KeySpendView,
+  type Settlement,
+} from '#src/modules/calls/admission';
+import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
+import { metrics } from '#src/modules/metrics/gateway-metrics';
+import { ADMIT_LUA, REFRESH_LUA, SETTLE_LUA } from '#src/modules/ratelimit/admission.lua';
+import { BudgetRebuilder } from '#src/modules/ratelimit/budget-rebuilder.service';
+import { LimitsException } from '#src/modules/ratelimit/limits.exception';
+import { requestHeaders, tokenHeaders } from '#src/modules/ratelimit/rate-limit-headers';
+
+type AdmitReply = [string, number, number, number, number, number, number];
+interface LimitCommands {
+  llmgwAdmit(...args: (string | number)[]): Promise<AdmitReply>;
+  llmgwSettle(...args: (string | number)[]): Promise<number>;
+  llmgwRefresh(...args: (string | number)[]): Promise<number>;
+}
+
+const NO_LIMITS: Admission = {
+  outputLimit: null,
+  loweredOutputLimit: null,
+  headers: {},
+  settle: () => Promise.resolve(),
+  refresh: () => Promise.resolve(),
+};
+
+const usd = (nanos: number): string => formatUsd(new Decimal(nanos).div(1e9));
+
+/**
+ * Admission against a key's `rate_limit`, `tokens_per_minute` and `monthly_budget` in one Redis round trip
+ * (SPEC §7). Keys without limits never touch Redis. When Redis is unreachable, REDIS_FAILURE_MODE decides:
+ * `closed` refuses with 503, `open` lets the call through unmetered (counted).
+ */
+@Injectable()
+export class RedisAdmissionService extends AdmissionService implements OnModuleInit {
+  private readonly logger = new Logger(RedisAdmissionService.name);
+  private readonly cmd: LimitCommands;
+
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(HOT_REDIS) private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly rebuilder: BudgetRebuilder,
+    private readonly aggregates: UsageAggregateRepository,
+  ) {
+    super();
+    this.cmd = redis as unknown as LimitCommands;
+  }
+
+  onModuleInit(): void {
+    this.redis.defineCommand('llmgwAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
+    this.redis.defineCommand('llmgwSettle', { numberOfKeys: 6, lua: SETTLE_LUA });
+    this.redis.defineCommand('llmgwRefresh', { numberOfKeys: 1, lua: REFRESH_LUA });
+  }
+
+  async admit(req: AdmissionRequest): Promise<Admission> {
+    const key = req.key;
+    if (key.rateLimit === null && key.tokensPerMinute === null && key.monthlyBudget === null) return NO_LIMITS;
+    const k = this.keys.apiKey(key.id);
+    const month = utcMonth(new Date());
+    const budget = this.budgetArgs(req);
+    let reply: AdmitReply;
+    try {
+      reply = await this.callAdmit(req, k, month, budget);
+    } catch (err) {
+      if (err instanceof LimitsException) throw err;
+      return this.redisDown(err, req);
+    }
+    return this.admitted(req, k, month, reply, budget.wanted);
+  }
+
+  private async callAdmit(
+    req: AdmissionRequest,
+    k: ApiKeyRedisKeys,
+    month: string,
+    b: ReturnType<RedisAdmissionService['budgetArgs']>,
+  ): Promise<AdmitReply> {
+    const key = req.key;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reply = await this.cmd.llmgwAdmit(
+        k.requests,
+        k.tokens,
+        k.reservations,
+        k.reservationExpiry,
+        k.spend(month),
+        req.callId,
+        key.rateLimit ?? -1,
+        key.tokensPerMinute ?? -1,
+        b.budgetNanos,
+        b.promptNanos,
+        b.perToken,
+        b.wanted,
+        this.config.env.BUDGET_MIN_OUTPUT_TOKENS,
+        this.config.env.BUDGET_NEAR_LIMIT === 'shorten' ? 1 : 0,
+        this.config.budgetReservationTtlMs,
+      );
+      if (reply[0] !== 'rebuild') return this.refusedOrOk(req, reply, b);
+      await this.rebuilder.rebuild(key.id, month);
+    }
+    throw LimitsException.redisUnavailable(new Error('budget counter could not be rebuilt'));
+  }
+
+  /** Worst-case inputs of the budget check; computed only for keys with a budget (tokenizing costs CPU). */
+  private budgetArgs(req: AdmissionRequest): {
+    budgetNanos: number;
+    promptNanos: number;
+    perToken: string;
+    wanted: number;
+  } {
+    const { key, model } = req;
+    const wanted =
+      req.endpoint === 'embeddings'
+        ? 0
+        : (req.requestedOutputTokens ?? model.maxOutputTokens ?? this.config.env.BUDGET_DEFAULT_OUTPUT_TOKENS);
+    if (key.monthlyBudget === null) return { budgetNanos: -1, promptNanos: 0, perToken: '0', wanted };
+    const promptTokens = req.promptTokenUpperBound();
+    return {
+      budgetNanos: new Decimal(key.monthlyBudget).mul(1e9).floor().toNumber(),
+      promptNanos: worstCaseNanos(model.pricing, promptTokens, 0, req.serviceTier),
+      perToken: outputTokenNanos(model.pricing, promptTokens, req.serviceTier).toFixed(),
+      wanted,
+    };
+  }
+
+  private refusedOrOk(
+    req: AdmissionRequest,
+    reply: AdmitReply,
+    b: ReturnType<RedisAdmissionService['budgetArgs']>,
+  ): AdmitReply {
+    const [status, a, worst] = reply;
+    const key = req.key;
+    if (status === 'rate') {
+      throw LimitsException.rateLimited(
+        `Rate limit of ${key.rateLimit} requests per minute reached for this API key.`,
+        a,
+        requestHeaders(key.rateLimit!, 0, reply[4]),
+      );
+    }
+    if (status === 'tokens') {
+      throw LimitsException.rateLimited(
+        `Token limit of ${key.tokensPerMinute} tokens per minute reached for this API key.`,
+        a,
+        tokenHeaders(key.tokensPerMinute!, reply[5], reply[6]),
+      );
+    }
+    if (status === 'budget') {
+      const left = Math.max(0, a);
+      throw LimitsException.budgetExceeded(
+        `Monthly budget of $${key.monthlyBudget} for this API key is used up: $${usd(left)} left, and this call needs up to $${usd(worst)}` +
+          (b.wanted > 0 ? ` (prompt plus ${this.config.env.BUDGET_MIN_OUTPUT_TOKENS} output tokens at least).` : '.'),
+      );
+    }
+    return reply;
+  }
+
+  private admitted(
+    req: AdmissionRequest,
+    k: ApiKeyRedisKeys,
+    month: string,
+    reply: AdmitReply,
+    wanted: number,
+  ): Admission {
+    const key = req.key;
+    const [, outputLimit, lowered, remaining, resetMs, used, tokenResetMs] = reply;
+    const headers: Record<string, string> = {};
+    if (key.rateLimit !== null) Object.assign(headers, requestHeaders(key.rateLimit, remaining, resetMs));
+    if (key.tokensPerMinute !== null) Object.assign(headers, tokenHeaders(key.tokensPerMinute, used, tokenResetMs));
+    const hasBudget = key.monthlyBudget !== null;
+    const sendLimit = hasBudget && req.endpoint === 'chat' ? outputLimit : null;
+    return {
+      outputLimit: sendLimit,
+      loweredOutputLimit: lowered === 1 && outputLimit < wanted ? outputLimit : null,
+      headers,
+      settle: (s) => this.settle(req, k, month, s),
+      refresh: async () => {
+        if (hasBudget) await this.cmd.llmgwRefresh(k.reservationExpiry, req.callId, this.config.budgetReservationTtlMs);
+      },
+    };
+  }
+
+  private async settle(req: AdmissionRequest, k: ApiKeyRedisKeys, month: string, s: Settlement): Promise<void> {
+    const trackSpend = req.key.monthlyBudget !== null;
+    const chargeTokens = req.key.tokensPerMinute !== null;
+    if (!trackSpend && !chargeTokens) return;
+    await this.cmd.llmgwSettle(
+      k.reservations,
+      k.reservationExpiry,
+      k.spend(month),
+      k.unbilled(month),
+      k.settled,
+      k.tokens,
+      req.callId,
+      s.costNanos,
+      s.totalTokens,
+      trackSpend ? 1 : 0,
+      chargeTokens ? 1 : 0,
+    );
+  }
+
+  private redisDown(err: unknown, req: AdmissionRequest): Admission {
+    if (this.config.env.REDIS_FAILURE_MODE === 'closed') throw LimitsException.redisUnavailable(err);
+    metrics.unmeteredCalls.inc();
+    this.logger.warn(
+      { err: { message: (err as Error).message }, apiKeyId: req.key.id },
+      'redis unreachable: call admitted unmetered',
+    );
+    return NO_LIMITS;
+  }
+
+  async spendOf(key: AuthenticatedKey): Promise<KeySpendView | null> {
+    const month = utcMonth(new Date());
+    const k = this.keys.apiKey(key.id);
+    let spentNanos: number | null = null;
+    let reservedNanos = 0;
+    try {
+      const [counter, reservations] = await Promise.all([
+        this.redis.get(k.spend(month)),
+        this.redis.hvals(k.reservations),
+      ]);
+      if (counter !== null) spentNanos = Number(counter);
+      reservedNanos = reservations.reduce((sum, v) => sum + Number(v), 0);
+    } catch {
+      // Redis down: PostgreSQL's figure, which may lag by the calls not yet billed
+    }
+    const spent =
+      spentNanos !== null
+        ? new Decimal(spentNanos).div(1e9)
+        : new Decimal(await this.aggregates.monthSpend(key.id, month));
+    const remaining =
+      key.monthlyBudget === null
+        ? null
+        : Decimal.max(0, new Decimal(key.monthlyBudget).sub(spent).sub(new Decimal(reservedNanos).div(1e9)));
+    return {
+      month,
+      spent_usd: formatUsd(spent),
+      reserved_usd: usd(reservedNanos),
+      remaining_usd: remaining === null ? null : formatUsd(remaining),
+    };
+  }
+}
