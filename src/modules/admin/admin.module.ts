@@ -1,5 +1,33 @@
 import { Module } from '@nestjs/common';
+import { AdminAuditInterceptor } from '#src/modules/admin/admin-audit.interceptor';
+import { AdminAuditLogRepository } from '#src/modules/admin/admin-audit-log.repository';
+import { AdminAuditController } from '#src/modules/admin/controllers/admin-audit.controller';
+import { AdminAuthController } from '#src/modules/admin/controllers/admin-auth.controller';
+import { AdminUserController } from '#src/modules/admin/controllers/admin-user.controller';
+import { AliasController } from '#src/modules/admin/controllers/alias.controller';
+import { ApiKeyController } from '#src/modules/admin/controllers/api-key.controller';
+import { ModelController } from '#src/modules/admin/controllers/model.controller';
+import { ProviderController } from '#src/modules/admin/controllers/provider.controller';
+import { ServiceTokenController } from '#src/modules/admin/controllers/service-token.controller';
+import { AuthModule } from '#src/modules/auth/auth.module';
+import { KeysModule } from '#src/modules/keys/keys.module';
+import { ModelsModule } from '#src/modules/models/models.module';
+import { ProvidersModule } from '#src/modules/providers/providers.module';
 
 /** The admin API (SPEC §4): controllers and DTOs built on the other modules' services. */
-@Module({})
+@Module({
+  imports: [AuthModule, KeysModule, ModelsModule, ProvidersModule],
+  controllers: [
+    AdminAuthController,
+    AdminUserController,
+    ServiceTokenController,
+    ApiKeyController,
+    ProviderController,
+    ModelController,
+    AliasController,
+    AdminAuditController,
+  ],
+  providers: [AdminAuditLogRepository, AdminAuditInterceptor],
+  exports: [AdminAuditLogRepository],
+})
 export class AdminModule {}

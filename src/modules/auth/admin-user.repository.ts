@@ -12,6 +12,8 @@ export interface AdminUserCreate {
   enabled?: boolean;
 }
 
+const ADMIN_ROSTER_LOCK_KEY = 7_240_531_200;
+
 @Injectable()
 export class AdminUserRepository {
   constructor(@InjectRepository(AdminUserEntity) private readonly repo: Repository<AdminUserEntity>) {}
@@ -24,8 +26,16 @@ export class AdminUserRepository {
     return this.r(manager).findOneBy({ id });
   }
 
-  findByEmail(email: string): Promise<AdminUserEntity | null> {
-    return this.repo.findOneBy({ email: email.toLowerCase() });
+  findByEmail(email: string, manager?: EntityManager): Promise<AdminUserEntity | null> {
+    return this.r(manager).findOneBy({ email: email.toLowerCase() });
+  }
+
+  /**
+   * Holds a transaction-scoped lock over the admin roster until the transaction ends, so two concurrent
+   * changes can neither both take one email nor together remove the last enabled admin.
+   */
+  async lockRoster(manager: EntityManager): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_ROSTER_LOCK_KEY]);
   }
 
   countAdmins(manager?: EntityManager): Promise<number> {

@@ -1,9 +1,41 @@
 import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { AppConfig } from '#src/core/config/app-config';
+import { AdminAuthGuard } from '#src/modules/auth/admin-auth.guard';
+import { ADMIN_JWT_AUDIENCE, AdminAuthService, jwtLifetimeSeconds } from '#src/modules/auth/admin-auth.service';
+import { AdminJwtStrategy } from '#src/modules/auth/admin-jwt.strategy';
+import { AdminPrincipalService } from '#src/modules/auth/admin-principal.service';
+import { AdminTokenRepository } from '#src/modules/auth/admin-token.repository';
+import { AdminUserManagementService } from '#src/modules/auth/admin-user-management.service';
 import { AdminUserRepository } from '#src/modules/auth/admin-user.repository';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
+import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
+import { ServiceTokenManagementService } from '#src/modules/auth/service-token-management.service';
 
+const EXPORTED = [
+  AdminUserRepository,
+  AdminTokenRepository,
+  BootstrapAdminService,
+  AdminAuthService,
+  AdminPrincipalService,
+  AdminAuthGuard,
+  AdminUserManagementService,
+  ServiceTokenManagementService,
+];
+
+/** Admin identities: users and service tokens, their login (JWT), the admin guard and the bootstrap. */
 @Module({
-  providers: [AdminUserRepository, BootstrapAdminService],
-  exports: [AdminUserRepository, BootstrapAdminService],
+  imports: [
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        secret: config.jwtSecret,
+        signOptions: { algorithm: 'HS256', audience: ADMIN_JWT_AUDIENCE, expiresIn: jwtLifetimeSeconds(config) },
+        verifyOptions: { algorithms: ['HS256'], audience: ADMIN_JWT_AUDIENCE },
+      }),
+    }),
+  ],
+  providers: [...EXPORTED, AdminJwtStrategy, LoginThrottle],
+  exports: EXPORTED,
 })
 export class AuthModule {}

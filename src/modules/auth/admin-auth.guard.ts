@@ -1,0 +1,40 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import type { AdminPrincipal } from '#src/modules/auth/admin-principal.service';
+import { ADMIN_ROLE_METADATA, satisfiesRole } from '#src/modules/auth/admin-roles';
+import { ADMIN_JWT_STRATEGY } from '#src/modules/auth/admin-jwt.strategy';
+import type { AdminRole } from '#src/modules/auth/admin-user.entity';
+import { AdminAuthException } from '#src/modules/auth/auth.exception';
+
+export type AdminRequest = FastifyRequest & { user?: AdminPrincipal };
+
+/**
+ * The one guard of the admin API: a valid admin JWT (passport-jwt) whose admin currently holds at least the
+ * route's role. 401 without one (an API key never passes), 403 below the role; a route without a declared
+ * role is refused, so a forgotten declaration fails closed.
+ */
+@Injectable()
+export class AdminAuthGuard extends AuthGuard(ADMIN_JWT_STRATEGY) {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    await (super.canActivate(context) as Promise<boolean>);
+    const required = this.reflector.getAllAndOverride<AdminRole | undefined>(ADMIN_ROLE_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const principal = context.switchToHttp().getRequest<AdminRequest>().user;
+    if (!required || !principal || !satisfiesRole(principal.roles, required))
+      throw AdminAuthException.forbidden(required);
+    return true;
+  }
+
+  override handleRequest<TUser = AdminPrincipal>(err: unknown, user: TUser | false): TUser {
+    if (err || !user) throw AdminAuthException.unauthorized();
+    return user;
+  }
+}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '#src/core/config/app-config';
+import type { AdminAuthType } from '#src/modules/auth/admin-roles';
+import { AdminTokenRepository } from '#src/modules/auth/admin-token.repository';
+import type { AdminRole } from '#src/modules/auth/admin-user.entity';
+import { AdminUserRepository } from '#src/modules/auth/admin-user.repository';
+import { AdminAuthException } from '#src/modules/auth/auth.exception';
+import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
+import { verifySecret } from '#src/modules/auth/password-hasher';
+
+/** The claims of an admin JWT (besides iat/exp/aud): who, how they logged in, and their roles at login. */
+export interface AdminJwtClaims {
+  sub: string;
+  auth_type: AdminAuthType;
+  roles: AdminRole[];
+}
+
+export const ADMIN_JWT_AUDIENCE = 'llmgw-admin';
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+}
+
+/**
+ * An Argon2id hash (same parameters as hashSecret) of a random string nobody knows: verified against when the
+ * account does not exist, so an unknown account costs the same time as a wrong secret.
+ */
+const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$+AKHmw+GOAAWMV4W0rEG6w$Y3+XfhkXBW+JI8TwahM1jiEEG62gZlz99jmQAcS9IB0';
+
+interface Account {
+  id: string;
+  type: AdminAuthType;
+  roles: AdminRole[];
+  secretHash: string;
+  usable: boolean;
+}
+
+/** Exchanges a user's password or a service account's token for an admin JWT, behind the login throttle. */
+@Injectable()
+export class AdminAuthService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly jwt: JwtService,
+    private readonly users: AdminUserRepository,
+    private readonly tokens: AdminTokenRepository,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  async loginUser(email: string, password: string, address: string): Promise<IssuedToken> {
+    return this.login(`user:${email}`, address, password, async () => {
+      const user = await this.users.findByEmail(email);
+      return user
+        ? { id: user.id, type: 'user', roles: user.roles, secretHash: user.passwordHash, usable: user.enabled }
+        : null;
+    });
+  }
+
+  async loginService(serviceName: string, token: string, address: string): Promise<IssuedToken> {
+    return this.login(`service:${serviceName}`, address, token, async () => {
+      const row = await this.tokens.findByServiceName(serviceName);
+      if (!row) return null;
+      const expired = row.expiresAt !== null && row.expiresAt.getTime() <= Date.now();
+      return {
+        id: row.id,
+        type: 'service',
+        roles: row.roles,
+        secretHash: row.tokenHash,
+        usable: row.enabled && !expired,
+      };
+    });
+  }
+
+  /** One path for every outcome, so unknown, wrong, disabled and expired look (and take) the same. */
+  private async login(
+    account: string,
+    address: string,
+    secret: string,
+    find: () => Promise<Account | null>,
+  ): Promise<IssuedToken> {
+    await this.throttle.assertAllowed(account, address);
+    const found = await find();
+    const matches = await verifySecret(found?.secretHash ?? DUMMY_HASH, secret);
+    if (!found || !matches || !found.usable) {
+      await this.throttle.recordFailure(account, address);
+      throw AdminAuthException.invalidCredentials();
+    }
+    await this.throttle.clear(account, address);
+    return this.issue(found);
+  }
+
+  private async issue(account: Account): Promise<IssuedToken> {
+    const claims: AdminJwtClaims = { sub: account.id, auth_type: account.type, roles: account.roles };
+    return { accessToken: await this.jwt.signAsync(claims), expiresIn: jwtLifetimeSeconds(this.config) };
+  }
+}
+
+/** JWT_EXPIRES_IN in whole seconds (at least one). */
+export function jwtLifetimeSeconds(config: AppConfig): number {
+  return Math.max(1, Math.floor(config.env.JWT_EXPIRES_IN / 1000));
+}
