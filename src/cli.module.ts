@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
+import { CatalogModule } from '#src/modules/billing/catalog/catalog.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
 import { KeysModule } from '#src/modules/keys/keys.module';
 import { ModelsModule } from '#src/modules/models/models.module';
@@ -14,7 +15,15 @@ export class CliModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: CliModule,
-      imports: [CoreModule.forRoot(config, logger), CallsModule, AuthModule, KeysModule, ModelsModule, ProvidersModule],
+      imports: [
+        CoreModule.forRoot(config, logger),
+        CallsModule,
+        AuthModule,
+        KeysModule,
+        ModelsModule,
+        ProvidersModule,
+        CatalogModule,
+      ],
     };
   }
 }

@@ -10,6 +10,7 @@ import { ensureDatabase, runMigrations } from '#src/core/database/database-setup
 import { createLogger, PinoNestLogger } from '#src/core/logging/logger';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
 import { addModel, addProvider, CliUsageError, createApiKey } from '#src/cli-commands';
+import { billingFailed, importCatalog } from '#src/cli-billing-commands';
 
 type Out = (line: string) => void;
 interface Command {
@@ -86,6 +87,14 @@ const COMMANDS: Record<string, Command> = {
     usage:
       'create-api-key --name N [--models a,b] [--rate-limit RPM] [--tokens-per-minute TPM] [--monthly-budget USD] [--expires-at ISO] [--tag k=v ...]',
     run: (args, config, print) => withContext(config, (ctx) => createApiKey(ctx, args, print)),
+  },
+  'import-catalog': {
+    usage: 'import-catalog <file-or-url> [--provider <name-or-id>]   load a LiteLLM price catalog (SPEC §4, §6)',
+    run: (args, config, print) => withContext(config, (ctx) => importCatalog(ctx, args, print)),
+  },
+  'billing-failed': {
+    usage: 'billing-failed list | replay [--all | <job-id>...] [--wait]   billing jobs that kept failing',
+    run: (args, config, print) => withContext(config, (ctx) => billingFailed(ctx, args, print)),
   },
 };
 

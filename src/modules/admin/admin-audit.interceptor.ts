@@ -4,7 +4,7 @@ import { mergeMap, type Observable } from 'rxjs';
 import { AdminAuditLogRepository } from '#src/modules/admin/admin-audit-log.repository';
 import type { AdminRequest } from '#src/modules/auth/admin-auth.guard';
 
-export type AdminAuditAction = 'create' | 'update' | 'delete' | 'regenerate' | 'revoke';
+export type AdminAuditAction = 'create' | 'update' | 'delete' | 'regenerate' | 'revoke' | 'import';
 
 /** Handler metadata: the audited action of a route that changes something. */
 export const ADMIN_AUDIT_METADATA = 'llmgw:admin-audit';
@@ -40,7 +40,10 @@ export class AdminAuditInterceptor implements NestInterceptor {
 
   private async write(req: AdminRequest, action: AdminAuditAction, resource: string, result: unknown): Promise<void> {
     const body = req.body;
-    const fields = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body).sort() : [];
+    let fields = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body).sort() : [];
+    // a raw catalog's keys are model names, not fields: record the form of the import instead
+    if (action === 'import')
+      fields = [fields.includes('url') ? 'url' : 'catalog', ...fields.filter((f) => f === 'provider_id')];
     const resourceId = (req.params as { id?: string } | undefined)?.id ?? (result as { id?: string } | undefined)?.id;
     try {
       await this.audit.record({

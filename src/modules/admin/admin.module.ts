@@ -9,14 +9,17 @@ import { ApiKeyController } from '#src/modules/admin/controllers/api-key.control
 import { ModelController } from '#src/modules/admin/controllers/model.controller';
 import { ProviderController } from '#src/modules/admin/controllers/provider.controller';
 import { ServiceTokenController } from '#src/modules/admin/controllers/service-token.controller';
+import { UsageController } from '#src/modules/admin/controllers/usage.controller';
 import { AuthModule } from '#src/modules/auth/auth.module';
+import { BillingModule } from '#src/modules/billing/billing.module';
+import { CatalogModule } from '#src/modules/billing/catalog/catalog.module';
 import { KeysModule } from '#src/modules/keys/keys.module';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 
 /** The admin API (SPEC §4): controllers and DTOs built on the other modules' services. */
 @Module({
-  imports: [AuthModule, KeysModule, ModelsModule, ProvidersModule],
+  imports: [AuthModule, KeysModule, ModelsModule, ProvidersModule, BillingModule, CatalogModule],
   controllers: [
     AdminAuthController,
     AdminUserController,
@@ -26,6 +29,7 @@ import { ProvidersModule } from '#src/modules/providers/providers.module';
     ModelController,
     AliasController,
     AdminAuditController,
+    UsageController,
   ],
   providers: [AdminAuditLogRepository, AdminAuditInterceptor],
   exports: [AdminAuditLogRepository],

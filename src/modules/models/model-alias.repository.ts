@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, Repository } from 'typeorm';
+import { type EntityManager, In, Repository } from 'typeorm';
 import { newId } from '#src/core/database/ids';
 import { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 
@@ -22,6 +22,13 @@ export class ModelAliasRepository {
 
   findByName(name: string, manager?: EntityManager): Promise<ModelAliasEntity | null> {
     return this.r(manager).findOneBy({ name });
+  }
+
+  /** Which of these names are aliases (catalog import skips them). */
+  async namesAmong(names: string[], manager?: EntityManager): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await this.r(manager).find({ where: { name: In(names) }, select: { name: true } });
+    return rows.map((r) => r.name);
   }
 
   findById(id: string, manager?: EntityManager): Promise<ModelAliasEntity | null> {

@@ -4,7 +4,7 @@ import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.ser
 import type { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
 import type { ModelEntity } from '#src/modules/models/model.entity';
-import { type ModelCreate, ModelRepository } from '#src/modules/models/model.repository';
+import { type ModelCreate, ModelRepository, type PricingInput } from '#src/modules/models/model.repository';
 import { ModelsException } from '#src/modules/models/models.exception';
 import { normalisePricing, type PricingComponentInput } from '#src/modules/models/pricing-validation';
 import { ProviderRepository } from '#src/modules/providers/provider.repository';
@@ -15,6 +15,23 @@ const NAMES_LOCK_KEY = 7_240_531_102;
 
 export interface ModelInput extends ModelCreate {
   pricing?: PricingComponentInput[];
+}
+
+/** One catalog entry to create or update by name (catalog import). */
+export interface ModelImportInput {
+  name: string;
+  contextWindow: number | null;
+  maxOutputTokens: number | null;
+  capabilities: string[];
+  pricing: PricingComponentInput[];
+  /** Replaces `metadata.litellm`; the model's other metadata is kept. */
+  litellm: Record<string, unknown>;
+}
+
+export interface ModelImportOutcome {
+  created: string[];
+  updated: string[];
+  skipped: { name: string; reason: 'name_is_alias' | 'other_provider' }[];
 }
 
 export interface AliasInput {
@@ -85,6 +102,74 @@ export class ModelManagementService {
       await this.models.delete(id, m);
     });
     await this.invalidation.invalidate('models');
+  }
+
+  /**
+   * Upserts catalog entries by name in one transaction: new names become models of `providerId` (null: price-only),
+   * existing models get their prices, limits, capabilities and `metadata.litellm` replaced in place (and are
+   * attached to `providerId` when they had no provider). Names used by aliases, and models of another provider
+   * when a provider is given, are skipped.
+   */
+  async importModels(entries: ModelImportInput[], providerId: string | null): Promise<ModelImportOutcome> {
+    const pricing = new Map(entries.map((e) => [e.name, normalisePricing(e.pricing)]));
+    const outcome = await this.dataSource.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [NAMES_LOCK_KEY]);
+      await this.requireProvider(providerId, m);
+      const { fresh, update, skipped } = await this.planImport(entries, providerId, m);
+      const prices: { modelId: string; pricing: PricingInput[] }[] = [];
+      for (const [model, e] of update) {
+        await this.models.updateColumns(
+          model.id,
+          {
+            providerId: model.providerId ?? providerId,
+            contextWindow: e.contextWindow,
+            maxOutputTokens: e.maxOutputTokens,
+            capabilities: e.capabilities,
+            metadata: { ...model.metadata, litellm: e.litellm },
+          },
+          m,
+        );
+        prices.push({ modelId: model.id, pricing: pricing.get(e.name)! });
+      }
+      const created = await this.models.insertMany(
+        fresh.map((e) => ({ ...e, providerId, metadata: { litellm: e.litellm } })),
+        m,
+      );
+      for (const model of created) prices.push({ modelId: model.id, pricing: pricing.get(model.name)! });
+      await this.models.replacePricingMany(prices, m);
+      return { created: created.map((c) => c.name), updated: update.map(([, e]) => e.name), skipped };
+    });
+    if (outcome.created.length + outcome.updated.length > 0) await this.invalidation.invalidate('models');
+    return outcome;
+  }
+
+  /** Sorts catalog entries into new models, models to update and skipped names. */
+  private async planImport(
+    entries: ModelImportInput[],
+    providerId: string | null,
+    m: EntityManager,
+  ): Promise<{
+    fresh: ModelImportInput[];
+    update: [ModelEntity, ModelImportInput][];
+    skipped: ModelImportOutcome['skipped'];
+  }> {
+    const names = entries.map((e) => e.name);
+    const aliasNames = new Set(await this.aliases.namesAmong(names, m));
+    const existing = new Map((await this.models.findByNames(names, m)).map((model) => [model.name, model]));
+    const plan = {
+      fresh: [] as ModelImportInput[],
+      update: [] as [ModelEntity, ModelImportInput][],
+      skipped: [] as ModelImportOutcome['skipped'],
+    };
+    for (const e of entries) {
+      const model = existing.get(e.name);
+      if (aliasNames.has(e.name)) plan.skipped.push({ name: e.name, reason: 'name_is_alias' });
+      else if (!model) plan.fresh.push(e);
+      else if (providerId && model.providerId && model.providerId !== providerId)
+        plan.skipped.push({ name: e.name, reason: 'other_provider' });
+      else plan.update.push([model, e]);
+    }
+    return plan;
   }
 
   async createAlias(input: AliasInput): Promise<ModelAliasEntity> {

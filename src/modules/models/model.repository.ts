@@ -77,8 +77,51 @@ export class ModelRepository {
     return model;
   }
 
+  /** Sets these columns of one model (one UPDATE, no read first). */
+  async updateColumns(
+    id: string,
+    columns: Pick<ModelEntity, 'providerId' | 'contextWindow' | 'maxOutputTokens' | 'capabilities' | 'metadata'>,
+    manager: EntityManager,
+  ): Promise<void> {
+    await this.r(manager).update({ id }, columns as Parameters<Repository<ModelEntity>['update']>[1]);
+  }
+
   save(model: ModelEntity, manager?: EntityManager): Promise<ModelEntity> {
     return this.r(manager).save(model);
+  }
+
+  /** Inserts many models at once (catalog import); their prices go through replacePricingMany. */
+  async insertMany(inputs: ModelCreate[], manager: EntityManager): Promise<ModelEntity[]> {
+    const r = this.r(manager);
+    const rows = inputs.map((input) =>
+      r.create({
+        id: newId(),
+        name: input.name,
+        providerId: input.providerId,
+        providerModelId: input.providerModelId ?? null,
+        contextWindow: input.contextWindow ?? null,
+        maxOutputTokens: input.maxOutputTokens ?? null,
+        capabilities: input.capabilities ?? [],
+        metadata: input.metadata ?? {},
+        enabled: input.enabled ?? true,
+      }),
+    );
+    // plain column values: the relation typing of insert() does not accept whole entities
+    type Values = Parameters<typeof r.insert>[0];
+    for (let i = 0; i < rows.length; i += 500) await r.insert(rows.slice(i, i + 500) as unknown as Values);
+    return rows;
+  }
+
+  /** Replaces the price lists of many models at once. */
+  async replacePricingMany(
+    lists: { modelId: string; pricing: PricingInput[] }[],
+    manager: EntityManager,
+  ): Promise<void> {
+    const repo = manager.getRepository(PricingComponentEntity);
+    const rows = lists.flatMap((l) => l.pricing.map((p) => ({ ...p, id: newId(), modelId: l.modelId })));
+    for (let i = 0; i < lists.length; i += 1000)
+      await repo.delete({ modelId: In(lists.slice(i, i + 1000).map((l) => l.modelId)) });
+    for (let i = 0; i < rows.length; i += 1000) await repo.insert(rows.slice(i, i + 1000));
   }
 
   /** Replaces a model's price list as a whole. */

@@ -9,6 +9,9 @@ import {
   ApiKeyResponseDto,
   ApiKeyUpdateDto,
 } from '#src/modules/admin/dto/api-key.dto';
+import { UsageRangeQueryDto, UsageReportDto } from '#src/modules/admin/dto/usage.dto';
+import { BillingException } from '#src/modules/billing/billing.exception';
+import { UsageReportRepository } from '#src/modules/billing/usage-report.repository';
 import { ApiKeyManagementService, ApiKeysException } from '#src/modules/keys/api-key-management.service';
 import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
 
@@ -21,6 +24,7 @@ export class ApiKeyController {
   constructor(
     private readonly keys: ApiKeyRepository,
     private readonly management: ApiKeyManagementService,
+    private readonly usage: UsageReportRepository,
   ) {}
 
   @Post()
@@ -106,5 +110,19 @@ export class ApiKeyController {
   })
   async revokeApiKey(@IdParam() id: string): Promise<ApiKeyResponseDto> {
     return ApiKeyResponseDto.from(await this.management.revoke(id));
+  }
+
+  @Get(':id/usage')
+  @AdminEndpoint({
+    summary: "One key's usage over [from, to) (deleted keys included), optionally grouped by model, provider, day",
+    role: 'viewer',
+    response: UsageReportDto,
+    errors: [404],
+  })
+  async getApiKeyUsage(@IdParam() id: string, @Query() query: UsageRangeQueryDto): Promise<UsageReportDto> {
+    if (!(await this.keys.findById(id))) throw ApiKeysException.notFound(id);
+    const range = query.range();
+    if (typeof range === 'string') throw BillingException.invalid(range);
+    return this.usage.report({ ...range, apiKeyId: id }, query.groups());
   }
 }

@@ -1,5 +1,10 @@
-import { Body, Delete, Get, Patch, Post, Query } from '@nestjs/common';
+import { Body, Delete, Get, Patch, Post, Query, ValidationPipe } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
 import { AdminController, AdminEndpoint, IdParam } from '#src/modules/admin/admin-endpoint.decorator';
+import { ModelImportDto, ModelImportQueryDto, ModelImportResultDto } from '#src/modules/admin/dto/model-import.dto';
+import type { CatalogSource } from '#src/modules/billing/catalog/catalog-import.service';
+import { CatalogImportService } from '#src/modules/billing/catalog/catalog-import.service';
+import { CatalogException } from '#src/modules/billing/catalog/catalog.exception';
 import {
   ModelCreateDto,
   ModelListDto,
@@ -17,7 +22,23 @@ export class ModelController {
   constructor(
     private readonly models: ModelRepository,
     private readonly management: ModelManagementService,
+    private readonly catalog: CatalogImportService,
   ) {}
+
+  @Post('import')
+  @AdminEndpoint({
+    summary: 'Import a LiteLLM catalog (body, {catalog} or {url}): upserts models and their prices by name',
+    role: 'editor',
+    response: ModelImportResultDto,
+    audit: 'import',
+  })
+  @ApiBody({ type: ModelImportDto })
+  async importModels(@Body() body: unknown, @Query() query: ModelImportQueryDto): Promise<ModelImportResultDto> {
+    const { source, providerId } = await importRequest(body);
+    if (providerId && query.provider_id && providerId !== query.provider_id)
+      throw CatalogException.invalid('provider_id differs between the body and the query');
+    return this.catalog.import(source, providerId ?? query.provider_id ?? null);
+  }
 
   @Post()
   @AdminEndpoint({
@@ -70,4 +91,28 @@ export class ModelController {
   async deleteModel(@IdParam() id: string): Promise<void> {
     await this.management.deleteModel(id);
   }
+}
+
+const WRAPPED = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+
+/** Tells the three body forms apart; the wrapped ones are validated like any admin DTO. */
+async function importRequest(body: unknown): Promise<{ source: CatalogSource; providerId?: string }> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw CatalogException.invalid('send the catalog object, {catalog: {...}} or {url}');
+  if ('catalog' in body || 'url' in body) {
+    const dto = (await WRAPPED.transform(body, { type: 'body', metatype: ModelImportDto })) as ModelImportDto;
+    if ((dto.catalog === undefined) === (dto.url === undefined))
+      throw CatalogException.invalid('send exactly one of catalog and url');
+    return {
+      source: dto.url !== undefined ? { url: dto.url } : { catalog: dto.catalog! },
+      providerId: dto.provider_id,
+    };
+  }
+  const { provider_id: providerId, ...catalog } = body as Record<string, unknown>;
+  if (providerId !== undefined && typeof providerId !== 'string')
+    throw CatalogException.invalid('provider_id must be a UUID');
+  if (Object.keys(catalog).length === 0) throw CatalogException.invalid('the catalog is empty');
+  if (providerId !== undefined)
+    await WRAPPED.transform({ provider_id: providerId }, { type: 'query', metatype: ModelImportQueryDto });
+  return { source: { catalog }, providerId };
 }
