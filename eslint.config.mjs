@@ -34,4 +34,32 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // hand-run benchmark scripts (bench/*.mjs): plain Node ESM outside the TypeScript projects
+    files: ['bench/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { project: false, program: null, projectService: false },
+      globals: Object.fromEntries(
+        [
+          'process',
+          'console',
+          'fetch',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'setImmediate',
+          'Buffer',
+          'TextDecoder',
+          'TextEncoder',
+          'URL',
+          'AbortController',
+          'AbortSignal',
+          'performance',
+          'structuredClone',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

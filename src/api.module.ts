@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
 import { AdminModule } from '#src/modules/admin/admin.module';
+import { AuditModule } from '#src/modules/audit/audit.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
 import { BillingModule } from '#src/modules/billing/billing.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
@@ -23,6 +24,7 @@ export class ApiModule {
         AuthModule,
         ProxyModule,
         BillingModule,
+        AuditModule,
         AdminModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],

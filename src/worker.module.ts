@@ -2,13 +2,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
+import { AuditWorkerModule } from '#src/modules/audit/audit-worker.module';
 import { BillingWorkerModule } from '#src/modules/billing/billing-worker.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
 import { HealthModule } from '#src/modules/health/health.module';
 import { MetricsWorkerModule } from '#src/modules/metrics/metrics-worker.module';
 
 /** Each feature's `<feature>-worker.module.ts`: registering it is what runs its processors. */
-export const WORKER_FEATURE_MODULES = [BillingWorkerModule, MetricsWorkerModule];
+export const WORKER_FEATURE_MODULES = [BillingWorkerModule, AuditWorkerModule, MetricsWorkerModule];
 
 /** The worker process: the queue processors, `/health/*` and `/metrics`, nothing of the proxy. */
 @Module({})

@@ -49,6 +49,11 @@ export class RedisKeys {
     return `{${this.prefix}:audit}:dropped`;
   }
 
+  /** Marks one applied push of records to the audit buffer, so a retried push is not applied twice. */
+  auditPushMarker(pushId: string): string {
+    return `{${this.prefix}:audit}:push:${pushId}`;
+  }
+
   loginFailures(email: string, address: string): string {
     return `${this.prefix}:login-fail:${email}:${address}`;
   }

@@ -1,0 +1,133 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { AppConfig } from '#src/core/config/app-config';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
+import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
+import { AuditBuffer, type TakenBatch } from '#src/modules/audit/audit-buffer';
+import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
+import { AuditSink } from '#src/modules/audit/audit-sink.service';
+import { AUDIT_STORE, type AuditStore } from '#src/modules/audit/audit-store';
+
+const SCHEDULER_ID = 'audit-flush';
+/** A batch whose worker stops renewing its lease for this long is taken again by the next flush. */
+export const AUDIT_LEASE_MS = 15_000;
+const RENEW_EVERY_MS = 5_000;
+/** A batch is also closed once it holds this many bytes of records (bounds one object and its memory). */
+const BATCH_MAX_BYTES = 64 * 1024 * 1024;
+/** One flush job stores at most this many batches, then hands the rest to a follow-up job. */
+const BATCHES_PER_JOB = 50;
+const SHUTDOWN_FLUSH_MS = 15_000;
+
+type FlushReason = JobPayloads[LogFlushJob.Flush]['reason'];
+
+export interface FlushResult {
+  batches: number;
+  records: number;
+}
+
+/**
+ * The worker side of audit logging: takes batches from the Redis buffer and stores each as one gzip JSON
+ * Lines object, deleting the batch only after the store acknowledged it. The object key is fixed when the
+ * batch is taken, so a retry or a resumed batch (its worker died) rewrites the same object: no record is
+ * lost or stored twice.
+ */
+@Injectable()
+export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(AuditFlushService.name);
+  private readonly keys: AuditObjectKeys;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly buffer: AuditBuffer,
+    @Inject(AUDIT_STORE) private readonly store: AuditStore,
+    private readonly sink: AuditSink,
+    private readonly lifecycle: LifecycleService,
+    @InjectQueue(QueueName.LogFlush) private readonly queue: Queue<JobPayloads[LogFlushJob.Flush]>,
+  ) {
+    const prefix = this.store.kind === 's3' ? config.env.LOGGING_SINK_S3_PREFIX : '';
+    this.keys = new AuditObjectKeys(prefix, config.podName);
+  }
+
+  /** Not awaited: start-up must not wait for Redis (readiness reports it); the scheduler lands once Redis answers. */
+  onModuleInit(): void {
+    this.lifecycle.onDrain('audit-flush', () => this.drain());
+    this.queue
+      .upsertJobScheduler(
+        SCHEDULER_ID,
+        { every: this.config.env.LOGGING_SINK_FLUSH_INTERVAL },
+        { name: LogFlushJob.Flush, data: { reason: 'interval' } },
+      )
+      .catch((error: unknown) => this.logger.warn(`audit flush scheduler not updated: ${String(error)}`));
+  }
+
+  onModuleDestroy(): void {
+    this.store.close();
+  }
+
+  /** Stores batches until the buffer is empty; throws (after giving the failed batch back) when a store fails. */
+  async flush(reason: FlushReason, maxBatches = BATCHES_PER_JOB): Promise<FlushResult> {
+    const result: FlushResult = { batches: 0, records: 0 };
+    while (result.batches < maxBatches) {
+      const batch = await this.buffer.take(
+        this.keys.next(),
+        AUDIT_LEASE_MS,
+        this.config.env.LOGGING_SINK_FLUSH_SIZE,
+        BATCH_MAX_BYTES,
+      );
+      if (!batch) return result;
+      result.records += await this.storeBatch(batch);
+      result.batches++;
+    }
+    if ((await this.buffer.length()) > 0 && reason !== 'shutdown') {
+      await this.queue.add(LogFlushJob.Flush, { reason }, { deduplication: { id: 'size', keepLastIfActive: true } });
+    }
+    return result;
+  }
+
+  private async storeBatch(batch: TakenBatch): Promise<number> {
+    const count = await this.buffer.batchLength(batch.id);
+    if (count === 0) {
+      // acknowledged by another worker whose lease had run out meanwhile: nothing left to store
+      await this.buffer.ack(batch.id);
+      return 0;
+    }
+    const heartbeat = setInterval(
+      () => void this.buffer.renew(batch.id, AUDIT_LEASE_MS).catch(() => undefined),
+      RENEW_EVERY_MS,
+    );
+    try {
+      await this.store.put(batch.id, this.buffer.read(batch.id));
+      await this.buffer.ack(batch.id);
+      if (batch.resumed) this.logger.log({ batch: batch.id, records: count }, 'resumed audit batch stored');
+      return count;
+    } catch (err) {
+      await this.buffer.release(batch.id).catch(() => undefined);
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** SIGTERM: push what the sink holds, then store the whole buffer (what cannot be stored stays in Redis). */
+  private async drain(): Promise<void> {
+    await this.sink.drain();
+    if (!this.buffer.ready) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_FLUSH_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.flush('shutdown', Number.MAX_SAFE_INTEGER), deadline]);
+      if (outcome === 'timeout') this.logger.warn('audit flush at shutdown ran out of time; the rest stays in Redis');
+      else if (outcome.records > 0) this.logger.log(outcome, 'audit buffer flushed at shutdown');
+    } catch (err) {
+      this.logger.warn(
+        { err: { message: (err as Error).message } },
+        'audit flush at shutdown failed; records stay in Redis',
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

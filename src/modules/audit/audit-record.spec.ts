@@ -1,0 +1,146 @@
+import type { CallCompletedEvent } from '#src/modules/calls/call-event';
+import { body, cutUtf8, toAuditRecord } from '#src/modules/audit/audit-record';
+import { objectKey, AuditObjectKeys } from '#src/modules/audit/audit-object-key';
+
+const event = (over: Partial<CallCompletedEvent> = {}): CallCompletedEvent => ({
+  callId: 'call-1',
+  clientRequestId: 'client-1',
+  startedAt: new Date('2026-03-04T05:06:07.089Z'),
+  endpoint: 'chat',
+  admitted: true,
+  apiKey: { id: 'key-1', name: 'team-a' },
+  requestedModel: 'fast',
+  alias: 'fast',
+  model: { id: 'model-1', name: 'gpt-4o-mini' },
+  provider: { id: 'prov-1', name: 'openai-main', type: 'openai' },
+  status: 200,
+  errorCode: null,
+  stream: false,
+  usage: {
+    promptTokens: 10,
+    completionTokens: 5,
+    cacheReadTokens: 2,
+    cacheWriteTokens: 0,
+    reasoningTokens: 1,
+    estimated: false,
+  },
+  costUsd: '0.0000045',
+  costNanos: 4500,
+  unpriced: false,
+  latencyMs: 120.5,
+  ttftMs: 80,
+  overheadMs: 1.25,
+  requestBody: { model: 'fast', messages: [{ role: 'user', content: 'hi' }] },
+  responseBody: { id: 'chatcmpl-1' },
+  clientIp: '10.0.0.1',
+  userAgent: 'curl/8',
+  ...over,
+});
+
+describe('toAuditRecord', () => {
+  const options = { pod: 'pod-a', logBodies: true, bodyMaxBytes: 65536 };
+
+  it('writes exactly the SPEC §8 fields, snake_case, for an admitted call', () => {
+    const sut = toAuditRecord(event(), options);
+    expect(Object.keys(sut)).toEqual([
+      'schema_version',
+      'call_id',
+      'client_request_id',
+      'timestamp',
+      'api_key_id',
+      'api_key_name',
+      'provider_id',
+      'provider_type',
+      'model',
+      'alias',
+      'status',
+      'error_code',
+      'stream',
+      'latency_ms',
+      'ttft_ms',
+      'overhead_ms',
+      'prompt_tokens',
+      'completion_tokens',
+      'cache_read_tokens',
+      'cache_write_tokens',
+      'reasoning_tokens',
+      'estimated',
+      'cost_usd',
+      'request_body',
+      'response_body',
+      'truncated',
+      'client_ip',
+      'user_agent',
+      'pod',
+    ]);
+    expect(sut).toMatchObject({
+      schema_version: 1,
+      timestamp: '2026-03-04T05:06:07.089Z',
+      model: 'gpt-4o-mini',
+      provider_type: 'openai',
+      cost_usd: '0.0000045',
+      truncated: false,
+      pod: 'pod-a',
+    });
+  });
+
+  it('names the requested model of a refused call that resolved none', () => {
+    const sut = toAuditRecord(
+      event({ admitted: false, model: null, provider: null, alias: null, requestedModel: 'nope', apiKey: null }),
+      options,
+    );
+    expect(sut).toMatchObject({ model: 'nope', provider_id: null, provider_type: null, api_key_id: null });
+  });
+
+  it('omits both bodies and the truncation flag when LOG_BODIES=false', () => {
+    const sut = toAuditRecord(event(), { ...options, logBodies: false });
+    expect(sut).not.toHaveProperty('request_body');
+    expect(sut).not.toHaveProperty('response_body');
+    expect(sut).not.toHaveProperty('truncated');
+  });
+
+  it('cuts a body past LOG_BODY_MAX_BYTES to that many bytes of its JSON text and marks the record', () => {
+    const long = { messages: [{ role: 'user', content: 'x'.repeat(500) }] };
+    const sut = toAuditRecord(event({ requestBody: long }), { ...options, bodyMaxBytes: 100 });
+    expect(sut.truncated).toBe(true);
+    expect(sut.request_body).toBe(JSON.stringify(long).slice(0, 100));
+    expect(sut.response_body).toEqual({ id: 'chatcmpl-1' });
+  });
+
+  it('redacts a gateway API key pasted into a body', () => {
+    const key = `sk-gw-${'A'.repeat(43)}`;
+    const sut = toAuditRecord(event({ requestBody: { messages: [{ content: `my key is ${key}` }] } }), options);
+    expect(JSON.stringify(sut)).not.toContain(key);
+    expect(sut.request_body).toEqual({ messages: [{ content: 'my key is [redacted]' }] });
+  });
+});
+
+describe('body truncation', () => {
+  it.each([
+    ['ascii', 'abcdef', 4, 'abcd'],
+    ['two-byte characters are never split', 'ééé', 5, 'éé'],
+    ['four-byte characters are never split', '😀😀', 7, '😀'],
+    ['zero bytes', 'abc', 0, ''],
+  ])('%s', (_name, text, max, expected) => {
+    expect(cutUtf8(text, max)).toBe(expected);
+    expect(Buffer.byteLength(cutUtf8(text, max))).toBeLessThanOrEqual(max);
+  });
+
+  it('keeps a body that fits as the original JSON value', () => {
+    const value = { a: [1, 2] };
+    expect(body(value, 1000)).toEqual({ value, truncated: false });
+  });
+});
+
+describe('object keys', () => {
+  it('follows {prefix}YYYY/MM/DD/{pod}-{unix-ms}-{nanos}.jsonl.gz in UTC', () => {
+    const ms = Date.UTC(2026, 0, 2, 23, 59, 59, 999);
+    expect(objectKey('logs/', 'api-1', ms, 42)).toBe(`logs/2026/01/02/api-1-${ms}-000042.jsonl.gz`);
+  });
+
+  it('never repeats a name within a process, even when the clock reads the same twice', () => {
+    const sut = new AuditObjectKeys('', 'p', () => ({ ms: 1000, nanos: 5 }));
+    const names = new Set(Array.from({ length: 1000 }, () => sut.next()));
+    expect(names.size).toBe(1000);
+  });
+});

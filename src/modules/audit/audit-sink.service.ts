@@ -1,0 +1,153 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { AppConfig } from '#src/core/config/app-config';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
+import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
+import { AuditBuffer } from '#src/modules/audit/audit-buffer';
+import { toAuditRecord, type AuditRecordOptions } from '#src/modules/audit/audit-record';
+import type { CallCompletedEvent } from '#src/modules/calls/call-event';
+import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
+import { metrics } from '#src/modules/metrics/gateway-metrics';
+
+/** Records go to Redis in one script call this often, or sooner when this many records or bytes wait. */
+const BATCH_MS = 5;
+const BATCH_RECORDS = 200;
+const BATCH_BYTES = 1024 * 1024;
+const RETRY_MS = 500;
+/** Records held in memory while Redis does not answer; past it new ones are dropped and counted. */
+const MEMORY_MAX = 10_000;
+/** At most one size-triggered flush enqueue per process this often (BullMQ deduplicates across processes). */
+const ENQUEUE_EVERY_MS = 250;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+interface Push {
+  id: string;
+  records: string[];
+}
+
+/**
+ * Every call-completed event, refused calls included, becomes one audit record (SPEC §8) appended to the
+ * Redis buffer. The proxy never waits: records are serialized at once and pushed in small batches a few
+ * milliseconds later by one Lua call that also enforces LOGGING_SINK_BUFFER_MAX. Billing is a separate
+ * sink and never waits on this one.
+ */
+@Injectable()
+export class AuditSink implements CallEventSink, OnModuleInit {
+  readonly name = 'audit';
+  private readonly logger = new Logger(AuditSink.name);
+  private readonly options: AuditRecordOptions;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** A push that failed, retried first under the same id so Redis applies it at most once. */
+  private retry: Push | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private lastEnqueue = 0;
+  private lastDropLog = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly buffer: AuditBuffer,
+    private readonly events: CallEventsService,
+    private readonly lifecycle: LifecycleService,
+    @InjectQueue(QueueName.LogFlush) private readonly queue: Queue<JobPayloads[LogFlushJob.Flush]>,
+  ) {
+    this.options = {
+      pod: config.podName,
+      logBodies: config.env.LOG_BODIES,
+      bodyMaxBytes: config.env.LOG_BODY_MAX_BYTES,
+    };
+  }
+
+  onModuleInit(): void {
+    if (!this.config.env.LOGGING_SINK_ENABLED) return;
+    this.events.register(this);
+    this.lifecycle.onDrain('audit-buffer', () => this.drain());
+  }
+
+  accept(e: CallCompletedEvent): void {
+    if (this.pending.length + (this.retry?.records.length ?? 0) >= MEMORY_MAX) return this.dropped(1, e.callId);
+    const line = JSON.stringify(toAuditRecord(e, this.options));
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pending.length >= BATCH_RECORDS || this.pendingBytes >= BATCH_BYTES) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
+  }
+
+  /** Pushes everything pending, giving up when Redis is down or `deadlineMs` passes (then the loss is logged). */
+  async drain(deadlineMs = 10_000): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (this.pending.length > 0 || this.retry || this.flushing) {
+      const left = until - Date.now();
+      if (left <= 0 || !this.buffer.ready) {
+        const lost = this.pending.length + (this.retry?.records.length ?? 0);
+        this.logger.error({ lost }, 'Redis unavailable at shutdown: audit records lost');
+        return;
+      }
+      await Promise.race([this.flush(), sleep(Math.min(left, 1000))]);
+      if ((this.pending.length > 0 || this.retry) && !this.flushing) await sleep(100);
+    }
+  }
+
+  private next(): Push | null {
+    if (this.retry) return this.retry;
+    if (this.pending.length === 0) return null;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.pending.length && n < BATCH_RECORDS && bytes < BATCH_BYTES) bytes += this.pending[n++].length;
+    const records = this.pending.splice(0, n);
+    this.pendingBytes -= bytes;
+    return { id: this.buffer.newPushId(), records };
+  }
+
+  private flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.flushing) return this.flushing;
+    const push = this.next();
+    if (!push) return Promise.resolve();
+    this.retry = null;
+    this.flushing = this.buffer
+      .push(push.id, push.records, this.config.env.LOGGING_SINK_BUFFER_MAX)
+      .then(({ length, dropped }) => {
+        if (dropped > 0) this.dropped(dropped);
+        if (length >= this.config.env.LOGGING_SINK_FLUSH_SIZE) this.requestFlush();
+      })
+      .catch((err: unknown) => {
+        this.retry = push;
+        this.logger.warn(
+          { err: { message: (err as Error).message }, records: push.records.length },
+          'audit push failed; retrying',
+        );
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.retry) this.timer ??= setTimeout(() => void this.flush(), RETRY_MS);
+        else if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), 0);
+      });
+    return this.flushing;
+  }
+
+  /** One waiting flush job at a time across all pods; a second is queued while one runs, never more. */
+  private requestFlush(): void {
+    const now = Date.now();
+    if (now - this.lastEnqueue < ENQUEUE_EVERY_MS) return;
+    this.lastEnqueue = now;
+    this.queue
+      .add(LogFlushJob.Flush, { reason: 'size' }, { deduplication: { id: 'size', keepLastIfActive: true } })
+      .catch((err: unknown) =>
+        this.logger.warn({ err: { message: (err as Error).message } }, 'could not enqueue the audit flush'),
+      );
+  }
+
+  private dropped(n: number, callId?: string): void {
+    metrics.logRecordsDropped.inc(n);
+    if (Date.now() - this.lastDropLog < 10_000) return;
+    this.lastDropLog = Date.now();
+    this.logger.warn({ dropped: n, callId }, 'audit buffer full: records dropped');
+  }
+}
