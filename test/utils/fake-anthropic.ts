@@ -21,6 +21,11 @@ export interface FakeAnthropicOptions {
   reply?: string;
   /** Answer a tool_use block (after `reply`, when set). Without `name`: the tool tool_choice forces, else the first tool. */
   toolUse?: { name?: string; id?: string; input: Json };
+  /**
+   * With `toolUse`: answer it (alone, without `reply`) only when the request offers tools and has no tool_result
+   * yet, else answer the text, as a model does over a tool round.
+   */
+  toolCallWhenOffered?: boolean;
   /** Override the stop reason (max_tokens, stop_sequence, refusal, ...). */
   stopReason?: string;
   stopSequence?: string;
@@ -129,10 +134,22 @@ export class FakeAnthropic {
   private toolUse(body: Json): { id: string; name: string; input: Json } | null {
     const t = this.options.toolUse;
     if (!t) return null;
+    if (this.options.toolCallWhenOffered) {
+      const offered = Array.isArray(body.tools) && body.tools.length > 0;
+      const answered = ((body.messages ?? []) as Json[]).some(
+        (m) => Array.isArray(m.content) && (m.content as Json[]).some((b) => b.type === 'tool_result'),
+      );
+      if (!offered || answered) return null;
+    }
     const choice = body.tool_choice as Json | undefined;
     const first = (body.tools as Json[] | undefined)?.[0]?.name;
     const name = t.name ?? (choice?.type === 'tool' ? String(choice.name) : String(first));
     return { id: t.id ?? 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name, input: t.input };
+  }
+
+  /** Whether the answer has a text block: always without a tool call, before it when `reply` is scripted too. */
+  private withText(tool: Json | null): boolean {
+    return !tool || (this.options.reply !== undefined && !this.options.toolCallWhenOffered);
   }
 
   private stopReason(body: Json): string {
@@ -143,7 +160,7 @@ export class FakeAnthropic {
     const o = this.options;
     const tool = this.toolUse(body);
     const content: Json[] = [];
-    if (o.reply !== undefined || !tool) content.push({ type: 'text', text: o.reply ?? 'Hello!' });
+    if (this.withText(tool)) content.push({ type: 'text', text: o.reply ?? 'Hello!' });
     if (tool) content.push({ type: 'tool_use', ...tool });
     return {
       id: 'msg_013Zva2CMHLNnXjNJJKqJ2EF',
@@ -167,7 +184,7 @@ export class FakeAnthropic {
       ['message_start', { type: 'message_start', message: { ...start, usage: { ...u, output_tokens: 1 } } }],
     ];
     let index = 0;
-    if (o.reply !== undefined || !tool) {
+    if (this.withText(tool)) {
       events.push([
         'content_block_start',
         { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },

@@ -8,6 +8,8 @@ export interface FakeAzureOpenAiOptions {
   delayMs?: number;
   reply?: string;
   toolCall?: { name: string; arguments: string };
+  /** With `toolCall`: make it only when the request offers tools and has no tool result yet, else answer text. */
+  toolCallWhenOffered?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; cached?: number };
   /** Answer this status, body and headers instead. */
   error?: { status: number; body: unknown; headers?: Record<string, string> };
@@ -93,7 +95,7 @@ export class FakeAzureOpenAi {
     if ('error' in route) return this.send(res, route.status, route.error);
     if (route.operation === 'embeddings') return this.send(res, 200, this.embeddings(body));
     if (body.stream === true) return this.stream(body, res);
-    return this.send(res, 200, this.completion());
+    return this.send(res, 200, this.completion(body));
   }
 
   private route(req: IncomingMessage, url: URL, body: Json): { operation: string } | { status: number; error: Json } {
@@ -134,8 +136,17 @@ export class FakeAzureOpenAi {
     };
   }
 
-  private completion(): Json {
+  /** The tool call to answer to this request, if any. */
+  private toolCall(body: Json): { name: string; arguments: string } | undefined {
     const o = this.options;
+    if (!o.toolCall || !o.toolCallWhenOffered) return o.toolCall;
+    const offered = Array.isArray(body.tools) && body.tools.length > 0;
+    const answered = ((body.messages ?? []) as Json[]).some((m) => m.role === 'tool');
+    return offered && !answered ? o.toolCall : undefined;
+  }
+
+  private completion(body: Json): Json {
+    const o = { ...this.options, toolCall: this.toolCall(body) };
     const message = o.toolCall
       ? {
           role: 'assistant',
@@ -165,7 +176,7 @@ export class FakeAzureOpenAi {
   }
 
   private async stream(body: Json, res: ServerResponse): Promise<void> {
-    const o = this.options;
+    const o = { ...this.options, toolCall: this.toolCall(body) };
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     const write = (chunk: Json): void => void (res.writableEnded || res.write(`data: ${JSON.stringify(chunk)}\n\n`));
     write({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: PROMPT_FILTER_RESULTS });

@@ -42,6 +42,8 @@ export interface FakeBedrockOptions {
   reply?: string;
   /** Answer a tool call (after a short text block, as Claude does). */
   toolUse?: { name: string; input: Json; toolUseId?: string };
+  /** With `toolUse`: make it only when the request offers tools and has no toolResult yet, else answer text. */
+  toolCallWhenOffered?: boolean;
   stopReason?: string;
   usage?: ConverseUsage;
   /** Answer with this AWS error: `x-amzn-errortype` header, or `__type` in the body. */
@@ -154,8 +156,8 @@ export class FakeBedrock {
     });
     const e = this.options.error;
     if (e) return awsError(res, e.status, e.type, e.message, e.headers, e.typeInBody);
-    if (received.operation === 'converse') return json(res, 200, this.converse());
-    if (received.operation === 'converse-stream') return this.stream(res);
+    if (received.operation === 'converse') return json(res, 200, this.converse(received.body));
+    if (received.operation === 'converse-stream') return this.stream(received.body, res);
     return this.invoke(received, res);
   }
 
@@ -163,8 +165,19 @@ export class FakeBedrock {
     return usageOf(this.options.usage ?? { inputTokens: 25, outputTokens: 11 });
   }
 
-  private converse(): Json {
+  /** The options for this request: without the tool call when `toolCallWhenOffered` rules it out. */
+  private optionsFor(body: Json): FakeBedrockOptions {
     const o = this.options;
+    if (!o.toolUse || !o.toolCallWhenOffered) return o;
+    const offered = ((body.toolConfig as Json | undefined)?.tools as Json[] | undefined)?.length ?? 0;
+    const answered = ((body.messages ?? []) as Json[]).some((m) =>
+      ((m.content ?? []) as Json[]).some((c) => 'toolResult' in c),
+    );
+    return offered > 0 && !answered ? o : { ...o, toolUse: undefined };
+  }
+
+  private converse(body: Json): Json {
+    const o = this.optionsFor(body);
     const content: Json[] = o.toolUse
       ? [
           { text: 'Let me check.' },
@@ -186,8 +199,7 @@ export class FakeBedrock {
   }
 
   /** The events of one answer, in ConverseStream order. */
-  private events(): [string, Json][] {
-    const o = this.options;
+  private events(o: FakeBedrockOptions): [string, Json][] {
     const events: [string, Json][] = [['messageStart', { role: 'assistant' }]];
     const words = o.toolUse ? ['Let me check.'] : (o.reply ?? 'Hello there, streaming world!').split(/(?<= )/);
     for (const text of words) events.push(['contentBlockDelta', { contentBlockIndex: 0, delta: { text } }]);
@@ -202,10 +214,10 @@ export class FakeBedrock {
     return events;
   }
 
-  private async stream(res: Res): Promise<void> {
-    const o = this.options;
+  private async stream(body: Json, res: Res): Promise<void> {
+    const o = this.optionsFor(body);
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'req-fake-stream' });
-    for (const [i, [type, payload]] of this.events().entries()) {
+    for (const [i, [type, payload]] of this.events(o).entries()) {
       if (o.streamException && i >= o.streamException.after) {
         res.write(exceptionFrame(o.streamException.type, o.streamException.message));
         return void res.end();

@@ -28,6 +28,11 @@ export interface FakeOpenAiOptions {
   hang?: boolean;
   /** Answer a tool call instead of text. */
   toolCall?: { name: string; arguments: string };
+  /**
+   * With `toolCall`: make it only when the request offers tools and has no tool result yet, else answer text,
+   * as a model does over a tool round (one script of several requests then needs no re-scripting between them).
+   */
+  toolCallWhenOffered?: boolean;
   /** Embeddings: always answer floats, whatever encoding_format asked (like many compatible servers). */
   floatsOnly?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number };
@@ -106,8 +111,17 @@ export class FakeOpenAi {
     };
   }
 
-  private completion(body: Record<string, unknown>, res: ServerResponse): void {
+  /** The tool call to answer to this request, if any. */
+  private toolCall(body: Record<string, unknown>): { name: string; arguments: string } | undefined {
     const o = this.options;
+    if (!o.toolCall || !o.toolCallWhenOffered) return o.toolCall;
+    const offered = Array.isArray(body.tools) && body.tools.length > 0;
+    const answered = ((body.messages ?? []) as { role?: string }[]).some((m) => m.role === 'tool');
+    return offered && !answered ? o.toolCall : undefined;
+  }
+
+  private completion(body: Record<string, unknown>, res: ServerResponse): void {
+    const o = { ...this.options, toolCall: this.toolCall(body) };
     const message = o.toolCall
       ? {
           role: 'assistant',
@@ -131,7 +145,7 @@ export class FakeOpenAi {
   }
 
   private async stream(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
-    const o = this.options;
+    const o = { ...this.options, toolCall: this.toolCall(body) };
     const wantsUsage =
       (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true && !o.omitUsage;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

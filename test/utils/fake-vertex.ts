@@ -32,6 +32,8 @@ export interface FakeVertexOptions {
   reply?: string;
   /** Answer with a function call (whole, as Gemini sends it). */
   functionCall?: { name: string; args: Json; thoughtSignature?: string };
+  /** With `functionCall`: make it only when the request offers tools and has no functionResponse yet, else answer text. */
+  toolCallWhenOffered?: boolean;
   finishReason?: string;
   usage?: GeminiUsage;
   /** Answer generate/predict with this status and google.rpc body. */
@@ -197,10 +199,21 @@ export class FakeVertex {
     send(res, 200, { access_token: token, expires_in: expiresIn, token_type: 'Bearer' });
   }
 
-  private parts(): Json[] {
+  /** The function call to answer to this request, if any. */
+  private functionCall(body: Json): FakeVertexOptions['functionCall'] {
     const o = this.options;
-    if (o.functionCall) {
-      const { name, args, thoughtSignature } = o.functionCall;
+    if (!o.functionCall || !o.toolCallWhenOffered) return o.functionCall;
+    const offered = Array.isArray(body.tools) && body.tools.length > 0;
+    const answered = ((body.contents ?? []) as Json[]).some((c) =>
+      ((c.parts ?? []) as Json[]).some((p) => 'functionResponse' in p),
+    );
+    return offered && !answered ? o.functionCall : undefined;
+  }
+
+  private parts(functionCall: FakeVertexOptions['functionCall']): Json[] {
+    const o = this.options;
+    if (functionCall) {
+      const { name, args, thoughtSignature } = functionCall;
       return [{ functionCall: { name, args }, ...(thoughtSignature ? { thoughtSignature } : {}) }];
     }
     return [{ text: o.reply ?? 'The image shows a table with a vase of flowers.' }];
@@ -212,11 +225,12 @@ export class FakeVertex {
 
   private completion(r: VertexRequest): Json {
     const o = this.options;
+    const functionCall = this.functionCall(r.body);
     const base = envelope(r.model, `resp-${++this.seq}`);
     if (o.blockReason) return { promptFeedback: { blockReason: o.blockReason }, usageMetadata: this.usage(), ...base };
     const count = Number((r.body.generationConfig as Json | undefined)?.candidateCount ?? 1);
     const candidates = Array.from({ length: count }, (_, index) => ({
-      content: { role: 'model', parts: this.parts() },
+      content: { role: 'model', parts: this.parts(functionCall) },
       finishReason: o.finishReason ?? 'STOP',
       avgLogprobs: -0.3069,
       ...(count > 1 ? { index } : {}),
@@ -226,6 +240,7 @@ export class FakeVertex {
 
   private async stream(r: VertexRequest, res: ServerResponse): Promise<void> {
     const o = this.options;
+    const functionCall = this.functionCall(r.body);
     const base = envelope(r.model, `resp-${++this.seq}`);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'x-vertex-ai-llm-request-type': 'shared' });
     const event = (e: Json): boolean =>
@@ -234,7 +249,7 @@ export class FakeVertex {
       event({ promptFeedback: { blockReason: o.blockReason }, usageMetadata: this.usage() });
       return void res.end();
     }
-    const words = o.functionCall ? [] : (o.reply ?? 'Hello there, streaming world!').split(/(?<= )/);
+    const words = functionCall ? [] : (o.reply ?? 'Hello there, streaming world!').split(/(?<= )/);
     for (const [i, word] of words.entries()) {
       if (o.failStreamAfter !== undefined && i >= o.failStreamAfter) {
         res.end(`data: ${JSON.stringify(rpcError(500, 'INTERNAL', 'Internal error encountered.'))}\r\n\r\n`);
@@ -248,7 +263,7 @@ export class FakeVertex {
     }
     while (o.hang && !res.destroyed) await sleep(20);
     if (res.destroyed) return;
-    const last = o.functionCall ? this.parts() : [{ text: '' }];
+    const last = functionCall ? this.parts(functionCall) : [{ text: '' }];
     event({
       candidates: [{ content: { role: 'model', parts: last }, finishReason: o.finishReason ?? 'STOP' }],
       usageMetadata: this.usage(),
