@@ -112,6 +112,8 @@ export async function bootstrapAdmin(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long calls cut when the grace period ends get to publish their billing and audit events. */
+const CUT_CALLS_SETTLE_MS = 5000;
 
 /**
  * SPEC §9 on SIGTERM/SIGINT: readiness fails at once; new connections are still served for
@@ -139,6 +141,9 @@ export function installShutdown(
     if (!idle)
       logger.warn({ inflight: lifecycle.inflightRequests }, 'grace period over; closing remaining connections');
     server.closeAllConnections();
+    // calls cut just now still settle and publish their events (billed as 499): wait for those before draining
+    if (!(await lifecycle.waitForIdle(CUT_CALLS_SETTLE_MS)))
+      logger.warn({ calls: lifecycle.inflightCalls }, 'calls cut at the end of the grace period did not settle');
     await lifecycle.runDrainHooks((name, err) => logger.error({ err, hook: name }, 'drain step failed'));
     await app.close();
     logger.info('shutdown complete');

@@ -155,13 +155,13 @@ describe('vertex-ai provider: prompt upper bound for budgets', () => {
         },
       ],
     };
-    expect(sut.promptTokenUpperBound(body)).toBe(chatPromptUpperBound(body, { textFactor: 1.25, perImage: 4128 }) + 13);
+    expect(sut.promptTokenUpperBound(body)).toBe(chatPromptUpperBound(body, { textFactor: 1.5, perImage: 4128 }) + 13);
     expect(sut.promptTokenUpperBound(body)).toBeGreaterThan(countTextTokens(text) + 4128);
   });
 
   it('bounds embeddings input the same way', () => {
     expect(sut.promptTokenUpperBound({ input: ['abc 123', 'def'] })).toBe(
-      Math.ceil((countTextTokens('abc 123') + countTextTokens('def')) * 1.25) + 3,
+      Math.ceil((countTextTokens('abc 123') + countTextTokens('def')) * 1.5) + 3,
     );
   });
 });

@@ -11,6 +11,8 @@ type DrainHook = () => Promise<void>;
 @Injectable()
 export class LifecycleService {
   private inflight = 0;
+  /** Proxied calls admitted and not yet published (billing, audit): they outlive their HTTP response by a little. */
+  private readonly calls = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private readonly drainHooks: { name: string; hook: DrainHook }[] = [];
   shuttingDown = false;
@@ -21,18 +23,31 @@ export class LifecycleService {
       this.inflight++;
       res.once('close', () => {
         this.inflight--;
-        if (this.inflight === 0) this.releaseIdleWaiters();
+        this.releaseIfIdle();
       });
     });
+  }
+
+  /** A call was admitted; shutdown waits for `callEnded` (its billing and audit events published) before draining. */
+  callStarted(callId: string): void {
+    this.calls.add(callId);
+  }
+
+  callEnded(callId: string): void {
+    if (this.calls.delete(callId)) this.releaseIfIdle();
   }
 
   get inflightRequests(): number {
     return this.inflight;
   }
 
-  /** Resolves when no request is in flight, or after `timeoutMs`; returns whether it became idle. */
+  get inflightCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Resolves when no request or call is in flight, or after `timeoutMs`; returns whether it became idle. */
   waitForIdle(timeoutMs: number): Promise<boolean> {
-    if (this.inflight === 0) return Promise.resolve(true);
+    if (this.isIdle()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.idleWaiters.push(() => {
@@ -55,6 +70,14 @@ export class LifecycleService {
         onError(name, err);
       }
     }
+  }
+
+  private isIdle(): boolean {
+    return this.inflight === 0 && this.calls.size === 0;
+  }
+
+  private releaseIfIdle(): void {
+    if (this.isIdle()) this.releaseIdleWaiters();
   }
 
   private releaseIdleWaiters(): void {

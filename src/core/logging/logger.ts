@@ -82,13 +82,17 @@ export class PinoNestLogger implements LoggerService {
       this.logger[level](fields, message.message);
       return;
     }
+    let text: string | undefined;
     for (const p of params) {
       if (typeof p === 'string' && p.includes('\n    at ')) fields.stack = p;
+      else if (typeof p === 'string') text ??= p;
       else if (p && typeof p === 'object') Object.assign(fields, p);
     }
     if (message && typeof message === 'object') {
+      // `logger.log({ fields }, 'message')`: the message is the string after the fields
       Object.assign(fields, message);
-      this.logger[level](fields);
+      if (text === undefined) this.logger[level](fields);
+      else this.logger[level](fields, text);
     } else {
       this.logger[level](fields, String(message));
     }

@@ -1,4 +1,10 @@
-import { calculateCost, formatUsd, usdToNanos, worstCaseNanos } from '#src/modules/billing/cost-calculator';
+import {
+  calculateCost,
+  formatUsd,
+  outputTokenNanos,
+  usdToNanos,
+  worstCaseNanos,
+} from '#src/modules/billing/cost-calculator';
 import type { PriceComponent } from '#src/modules/models/model-resolver.service';
 
 const c = (
@@ -6,9 +12,10 @@ const c = (
   price: string,
   tier = 'default',
   unit: PriceComponent['unit'] = '1m_tokens',
+  modality: PriceComponent['modality'] = 'text',
 ): PriceComponent => ({
   direction,
-  modality: 'text',
+  modality,
   unit,
   tier,
   price,
@@ -134,5 +141,159 @@ describe('worstCaseNanos', () => {
 
   it('is zero for a model without prices', () => {
     expect(worstCaseNanos([], 1000, 1000, null)).toBe(0);
+  });
+});
+
+// Gemini-like with two thresholds and tiered cache prices: $1.25/$10 per M, above 128k $2/$12, above 200k
+// $2.50/$15; cache read $0.125 → $0.20 → $0.25; cache write $1.5 flat; reasoning priced as output.
+const tiered = [
+  c('input', '1.25'),
+  c('output', '10'),
+  c('cache_read', '0.125'),
+  c('cache_write', '1.5'),
+  c('input', '2', 'above_128k'),
+  c('output', '12', 'above_128k'),
+  c('cache_read', '0.2', 'above_128k'),
+  c('input', '2.5', 'above_200k'),
+  c('output', '15', 'above_200k'),
+  c('cache_read', '0.25', 'above_200k'),
+];
+// OpenAI-like service tiers: flex and batch at half price, priority at double, each with its cache price;
+// plus a $0.01 per-request fee and a $0.02 extra per priority request; an audio price that text never uses.
+const tiers = [
+  c('input', '2'),
+  c('output', '8'),
+  c('cache_read', '0.5'),
+  c('input', '1', 'flex'),
+  c('output', '4', 'flex'),
+  c('cache_read', '0.25', 'flex'),
+  c('input', '1', 'batch'),
+  c('output', '4', 'batch'),
+  c('input', '4', 'priority'),
+  c('output', '16', 'priority'),
+  c('cache_read', '1', 'priority'),
+  c('tool', '0.01', 'default', 'request'),
+  c('tool', '0.02', 'priority', 'request'),
+  c('input', '40', 'default', '1m_tokens', 'audio'),
+];
+
+describe('calculateCost for every component kind and tier (hand-computed)', () => {
+  it.each([
+    // prompt ≤ 128k: default prices; 100k prompt (20k cache read, 5k cache write), 2k completion (500 reasoning)
+    // = 75k×1.25 + 20k×0.125 + 5k×1.5 + 1.5k×10 + 500×10 (reasoning as output), per M
+    [
+      'default tier, every kind',
+      tiered,
+      usage(100_000, 2000, { cacheReadTokens: 20_000, cacheWriteTokens: 5000, reasoningTokens: 500 }),
+      null,
+      '0.12375',
+    ],
+    // 150k prompt > 128k: 125k×2 + 20k×0.2 + 5k×1.5 (no tiered cache-write price) + 1.5k×12 + 500×12
+    [
+      'above_128k reprices input, cache read and output',
+      tiered,
+      usage(150_000, 2000, { cacheReadTokens: 20_000, cacheWriteTokens: 5000, reasoningTokens: 500 }),
+      null,
+      '0.2855',
+    ],
+    // 250k prompt > 200k: the highest threshold passed wins: 225k×2.5 + 20k×0.25 + 5k×1.5 + 1.5k×15 + 500×15
+    [
+      'the highest threshold exceeded wins',
+      tiered,
+      usage(250_000, 2000, { cacheReadTokens: 20_000, cacheWriteTokens: 5000, reasoningTokens: 500 }),
+      null,
+      '0.605',
+    ],
+    // exactly 128,000 is not above 128k
+    ['a prompt exactly at a threshold stays below it', tiered, usage(128_000, 0), null, '0.16'],
+    // default: 9k×2 + 1k×0.5 + 1k×8, per M, + $0.01 per request
+    [
+      'default service tier with a per-request fee',
+      tiers,
+      usage(10_000, 1000, { cacheReadTokens: 1000 }),
+      null,
+      '0.0365',
+    ],
+    ['flex tier with its own cache price', tiers, usage(10_000, 1000, { cacheReadTokens: 1000 }), 'flex', '0.02325'], // 9k×1 + 1k×0.25 + 1k×4 + 0.01
+    [
+      'batch tier without a cache price prices cached tokens at batch input',
+      tiers,
+      usage(10_000, 1000, { cacheReadTokens: 1000 }),
+      'batch',
+      '0.024',
+    ], // 10k×1 + 1k×4 + 0.01
+    [
+      'priority tier adds its per-request fee to the default one',
+      tiers,
+      usage(10_000, 1000, { cacheReadTokens: 1000 }),
+      'priority',
+      '0.083',
+    ], // 9k×4 + 1k×1 + 1k×16 + 0.03
+    [
+      'an unknown service tier is the default tier',
+      tiers,
+      usage(10_000, 1000, { cacheReadTokens: 1000 }),
+      'scale',
+      '0.0365',
+    ],
+    [
+      'per-token, per-1k and per-1m units agree',
+      [c('input', '0.000003', 'default', 'token'), c('output', '0.015', 'default', '1k_tokens')],
+      usage(1000, 1000),
+      null,
+      '0.018',
+    ],
+    [
+      'cache write falls back to the input price',
+      [c('input', '3'), c('output', '15')],
+      usage(1000, 0, { cacheWriteTokens: 400 }),
+      null,
+      '0.003',
+    ],
+    [
+      'reasoning falls back to the output price',
+      [c('input', '3'), c('output', '15')],
+      usage(0, 1000, { reasoningTokens: 999 }),
+      null,
+      '0.015',
+    ],
+    ['zero usage costs the per-request fee only', tiers, usage(0, 0), null, '0.01'],
+  ])('%s', (_name, pricing, u, tier, expected) => {
+    expect(calculateCost(pricing, u, tier).costUsd).toBe(expected);
+  });
+
+  it('ignores the provider-reported cost when the model has a price', () => {
+    expect(calculateCost([c('input', '1')], { ...usage(1_000_000, 0), providerCostUsd: '99' }).costUsd).toBe('1');
+  });
+
+  it('keeps costs exact where binary floats would drift', () => {
+    // 0.1 + 0.2 style: 3 tokens at $0.1/M and 3 at $0.2/M
+    expect(calculateCost([c('input', '0.1'), c('output', '0.2')], usage(3, 3)).costUsd).toBe('0.0000009');
+    expect(calculateCost([c('input', '0.1'), c('output', '0.2')], usage(3, 3)).costNanos).toBe(900);
+  });
+});
+
+describe('worstCaseNanos and outputTokenNanos (budget reservations)', () => {
+  it('prices the prompt bound at the tier it reaches and adds per-request fees of the service tier', () => {
+    // 150k prompt at the dearest above_128k prompt price (input $2 vs cache read $0.2 vs cache write $1.5) + 1k output at $12
+    expect(worstCaseNanos(tiered, 150_000, 1000, null)).toBe(300_000_000 + 12_000_000);
+    // priority: 1k at $4/M + 100 at $16/M + $0.03 in fees
+    expect(worstCaseNanos(tiers, 1000, 100, 'priority')).toBe(4000 * 1000 + 1600 * 1000 + 30_000_000);
+  });
+
+  it('is never below the real cost of a call that stays within its bounds', () => {
+    const u = usage(150_000, 1000, { cacheReadTokens: 50_000, reasoningTokens: 300 });
+    expect(worstCaseNanos(tiered, 150_000, 1000, null)).toBeGreaterThanOrEqual(calculateCost(tiered, u).costNanos);
+    const p = usage(1000, 100, { cacheReadTokens: 900 });
+    expect(worstCaseNanos(tiers, 1000, 100, 'priority')).toBeGreaterThanOrEqual(
+      calculateCost(tiers, p, 'priority').costNanos,
+    );
+  });
+
+  it('gives the dearest output price per token in nano-dollars', () => {
+    expect(outputTokenNanos(tiered, 1000, null).toFixed()).toBe('10000');
+    expect(outputTokenNanos(tiered, 250_000, null).toFixed()).toBe('15000');
+    expect(outputTokenNanos(claude, 10, null).toFixed()).toBe('15000');
+    expect(outputTokenNanos(reasoner, 10, null).toFixed()).toBe('10000'); // reasoning $1e-5 beats output $8e-6
   });
 });

@@ -44,8 +44,9 @@ export class UsageAggregateRepository {
   }
 
   /** What a key spent in a month (`YYYY-MM`), USD decimal string. */
-  async monthSpend(apiKeyId: string, month: string): Promise<string> {
-    const row = await this.monthly.findOneBy({ apiKeyId, month: `${month}-01` });
+  async monthSpend(apiKeyId: string, month: string, manager?: EntityManager): Promise<string> {
+    const repo = manager ? manager.getRepository(KeyMonthlySpendEntity) : this.monthly;
+    const row = await repo.findOneBy({ apiKeyId, month: `${month}-01` });
     return row?.costUsd ?? '0';
   }
 }

@@ -48,9 +48,10 @@ export class UsageRecordRepository {
   }
 
   /** Which of these call ids already have a row (for rebuilding a budget counter). */
-  async existingCallIds(callIds: string[]): Promise<string[]> {
+  async existingCallIds(callIds: string[], manager?: EntityManager): Promise<string[]> {
     if (callIds.length === 0) return [];
-    const rows = await this.repo.find({ where: { callId: In(callIds) }, select: { callId: true } });
+    const repo = manager ? manager.getRepository(UsageRecordEntity) : this.repo;
+    const rows = await repo.find({ where: { callId: In(callIds) }, select: { callId: true } });
     return rows.map((r) => r.callId);
   }
 

@@ -13,6 +13,8 @@ export interface AdmissionRequest {
   requestedOutputTokens: number | null;
   /** `service_tier` of the request, for tiered prices. */
   serviceTier: string | null;
+  /** Completions asked for (`n`), each up to the output limit; 1 when absent. */
+  choices?: number;
 }
 
 export interface Settlement {

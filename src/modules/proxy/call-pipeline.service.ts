@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '#src/core/config/app-config';
 import { AppException } from '#src/core/errors/app.exception';
 import { classifyError } from '#src/core/http/exception.filter';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
 import type { BilledUsage, CallCompletedEvent } from '#src/modules/calls/call-event';
@@ -55,6 +56,7 @@ export class CallPipeline {
     private readonly providers: ProviderRegistry,
     private readonly admissions: AdmissionService,
     private readonly events: CallEventsService,
+    private readonly lifecycle: LifecycleService,
   ) {}
 
   async prepare(
@@ -91,12 +93,15 @@ export class CallPipeline {
         promptTokenUpperBound: () => provider!.adapter.promptTokenUpperBound(merged),
         requestedOutputTokens: fields.maxOutputTokens,
         serviceTier: fields.serviceTier,
+        choices: typeof merged.n === 'number' && Number.isInteger(merged.n) && merged.n > 1 ? merged.n : 1,
       });
     } catch (err) {
       return refused(err, resolution);
     }
     const body = admission.outputLimit !== null ? withOutputLimit(merged, admission.outputLimit) : merged;
 
+    // a graceful shutdown waits until this call's events are published (settleAndPublish)
+    this.lifecycle.callStarted(ctx.callId);
     const controller = new AbortController();
     const total = this.config.env.UPSTREAM_TOTAL_TIMEOUT;
     const signal = total > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(total)]) : controller.signal;
@@ -172,6 +177,7 @@ export class CallPipeline {
       clientIp: ctx.clientIp,
       userAgent: ctx.userAgent,
     });
+    this.lifecycle.callEnded(ctx.callId);
   }
 
   /** Status and code of a failed provider call, for the usage record and audit log. */

@@ -168,3 +168,19 @@ end
 redis.call('SET', KEYS[1], total, 'PX', tonumber(ARGV[2]))
 return total
 `;
+
+/**
+ * A key's month counter and its live reservations (those of dead pods, past their expiry, are left out even
+ * before the next admission reaps them), read atomically for `GET /gateway/key`.
+ * KEYS: 1 reservations hash, 2 reservation expiry zset, 3 month spend. Returns {spend or nil, reserved nanos}.
+ */
+export const SPEND_VIEW_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local reserved = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf')) do
+  local v = redis.call('HGET', KEYS[1], id)
+  if v then reserved = reserved + tonumber(v) end
+end
+return {redis.call('GET', KEYS[3]), tostring(reserved)}
+`;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Decimal from 'decimal.js';
+import { DataSource } from 'typeorm';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
@@ -26,6 +27,7 @@ export class BudgetRebuilder {
     private readonly keys: RedisKeys,
     private readonly aggregates: UsageAggregateRepository,
     private readonly records: UsageRecordRepository,
+    private readonly dataSource: DataSource,
   ) {}
 
   /** Resolves once the counter exists (rebuilt here, or by another pod holding the lock). */
@@ -38,11 +40,7 @@ export class BudgetRebuilder {
       return;
     }
     try {
-      const markers = await this.redis.hgetall(k.unbilled(month));
-      const [spendUsd, billed] = await Promise.all([
-        this.aggregates.monthSpend(apiKeyId, month),
-        this.records.existingCallIds(Object.keys(markers)),
-      ]);
+      const { spendUsd, markers, billed } = await this.snapshot(apiKeyId, month);
       const spendNanos = new Decimal(spendUsd).mul(1e9).toDecimalPlaces(0, Decimal.ROUND_UP).toFixed();
       const total = await this.redis.eval(
         REBUILD_LUA,
@@ -53,13 +51,35 @@ export class BudgetRebuilder {
         SPEND_COUNTER_TTL_MS,
         ...billed,
       );
-      this.logger.log(
-        { apiKeyId, month, spendNanos: total, unbilled: Object.keys(markers).length - billed.length },
-        'budget counter rebuilt',
-      );
+      this.logger.log('budget counter rebuilt', {
+        apiKeyId,
+        month,
+        spendNanos: total,
+        unbilled: Object.keys(markers).length - billed.length,
+      });
     } finally {
       if ((await this.redis.get(k.rebuildLock(month))) === token) await this.redis.del(k.rebuildLock(month));
     }
+  }
+
+  /**
+   * PostgreSQL's spend and which unbilled markers it already contains, from one snapshot taken *before* the
+   * markers are read (REPEATABLE READ: the first query fixes it). With two independent reads, a row committed
+   * between them was missing from the sum yet excluded as billed (lost), and a marker written after the
+   * markers were read could be for a row already in the sum (counted twice). Markers are not cleared while
+   * the lock is held (billing.lua), so every call settled before the rebuild is in the sum or in the markers.
+   */
+  private snapshot(
+    apiKeyId: string,
+    month: string,
+  ): Promise<{ spendUsd: string; markers: Record<string, string>; billed: string[] }> {
+    const k = this.keys.apiKey(apiKeyId);
+    return this.dataSource.transaction('REPEATABLE READ', async (m) => {
+      const spendUsd = await this.aggregates.monthSpend(apiKeyId, month, m);
+      const markers = await this.redis.hgetall(k.unbilled(month));
+      const billed = await this.records.existingCallIds(Object.keys(markers), m);
+      return { spendUsd, markers, billed };
+    });
   }
 
   private async waitForCounter(spendKey: string): Promise<void> {

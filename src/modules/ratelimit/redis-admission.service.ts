@@ -16,7 +16,7 @@ import {
 } from '#src/modules/calls/admission';
 import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
-import { ADMIT_LUA, REFRESH_LUA, SETTLE_LUA } from '#src/modules/ratelimit/admission.lua';
+import { ADMIT_LUA, REFRESH_LUA, SETTLE_LUA, SPEND_VIEW_LUA } from '#src/modules/ratelimit/admission.lua';
 import { BudgetRebuilder } from '#src/modules/ratelimit/budget-rebuilder.service';
 import { LimitsException } from '#src/modules/ratelimit/limits.exception';
 import { requestHeaders, tokenHeaders } from '#src/modules/ratelimit/rate-limit-headers';
@@ -26,6 +26,7 @@ interface LimitCommands {
   llmgwAdmit(...args: (string | number)[]): Promise<AdmitReply>;
   llmgwSettle(...args: (string | number)[]): Promise<number>;
   llmgwRefresh(...args: (string | number)[]): Promise<number>;
+  llmgwSpendView(...args: (string | number)[]): Promise<[string | null, string]>;
 }
 
 const NO_LIMITS: Admission = {
@@ -63,6 +64,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     this.redis.defineCommand('llmgwAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
     this.redis.defineCommand('llmgwSettle', { numberOfKeys: 6, lua: SETTLE_LUA });
     this.redis.defineCommand('llmgwRefresh', { numberOfKeys: 1, lua: REFRESH_LUA });
+    this.redis.defineCommand('llmgwSpendView', { numberOfKeys: 3, lua: SPEND_VIEW_LUA });
   }
 
   async admit(req: AdmissionRequest): Promise<Admission> {
@@ -129,7 +131,10 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     return {
       budgetNanos: new Decimal(key.monthlyBudget).mul(1e9).floor().toNumber(),
       promptNanos: worstCaseNanos(model.pricing, promptTokens, 0, req.serviceTier),
-      perToken: outputTokenNanos(model.pricing, promptTokens, req.serviceTier).toFixed(),
+      // with `n` choices every output token of the limit can be generated n times
+      perToken: outputTokenNanos(model.pricing, promptTokens, req.serviceTier)
+        .mul(req.choices ?? 1)
+        .toFixed(),
       wanted,
     };
   }
@@ -225,12 +230,9 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     let spentNanos: number | null = null;
     let reservedNanos = 0;
     try {
-      const [counter, reservations] = await Promise.all([
-        this.redis.get(k.spend(month)),
-        this.redis.hvals(k.reservations),
-      ]);
+      const [counter, reserved] = await this.cmd.llmgwSpendView(k.reservations, k.reservationExpiry, k.spend(month));
       if (counter !== null) spentNanos = Number(counter);
-      reservedNanos = reservations.reduce((sum, v) => sum + Number(v), 0);
+      reservedNanos = Number(reserved);
     } catch {
       // Redis down: PostgreSQL's figure, which may lag by the calls not yet billed
     }

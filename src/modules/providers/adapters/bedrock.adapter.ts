@@ -22,6 +22,7 @@ import {
   measureEmbeddingsInput,
   type UpperBoundFactors,
 } from '#src/modules/providers/token-estimator';
+import { ANTHROPIC_PROMPT_BOUND } from '#src/modules/providers/adapters/anthropic/anthropic-settings';
 import { createBedrockClient } from '#src/modules/providers/adapters/bedrock/bedrock-client.factory';
 import {
   embeddingFamily,
@@ -119,7 +120,9 @@ export class BedrockAdapter implements ProviderAdapter {
     const digits = promptDigits(body);
     if (body.input !== undefined && body.messages === undefined)
       return Math.ceil(measureEmbeddingsInput(body.input) * this.bound.textFactor) + digits;
-    return chatPromptUpperBound(body, this.bound) + digits;
+    // Claude on Bedrock adds Anthropic's tool-use system prompt when a request carries tools
+    const usesTools = Array.isArray(body.tools) && body.tools.length > 0;
+    return chatPromptUpperBound(body, this.bound) + digits + (usesTools ? ANTHROPIC_PROMPT_BOUND.toolSystemPrompt : 0);
   }
 
   close(): Promise<void> {
