@@ -77,23 +77,35 @@ export type GaugeCollector = () => Promise<void>;
 
 let queueCollector: GaugeCollector | undefined;
 
+export interface WorkerGauges {
+  queueJobs: Gauge<string>;
+  logBuffer: Gauge<string>;
+}
+
 /**
  * Worker-role gauges, read at scrape time from BullMQ and the audit buffer by whichever worker module is
- * live in this process.
+ * live in this process. Registered by the first worker module that asks, never at import: an API running
+ * with RUN_PROCESSORS=false does not export them (SPEC §9).
  */
-export const workerGauges = {
-  queueJobs:
-    (register.getSingleMetric('llmgw_queue_jobs') as Gauge<string> | undefined) ??
-    new Gauge({
-      name: 'llmgw_queue_jobs',
-      help: 'Jobs per BullMQ queue and state',
-      labelNames: ['queue', 'state'],
-      collect: () => queueCollector?.(),
-    }),
-  logBuffer:
-    (register.getSingleMetric('llmgw_log_buffer_records') as Gauge<string> | undefined) ??
-    new Gauge({ name: 'llmgw_log_buffer_records', help: 'Audit records waiting in the Redis buffer', labelNames: [] }),
-};
+export function workerGauges(): WorkerGauges {
+  return {
+    queueJobs:
+      (register.getSingleMetric('llmgw_queue_jobs') as Gauge<string> | undefined) ??
+      new Gauge({
+        name: 'llmgw_queue_jobs',
+        help: 'Jobs per BullMQ queue and state',
+        labelNames: ['queue', 'state'],
+        collect: () => queueCollector?.(),
+      }),
+    logBuffer:
+      (register.getSingleMetric('llmgw_log_buffer_records') as Gauge<string> | undefined) ??
+      new Gauge({
+        name: 'llmgw_log_buffer_records',
+        help: 'Audit records waiting in the Redis buffer',
+        labelNames: [],
+      }),
+  };
+}
 
 export function setWorkerGaugeCollector(collector: GaugeCollector | undefined): void {
   queueCollector = collector;

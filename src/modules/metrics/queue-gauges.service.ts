@@ -5,7 +5,7 @@ import { QueueName } from '#src/core/queue/queue.constants';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { setWorkerGaugeCollector, workerGauges } from '#src/modules/metrics/gateway-metrics';
+import { setWorkerGaugeCollector, type WorkerGauges, workerGauges } from '#src/modules/metrics/gateway-metrics';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 /** A scrape never hangs on an unreachable Redis: the gauges keep their last values after this long. */
@@ -17,6 +17,8 @@ const COLLECT_TIMEOUT_MS = 1000;
  */
 @Injectable()
 export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
+  private gauges?: WorkerGauges;
+
   constructor(
     @InjectQueue(QueueName.Billing) private readonly billing: Queue,
     @InjectQueue(QueueName.LogFlush) private readonly logFlush: Queue,
@@ -25,6 +27,7 @@ export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    this.gauges = workerGauges();
     setWorkerGaugeCollector(() => this.collect());
   }
 
@@ -47,6 +50,7 @@ export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async read(): Promise<void> {
+    const gauges = (this.gauges ??= workerGauges());
     const [billing, logFlush, buffered] = await Promise.all([
       this.billing.getJobCounts(...STATES),
       this.logFlush.getJobCounts(...STATES),
@@ -56,8 +60,8 @@ export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
       [QueueName.Billing, billing],
       [QueueName.LogFlush, logFlush],
     ] as const) {
-      for (const state of STATES) workerGauges.queueJobs.set({ queue, state }, counts[state] ?? 0);
+      for (const state of STATES) gauges.queueJobs.set({ queue, state }, counts[state] ?? 0);
     }
-    workerGauges.logBuffer.set(buffered);
+    gauges.logBuffer.set(buffered);
   }
 }

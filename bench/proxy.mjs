@@ -1,0 +1,425 @@
+// Proxy benchmark, run by hand (never in CI): `npm run bench` or `npm run bench -- --smoke`.
+//
+// Measures side by side in one run: the fake upstream directly, a bare undici pool.stream() proxy (the
+// floor) and the gateway with its whole pipeline on (API key auth, a key with a rate limit and a budget,
+// so the admission Lua script, settlement, billing events and audit records all run; billing and log
+// flushing in a separate worker process, as in production). Reports requests/s, p50/p90/p99 latency,
+// latency added over the direct baseline, CPU time per request of the process under test (the steadiest
+// figure on a shared machine) and, for streams, the time to the first byte.
+//
+// `--profile DIR` writes a V8 CPU profile of the gateway there (open it in Chrome DevTools).
+//
+// Pinning: the process under test (floor or gateway) runs on CPU 0; this driver, the upstream and the
+// worker on CPU 1. Needs `npm run build` first, PostgreSQL and Redis on their default local addresses.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { request } from 'undici';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+
+const SMOKE = flag('smoke');
+const RUNS = Number(option('runs', SMOKE ? 1 : 3));
+const DURATION = Number(option('duration', SMOKE ? 3 : 10));
+const CONNECTIONS = option('connections', SMOKE ? '1,16' : '1,16,64')
+  .split(',')
+  .map(Number);
+const TTFB_SAMPLES = Number(option('samples', SMOKE ? 50 : 300));
+const OUT = option(
+  'out',
+  join(ROOT, 'bench', 'results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+);
+const PIN = cpus().length >= 2 && !flag('no-pin');
+
+const PG_ROOT = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const DB_NAME = 'llmgw_bench';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_PREFIX = `llmgw-bench-${process.pid}`;
+const CLK_TCK = 100; // Linux USER_HZ
+
+const children = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function pinned(cpu, cmd, argv) {
+  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...argv]] : [cmd, argv];
+}
+
+function start(name, cpu, cmd, argv, env = {}) {
+  const [c, a] = pinned(cpu, cmd, argv);
+  const child = spawn(c, a, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));
+  child.stderr.on('data', (d) => (output = (output + d).slice(-20_000)));
+  child.output = () => output;
+  child.benchName = name;
+  children.push(child);
+  return child;
+}
+
+async function waitHttp(url, expect = 200, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await request(url);
+      await res.body.dump();
+      if (res.statusCode === expect) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer ${expect}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitListening(child) {
+  const until = Date.now() + 15_000;
+  while (!/listening (\d+)/.test(child.output())) {
+    if (Date.now() > until) throw new Error(`${child.benchName} did not start:\n${child.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** utime + stime of a process (and of nothing else) in microseconds. */
+function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+}
+
+/** The node process itself when started through taskset (taskset execs, so the pid is the same). */
+const pidOf = (child) => child.pid;
+
+function cli(env, ...argv) {
+  return execFileSync('node', ['dist/src/cli.js', ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function load(target, connections, body) {
+  const before = cpuMicros(target.pid);
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body,
+    connections,
+    duration: DURATION,
+  });
+  const cpu = cpuMicros(target.pid) - before;
+  const ok = result['2xx'];
+  return {
+    requests_per_s: result.requests.total / DURATION,
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    p50_ms: result.latency.p50,
+    p90_ms: result.latency.p90,
+    p99_ms: result.latency.p99,
+    cpu_us_per_request: ok > 0 ? cpu / ok : NaN,
+  };
+}
+
+/** Sequential requests timed with sub-millisecond precision (autocannon reports whole milliseconds). */
+async function unloaded(target, body) {
+  const samples = [];
+  for (let i = 0; i < TTFB_SAMPLES; i++) {
+    const t0 = performance.now();
+    const res = await request(target.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body,
+    });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`${target.name} answered ${res.statusCode}`);
+    samples.push(performance.now() - t0);
+  }
+  return { p50_ms: median(samples), p90_ms: pct(samples, 90), p99_ms: pct(samples, 99) };
+}
+
+async function ttfb(target, body) {
+  const samples = [];
+  for (let i = 0; i < TTFB_SAMPLES; i++) {
+    const t0 = performance.now();
+    const res = await request(target.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body,
+    });
+    let first = NaN;
+    for await (const chunk of res.body) {
+      if (Number.isNaN(first) && chunk.length > 0) first = performance.now() - t0;
+    }
+    if (res.statusCode !== 200) throw new Error(`${target.name} stream answered ${res.statusCode}`);
+    samples.push(first);
+  }
+  return { p50_ms: median(samples), p90_ms: pct(samples, 90) };
+}
+
+async function main() {
+  if (PIN) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  readFileSync(join(ROOT, 'dist/src/main.js')); // fails early without a build
+
+  const admin = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await admin.end();
+
+  const upstreamPort = await freePort();
+  const upstream = start('upstream', 1, 'node', ['bench/fake-upstream.mjs', String(upstreamPort)]);
+  await waitListening(upstream);
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+
+  const floorPort = await freePort();
+  const floor = start('floor', 0, 'node', ['bench/floor-proxy.mjs', String(floorPort), upstreamUrl]);
+  await waitListening(floor);
+
+  const gatewayPort = await freePort();
+  const workerPort = await freePort();
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: `${PG_ROOT}/${DB_NAME}`,
+    REDIS_URL,
+    REDIS_PREFIX,
+    JWT_SECRET: randomBytes(48).toString('base64'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+    DATA_DIR: `/tmp/${REDIS_PREFIX}`,
+    DB_RUN_MIGRATIONS: 'false',
+    SHUTDOWN_DRAIN_DELAY: '0ms',
+  };
+  cli(env, 'migrate');
+  cli(
+    env,
+    'add-provider',
+    '--name',
+    'bench',
+    '--type',
+    'openai',
+    '--base-url',
+    `${upstreamUrl}/v1`,
+    '--api-key',
+    'sk-bench-upstream',
+  );
+  cli(
+    env,
+    'add-model',
+    '--name',
+    'gpt-4o-mini',
+    '--provider',
+    'bench',
+    '--input-price-per-1m',
+    '0.15',
+    '--output-price-per-1m',
+    '0.6',
+  );
+  const created = cli(
+    env,
+    'create-api-key',
+    '--name',
+    'bench',
+    '--rate-limit',
+    '100000000',
+    '--monthly-budget',
+    '1000000',
+  );
+  const key = /key \(shown once\): (\S+)/.exec(created)?.[1];
+  if (!key) throw new Error(`no key in: ${created}`);
+
+  const profile = option('profile', null);
+  const gateway = start(
+    'gateway',
+    0,
+    'node',
+    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'dist/src/main.js'],
+    { ...env, GATEWAY_HTTP_PORT: String(gatewayPort), RUN_PROCESSORS: 'false' },
+  );
+  start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
+  await waitHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
+  await waitHttp(`http://127.0.0.1:${workerPort}/health/ready`);
+
+  const targets = [
+    { name: 'direct', pid: pidOf(upstream), url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
+    { name: 'floor', pid: pidOf(floor), url: `http://127.0.0.1:${floorPort}/v1/chat/completions`, headers: {} },
+    {
+      name: 'gateway',
+      pid: pidOf(gateway),
+      url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${key}` },
+    },
+  ];
+  const chatBody = JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello' }],
+    max_tokens: 64,
+  });
+  const streamBody = JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello' }],
+    max_tokens: 64,
+    stream: true,
+  });
+
+  // warm-up: JIT, connection pools, caches
+  for (const t of targets)
+    await autocannon({
+      url: t.url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...t.headers },
+      body: chatBody,
+      connections: 8,
+      duration: 2,
+    });
+
+  const runs = [];
+  for (const connections of CONNECTIONS) {
+    for (let run = 1; run <= RUNS; run++) {
+      for (const t of targets) {
+        const r = await load(t, connections, chatBody);
+        runs.push({ target: t.name, connections, run, ...r });
+        process.stderr.write(
+          `${t.name} c=${connections} run ${run}: ${r.requests_per_s.toFixed(0)} req/s p50 ${r.p50_ms} ms cpu ${r.cpu_us_per_request.toFixed(0)} µs\n`,
+        );
+      }
+    }
+  }
+  const streams = {};
+  const sequential = {};
+  for (const t of targets) {
+    sequential[t.name] = await unloaded(t, chatBody);
+    streams[t.name] = await ttfb(t, streamBody);
+  }
+
+  const summary = [];
+  for (const connections of CONNECTIONS) {
+    const of = (name, field) =>
+      median(runs.filter((r) => r.target === name && r.connections === connections).map((r) => r[field]));
+    for (const t of targets) {
+      summary.push({
+        target: t.name,
+        connections,
+        requests_per_s: Math.round(of(t.name, 'requests_per_s')),
+        p50_ms: of(t.name, 'p50_ms'),
+        p90_ms: of(t.name, 'p90_ms'),
+        p99_ms: of(t.name, 'p99_ms'),
+        added_p50_ms: of(t.name, 'p50_ms') - of('direct', 'p50_ms'),
+        cpu_us_per_request: Math.round(of(t.name, 'cpu_us_per_request')),
+        non2xx: runs
+          .filter((r) => r.target === t.name && r.connections === connections)
+          .reduce((a, r) => a + r.non2xx + r.errors, 0),
+      });
+    }
+  }
+  const report = {
+    date: new Date().toISOString(),
+    commit: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(),
+    command: `node bench/proxy.mjs ${args.join(' ')}`.trim(),
+    node: process.version,
+    cpus: cpus().length,
+    pinned: PIN,
+    runs: RUNS,
+    duration_s: DURATION,
+    summary,
+    unloaded: Object.fromEntries(
+      Object.entries(sequential).map(([name, s]) => [
+        name,
+        { ...s, added_p50_ms: s.p50_ms - sequential.direct.p50_ms },
+      ]),
+    ),
+    streams: Object.fromEntries(
+      Object.entries(streams).map(([name, s]) => [name, { ...s, added_p50_ms: s.p50_ms - streams.direct.p50_ms }]),
+    ),
+    raw: runs,
+  };
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
+
+  const lines = [
+    '| target | conns | req/s | p50 ms | p90 ms | p99 ms | added p50 ms | CPU µs/req | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const s of summary) {
+    lines.push(
+      `| ${s.target} | ${s.connections} | ${s.requests_per_s} | ${s.p50_ms} | ${s.p90_ms} | ${s.p99_ms} | ${s.added_p50_ms.toFixed(2)} | ${s.cpu_us_per_request} | ${s.non2xx} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| unloaded (1 request at a time) | p50 ms | p90 ms | p99 ms | added p50 ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  for (const [name, s] of Object.entries(report.unloaded))
+    lines.push(
+      `| ${name} | ${s.p50_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.p99_ms.toFixed(2)} | ${s.added_p50_ms.toFixed(2)} |`,
+    );
+  lines.push('', '| stream target | TTFB p50 ms | TTFB p90 ms | added p50 ms |', '| --- | ---: | ---: | ---: |');
+  for (const [name, s] of Object.entries(report.streams))
+    lines.push(`| ${name} | ${s.p50_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.added_p50_ms.toFixed(2)} |`);
+  process.stdout.write(`${lines.join('\n')}\n\nraw: ${OUT}\n`);
+}
+
+async function cleanup() {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    for (const pattern of [`${REDIS_PREFIX}*`, `{${REDIS_PREFIX}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+main()
+  .then(cleanup, async (err) => {
+    process.stderr.write(`${err.stack ?? err}\n`);
+    for (const c of children) process.stderr.write(`--- ${c.benchName}:\n${c.output()}\n`);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .catch((err) => {
+    process.stderr.write(`cleanup failed: ${err}\n`);
+    process.exitCode = 1;
+  });
