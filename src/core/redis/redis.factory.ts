@@ -33,7 +33,8 @@ function profileOptions(config: AppConfig, profile: RedisProfile): RedisOptions 
     case 'bullmq':
       return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
     case 'subscriber':
-      return { ...base, maxRetriesPerRequest: null };
+      // no INFO ready check: sent after a SUBSCRIBE issued while connecting, Redis refuses it in subscriber mode
+      return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
   }
 }
 
