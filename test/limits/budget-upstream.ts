@@ -25,6 +25,8 @@ export class BudgetUpstream {
   url = '';
   private server?: Server;
   private gate: Promise<void> | null = null;
+  /** `hold()` also keeps non-streamed answers back (before their headers). */
+  holdJson = false;
   private open: (() => void) | null = null;
 
   async start(): Promise<this> {
@@ -67,6 +69,7 @@ export class BudgetUpstream {
     };
     const base = { id: 'chatcmpl-budget', created: 1_700_000_000, model: body.model };
     if (body.stream !== true) {
+      if (this.holdJson && this.gate) await this.gate;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({

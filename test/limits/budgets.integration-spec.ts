@@ -287,6 +287,49 @@ describe('monthly budgets', () => {
   });
 });
 
+describe('reservations of long calls on a live pod', () => {
+  let api: TestApp;
+  let upstream: BudgetUpstream;
+  let redis: Redis;
+  let m: BudgetModel;
+
+  beforeAll(async () => {
+    await resetState();
+    upstream = await new BudgetUpstream().start();
+    // refreshed every second (TTL / 3, at least 1 s), so a call outliving the TTL must be refreshed twice
+    api = await startApi({ BUDGET_RESERVATION_TTL: '1500ms' });
+    m = await createBudgetModel(api, upstream.url, 'long-call-model');
+    redis = new Redis(REDIS_TEST_URL);
+  });
+  afterAll(async () => {
+    upstream.release();
+    redis.disconnect();
+    await api.close();
+    await upstream.stop();
+  });
+
+  it('keeps the reservation of a non-streamed call that outlives BUDGET_RESERVATION_TTL', async () => {
+    const key = await createKey(api, { monthlyBudget: '5' });
+    upstream.holdJson = true;
+    upstream.hold();
+    const pending = call(api, key.key, { model: m.model, max_tokens: 100 });
+    const held = await waitFor(async () => {
+      const l = await ledger(redis, api, key.id);
+      return l.reserved > 0 ? l : undefined;
+    });
+    const [callId] = Object.keys(held.reservations);
+    await new Promise((r) => setTimeout(r, 3500));
+    const k = api.get(RedisKeys).apiKey(key.id);
+    const [seconds, micros] = await redis.time();
+    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const expiresAt = Number(await redis.zscore(k.reservationExpiry, callId));
+    expect(expiresAt).toBeGreaterThan(nowMs);
+    expect((await ledger(redis, api, key.id)).reserved).toBe(held.reserved);
+    upstream.release();
+    expect((await pending).status).toBe(200);
+  });
+});
+
 describe('budget counters after Redis loses them', () => {
   let api: TestApp;
   let upstream: BudgetUpstream;

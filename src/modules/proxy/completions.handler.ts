@@ -91,6 +91,7 @@ export class CompletionsHandler {
     const { ctx } = call;
     ctx.upstreamStarted();
     let result;
+    const stopRefresh = this.keepReservation(call);
     try {
       result = await call.provider.adapter.chat({
         upstreamModel: call.resolution.model.upstreamModel,
@@ -98,6 +99,7 @@ export class CompletionsHandler {
         signal: call.signal,
       });
     } catch (err) {
+      stopRefresh();
       this.pipeline.complete(call, {
         ...CallPipeline.failure(err),
         usage: null,
@@ -106,6 +108,7 @@ export class CompletionsHandler {
       });
       throw err;
     }
+    stopRefresh();
     ctx.firstToken();
     const cost = this.pipeline.complete(call, {
       status: 200,
@@ -130,10 +133,7 @@ export class CompletionsHandler {
       includeUsage,
       () => ctx.firstToken(),
     );
-    const refresh = setInterval(
-      () => void call.admission.refresh().catch(() => undefined),
-      Math.max(1000, this.config.budgetReservationTtlMs / 3),
-    );
+    const stopRefresh = this.keepReservation(call);
     ctx.upstreamStarted();
     try {
       const result = await call.provider.adapter.chatStream(
@@ -158,12 +158,25 @@ export class CompletionsHandler {
       });
       if (!(err instanceof CallAbortedError)) this.failStream(relay, res, ctx, err);
     } finally {
-      clearInterval(refresh);
+      stopRefresh();
       ctx.request.log.info(
         { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
         'request completed',
       );
     }
+  }
+
+  /**
+   * Keeps the call's budget reservation alive while the provider works (streamed or not), so a call that
+   * outlives BUDGET_RESERVATION_TTL on a live pod never loses its reservation; only a dead pod's lapse.
+   */
+  private keepReservation(call: PreparedCall): () => void {
+    const timer = setInterval(
+      () => void call.admission.refresh().catch(() => undefined),
+      Math.max(1000, this.config.budgetReservationTtlMs / 3),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Before the first byte: a normal JSON error. After it: an error event, and no `[DONE]`. */
