@@ -1,3 +1,6 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { RedisKeys } from '#src/core/redis/redis-keys';
@@ -191,9 +194,11 @@ describe('Redis unreachable', () => {
     });
   });
 
-  it('lets limited keys through unmetered, counted, when REDIS_FAILURE_MODE=open, and still bills the call at shutdown', async () => {
+  it('lets limited keys through unmetered, counted, when REDIS_FAILURE_MODE=open, and still bills and logs the call at shutdown', async () => {
     let callId = '';
+    let logDir = '';
     await withRedisDown('open', async (api, key) => {
+      logDir = join(api.config.env.DATA_DIR, 'logs');
       const res = await chat(api, key);
       expect(res.status).toBe(200);
       callId = res.headers.get('x-gateway-call-id')!;
@@ -208,5 +213,15 @@ describe('Redis unreachable', () => {
     } finally {
       await check.close();
     }
+    // and the audit buffer was unreachable, so the shutdown stored its record directly (no bucket: DATA_DIR/logs)
+    const files = (await readdir(logDir, { recursive: true })).filter((f) => f.endsWith('.jsonl.gz'));
+    const records = (
+      await Promise.all(files.map(async (f) => gunzipSync(await readFile(join(logDir, f))).toString('utf8')))
+    )
+      .flatMap((text) => text.split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as { call_id: string; status: number });
+    expect(records.filter((r) => r.call_id === callId)).toEqual([
+      expect.objectContaining({ call_id: callId, status: 200 }),
+    ]);
   });
 });

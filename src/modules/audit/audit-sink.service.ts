@@ -1,11 +1,13 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
 import { AuditBuffer } from '#src/modules/audit/audit-buffer';
+import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
 import { toAuditRecord, type AuditRecordOptions } from '#src/modules/audit/audit-record';
+import { AUDIT_STORE, type AuditStore } from '#src/modules/audit/audit-store';
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
@@ -42,6 +44,8 @@ export class AuditSink implements CallEventSink, OnModuleInit {
   private pendingBytes = 0;
   /** A push that failed, retried first under the same id so Redis applies it at most once. */
   private retry: Push | null = null;
+  /** The push Redis has not answered yet. */
+  private inFlight: Push | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private lastEnqueue = 0;
@@ -53,6 +57,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     private readonly events: CallEventsService,
     private readonly lifecycle: LifecycleService,
     @InjectQueue(QueueName.LogFlush) private readonly queue: Queue<JobPayloads[LogFlushJob.Flush]>,
+    @Inject(AUDIT_STORE) private readonly store: AuditStore,
   ) {
     this.options = {
       pod: config.podName,
@@ -76,18 +81,50 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     else this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
   }
 
-  /** Pushes everything pending, giving up when Redis is down or `deadlineMs` passes (then the loss is logged). */
+  /**
+   * Pushes everything pending. When Redis is down or `deadlineMs` passes, what is left is stored directly
+   * (S3 or DATA_DIR/logs) as one object, bypassing the buffer; only if that fails too are records lost.
+   */
   async drain(deadlineMs = 10_000): Promise<void> {
     const until = Date.now() + deadlineMs;
     while (this.pending.length > 0 || this.retry || this.flushing) {
       const left = until - Date.now();
-      if (left <= 0 || !this.buffer.ready) {
-        const lost = this.pending.length + (this.retry?.records.length ?? 0);
-        this.logger.error({ lost }, 'Redis unavailable at shutdown: audit records lost');
-        return;
-      }
+      if (left <= 0 || !this.buffer.ready) return this.storeDirectly();
+
       await Promise.race([this.flush(), sleep(Math.min(left, 1000))]);
       if ((this.pending.length > 0 || this.retry) && !this.flushing) await sleep(100);
+    }
+  }
+
+  /**
+   * The last resort of a shutdown without Redis. A failed push may have reached Redis before its answer was
+   * lost, so a record can then appear twice (same call_id): a duplicate is better than a loss.
+   */
+  private async storeDirectly(): Promise<void> {
+    const records = [...(this.inFlight?.records ?? []), ...(this.retry?.records ?? []), ...this.pending];
+    this.inFlight = null;
+    this.retry = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (records.length === 0) return;
+    const prefix = this.store.kind === 's3' ? this.config.env.LOGGING_SINK_S3_PREFIX : '';
+    const key = new AuditObjectKeys(prefix, this.config.podName).next();
+    try {
+      await this.store.put(
+        key,
+        (async function* () {
+          yield records;
+        })(),
+      );
+      this.logger.warn(
+        { records: records.length, key },
+        'Redis unavailable at shutdown: audit records stored directly',
+      );
+    } catch (err) {
+      this.logger.error(
+        { lost: records.length, err: { message: (err as Error).message } },
+        'audit records lost: neither Redis nor the audit store took them',
+      );
     }
   }
 
@@ -111,6 +148,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     const push = this.next();
     if (!push) return Promise.resolve();
     this.retry = null;
+    this.inFlight = push;
     this.flushing = this.buffer
       .push(push.id, push.records, this.config.env.LOGGING_SINK_BUFFER_MAX)
       .then(({ length, dropped }) => {
@@ -118,6 +156,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
         if (length >= this.config.env.LOGGING_SINK_FLUSH_SIZE) this.requestFlush();
       })
       .catch((err: unknown) => {
+        if (this.inFlight !== push) return; // already stored directly at shutdown
         this.retry = push;
         this.logger.warn(
           { err: { message: (err as Error).message }, records: push.records.length },
@@ -126,6 +165,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
       })
       .finally(() => {
         this.flushing = null;
+        if (this.inFlight === push) this.inFlight = null;
         if (this.retry) this.timer ??= setTimeout(() => void this.flush(), RETRY_MS);
         else if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), 0);
       });
