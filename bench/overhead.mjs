@@ -14,25 +14,14 @@
 // Needs `npx tsc -p tsconfig.build.json` (or `npm run build`) first, PostgreSQL and Redis on their local
 // default addresses (BENCH_PG_URL, BENCH_REDIS_URL override). The report goes to stdout, progress to stderr:
 //   node bench/overhead.mjs > bench/results/overhead.txt
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { cli, cliArgs, freePort, keyOf, Processes, ROOT, setUpGateway, tearDownGateway, until } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(`--${name}`);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-
+const { args, flag, option } = cliArgs();
 const DURATION = Number(option('duration', 10));
 const CONNECTIONS = option('connections', '1,16').split(',').map(Number);
 const WARMUP = Number(option('warmup', 2));
@@ -40,60 +29,16 @@ const SEPARATE_WORKER = flag('worker');
 const PIN = cpus().length >= 2 && !flag('no-pin') && existsSync('/usr/bin/taskset');
 const JSON_OUT = option('json', null);
 
-const PG_ROOT = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const DB_NAME = 'llmgw_bench_overhead';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REDIS_PREFIX = `llmgw-overhead-${process.pid}`;
-const DATA_DIR = `/tmp/${REDIS_PREFIX}`;
+const STORES = {
+  dbName: 'llmgw_bench_overhead',
+  prefix: `llmgw-overhead-${process.pid}`,
+  dataDir: `/tmp/llmgw-overhead-${process.pid}`,
+};
 
 const log = (line) => process.stderr.write(`${line}\n`);
-const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
+const processes = new Processes(PIN);
 /** The gateway gets CPU 0 to itself; this driver, the upstream and a separate worker share CPU 1. */
-function start(name, cpu, argv, env = {}) {
-  const [cmd, a] = PIN ? ['taskset', ['-c', String(cpu), 'node', ...argv]] : ['node', argv];
-  const child = spawn(cmd, a, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (d) => (output = (output + d).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.output = () => output;
-  child.benchName = name;
-  children.push(child);
-  return child;
-}
-
-async function until(what, fn, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function cli(env, ...argv) {
-  return execFileSync('node', ['dist/src/cli.js', ...argv], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-}
+const start = (name, cpu, argv, env = {}) => processes.start(name, cpu, 'node', argv, env);
 
 /** Nearest-rank percentile of unsorted numbers. */
 function pct(xs, p) {
@@ -150,59 +95,13 @@ async function main() {
     throw new Error('no build: run `npx tsc -p tsconfig.build.json` first');
   if (PIN) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
-  const admin = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.end();
-
   const upstreamPort = await freePort();
   const upstream = start('upstream', 1, ['bench/fake-upstream.mjs', String(upstreamPort)]);
-  await until('the upstream', () => /listening/.test(upstream.output()), 15_000);
+  await processes.listening(upstream);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 
-  const env = {
-    NODE_ENV: 'production',
-    DATABASE_URL: `${PG_ROOT}/${DB_NAME}`,
-    REDIS_URL,
-    REDIS_PREFIX,
-    JWT_SECRET: randomBytes(48).toString('base64'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'info',
-    DATA_DIR,
-    DB_RUN_MIGRATIONS: 'false',
-    SHUTDOWN_DRAIN_DELAY: '0ms',
-  };
   log('setting up: migrate, provider, model, keys');
-  cli(env, 'migrate');
-  cli(
-    env,
-    'add-provider',
-    '--name',
-    'bench',
-    '--type',
-    'openai',
-    '--base-url',
-    `${upstreamUrl}/v1`,
-    '--api-key',
-    'sk-bench-upstream',
-  );
-  cli(
-    env,
-    'add-model',
-    '--name',
-    'gpt-4o-mini',
-    '--provider',
-    'bench',
-    '--input-price-per-1m',
-    '0.15',
-    '--output-price-per-1m',
-    '0.6',
-  );
-  const keyOf = (out) => {
-    const key = /key \(shown once\): (\S+)/.exec(out)?.[1];
-    if (!key) throw new Error(`no key in: ${out}`);
-    return key;
-  };
+  const env = await setUpGateway({ ...STORES, upstreamUrl, logLevel: 'info' });
   const plainKey = keyOf(cli(env, 'create-api-key', '--name', 'no-limits'));
   const limitedKey = keyOf(
     cli(
@@ -336,42 +235,14 @@ async function main() {
 }
 
 async function cleanup() {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise((r) => {
-          if (c.exitCode !== null) return r();
-          const t = setTimeout(() => (c.kill('SIGKILL'), r()), 10_000);
-          c.once('exit', () => (clearTimeout(t), r()));
-        }),
-    ),
-  );
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
-  try {
-    await redis.connect();
-    for (const pattern of [`${REDIS_PREFIX}*`, `{${REDIS_PREFIX}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-  const admin = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.end();
-  rmSync(DATA_DIR, { recursive: true, force: true });
+  await processes.stop();
+  await tearDownGateway(STORES);
 }
 
 main()
   .then(cleanup, async (err) => {
     log(err.stack ?? String(err));
-    for (const c of children) log(`--- ${c.benchName}:\n${c.output()}`);
+    log(processes.report());
     await cleanup();
     process.exitCode = 1;
   })

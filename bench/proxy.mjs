@@ -11,26 +11,16 @@
 //
 // Pinning: the process under test (floor or gateway) runs on CPU 0; this driver, the upstream and the
 // worker on CPU 1. Needs `npm run build` first, PostgreSQL and Redis on their default local addresses.
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { request } from 'undici';
+import { cli, cliArgs, freePort, keyOf, Processes, ROOT, setUpGateway, tearDownGateway, until } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(`--${name}`);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const { args, flag, option } = cliArgs();
 
 const SMOKE = flag('smoke');
 const RUNS = Number(option('runs', SMOKE ? 1 : 3));
@@ -45,62 +35,19 @@ const OUT = option(
 );
 const PIN = cpus().length >= 2 && !flag('no-pin');
 
-const PG_ROOT = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const DB_NAME = 'llmgw_bench';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REDIS_PREFIX = `llmgw-bench-${process.pid}`;
+const STORES = {
+  dbName: 'llmgw_bench',
+  prefix: `llmgw-bench-${process.pid}`,
+  dataDir: `/tmp/llmgw-bench-${process.pid}`,
+};
 const CLK_TCK = 100; // Linux USER_HZ
 
-const children = [];
+const processes = new Processes(PIN);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function pinned(cpu, cmd, argv) {
-  return PIN ? ['taskset', ['-c', String(cpu), cmd, ...argv]] : [cmd, argv];
-}
-
-function start(name, cpu, cmd, argv, env = {}) {
-  const [c, a] = pinned(cpu, cmd, argv);
-  const child = spawn(c, a, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));
-  child.stderr.on('data', (d) => (output = (output + d).slice(-20_000)));
-  child.output = () => output;
-  child.benchName = name;
-  children.push(child);
-  return child;
-}
-
-async function waitHttp(url, expect = 200, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await request(url);
-      await res.body.dump();
-      if (res.statusCode === expect) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > until) throw new Error(`${url} did not answer ${expect}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function waitListening(child) {
-  const until = Date.now() + 15_000;
-  while (!/listening (\d+)/.test(child.output())) {
-    if (Date.now() > until) throw new Error(`${child.benchName} did not start:\n${child.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function ready(url) {
+  const res = await request(url);
+  await res.body.dump();
+  return res.statusCode === 200;
 }
 
 /** utime + stime of a process (and of nothing else) in microseconds. */
@@ -108,17 +55,6 @@ function cpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
-}
-
-/** The node process itself when started through taskset (taskset execs, so the pid is the same). */
-const pidOf = (child) => child.pid;
-
-function cli(env, ...argv) {
-  return execFileSync('node', ['dist/src/cli.js', ...argv], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
 }
 
 const median = (xs) => {
@@ -194,90 +130,40 @@ async function main() {
   if (PIN) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   readFileSync(join(ROOT, 'dist/src/main.js')); // fails early without a build
 
-  const admin = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.end();
-
   const upstreamPort = await freePort();
-  const upstream = start('upstream', 1, 'node', ['bench/fake-upstream.mjs', String(upstreamPort)]);
-  await waitListening(upstream);
+  const upstream = processes.start('upstream', 1, 'node', ['bench/fake-upstream.mjs', String(upstreamPort)]);
+  await processes.listening(upstream);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 
   const floorPort = await freePort();
-  const floor = start('floor', 0, 'node', ['bench/floor-proxy.mjs', String(floorPort), upstreamUrl]);
-  await waitListening(floor);
+  const floor = processes.start('floor', 0, 'node', ['bench/floor-proxy.mjs', String(floorPort), upstreamUrl]);
+  await processes.listening(floor);
 
   const gatewayPort = await freePort();
   const workerPort = await freePort();
-  const env = {
-    NODE_ENV: 'production',
-    DATABASE_URL: `${PG_ROOT}/${DB_NAME}`,
-    REDIS_URL,
-    REDIS_PREFIX,
-    JWT_SECRET: randomBytes(48).toString('base64'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-    DATA_DIR: `/tmp/${REDIS_PREFIX}`,
-    DB_RUN_MIGRATIONS: 'false',
-    SHUTDOWN_DRAIN_DELAY: '0ms',
-  };
-  cli(env, 'migrate');
-  cli(
-    env,
-    'add-provider',
-    '--name',
-    'bench',
-    '--type',
-    'openai',
-    '--base-url',
-    `${upstreamUrl}/v1`,
-    '--api-key',
-    'sk-bench-upstream',
+  const env = await setUpGateway({ ...STORES, upstreamUrl });
+  const key = keyOf(
+    cli(env, 'create-api-key', '--name', 'bench', '--rate-limit', '100000000', '--monthly-budget', '1000000'),
   );
-  cli(
-    env,
-    'add-model',
-    '--name',
-    'gpt-4o-mini',
-    '--provider',
-    'bench',
-    '--input-price-per-1m',
-    '0.15',
-    '--output-price-per-1m',
-    '0.6',
-  );
-  const created = cli(
-    env,
-    'create-api-key',
-    '--name',
-    'bench',
-    '--rate-limit',
-    '100000000',
-    '--monthly-budget',
-    '1000000',
-  );
-  const key = /key \(shown once\): (\S+)/.exec(created)?.[1];
-  if (!key) throw new Error(`no key in: ${created}`);
 
   const profile = option('profile', null);
-  const gateway = start(
+  const gateway = processes.start(
     'gateway',
     0,
     'node',
     [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'dist/src/main.js'],
     { ...env, GATEWAY_HTTP_PORT: String(gatewayPort), RUN_PROCESSORS: 'false' },
   );
-  start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
-  await waitHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
-  await waitHttp(`http://127.0.0.1:${workerPort}/health/ready`);
+  processes.start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
+  await until('the gateway', () => ready(`http://127.0.0.1:${gatewayPort}/health/ready`));
+  await until('the worker', () => ready(`http://127.0.0.1:${workerPort}/health/ready`));
 
   const targets = [
-    { name: 'direct', pid: pidOf(upstream), url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
-    { name: 'floor', pid: pidOf(floor), url: `http://127.0.0.1:${floorPort}/v1/chat/completions`, headers: {} },
+    { name: 'direct', pid: upstream.pid, url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
+    { name: 'floor', pid: floor.pid, url: `http://127.0.0.1:${floorPort}/v1/chat/completions`, headers: {} },
     {
       name: 'gateway',
-      pid: pidOf(gateway),
+      pid: gateway.pid,
       url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
       headers: { authorization: `Bearer ${key}` },
     },
@@ -393,29 +279,14 @@ async function main() {
 }
 
 async function cleanup() {
-  for (const c of children) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1000));
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
-  try {
-    await redis.connect();
-    for (const pattern of [`${REDIS_PREFIX}*`, `{${REDIS_PREFIX}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
+  await processes.stop(1000);
+  await tearDownGateway(STORES);
 }
 
 main()
   .then(cleanup, async (err) => {
     process.stderr.write(`${err.stack ?? err}\n`);
-    for (const c of children) process.stderr.write(`--- ${c.benchName}:\n${c.output()}\n`);
+    process.stderr.write(`${processes.report()}\n`);
     await cleanup();
     process.exitCode = 1;
   })

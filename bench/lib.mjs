@@ -1,0 +1,185 @@
+// What the hand-run benchmarks share: arguments, child processes (pinned with taskset), the gateway's
+// database and Redis prefix set up through the CLI and removed afterwards.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const PG_ROOT = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** `--name` flags and `--name value` options of this process. */
+export function cliArgs(args = process.argv.slice(2)) {
+  return {
+    args,
+    flag: (name) => args.includes(`--${name}`),
+    option: (name, fallback) => {
+      const i = args.indexOf(`--${name}`);
+      return i >= 0 ? args[i + 1] : fallback;
+    },
+  };
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function until(what, fn, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Child processes, each optionally pinned to one CPU; their last output is kept for error reports. */
+export class Processes {
+  children = [];
+
+  constructor(pin) {
+    this.pin = pin;
+  }
+
+  /** taskset execs, so the child's pid is the pinned process itself (CPU accounting reads it). */
+  start(name, cpu, cmd, argv, env = {}) {
+    const [c, a] = this.pin ? ['taskset', ['-c', String(cpu), cmd, ...argv]] : [cmd, argv];
+    const child = spawn(c, a, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (d) => (output = (output + d).slice(-20_000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.output = () => output;
+    child.benchName = name;
+    this.children.push(child);
+    return child;
+  }
+
+  /** Resolves once the child printed `listening <port>` (the fake upstream and the floor proxy do). */
+  listening(child) {
+    return until(child.benchName, () => /listening (\d+)/.test(child.output()), 15_000);
+  }
+
+  report() {
+    return this.children.map((c) => `--- ${c.benchName}:\n${c.output()}`).join('\n');
+  }
+
+  /** SIGTERM, then SIGKILL whatever has not exited after `graceMs`. */
+  async stop(graceMs = 10_000) {
+    for (const c of this.children) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise((r) => {
+            if (c.exitCode !== null) return r();
+            const t = setTimeout(() => (c.kill('SIGKILL'), r()), graceMs);
+            c.once('exit', () => (clearTimeout(t), r()));
+          }),
+      ),
+    );
+  }
+}
+
+export function cli(env, ...argv) {
+  return execFileSync('node', ['dist/src/cli.js', ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+}
+
+/** The plaintext key `create-api-key` printed. */
+export function keyOf(out) {
+  const key = /key \(shown once\): (\S+)/.exec(out)?.[1];
+  if (!key) throw new Error(`no key in: ${out}`);
+  return key;
+}
+
+async function dropDatabase(dbName) {
+  const admin = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+}
+
+/**
+ * A fresh database `dbName` with the `bench` provider at `upstreamUrl` and the priced model `gpt-4o-mini`,
+ * set up as an operator would with the CLI. Returns the production environment the gateway runs with.
+ */
+export async function setUpGateway({ dbName, prefix, dataDir, upstreamUrl, logLevel = 'warn' }) {
+  await dropDatabase(dbName);
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: `${PG_ROOT}/${dbName}`,
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    JWT_SECRET: randomBytes(48).toString('base64'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: logLevel,
+    DATA_DIR: dataDir,
+    DB_RUN_MIGRATIONS: 'false',
+    SHUTDOWN_DRAIN_DELAY: '0ms',
+  };
+  cli(env, 'migrate');
+  cli(
+    env,
+    'add-provider',
+    '--name',
+    'bench',
+    '--type',
+    'openai',
+    '--base-url',
+    `${upstreamUrl}/v1`,
+    '--api-key',
+    'sk-bench-upstream',
+  );
+  cli(
+    env,
+    'add-model',
+    '--name',
+    'gpt-4o-mini',
+    '--provider',
+    'bench',
+    '--input-price-per-1m',
+    '0.15',
+    '--output-price-per-1m',
+    '0.6',
+  );
+  return env;
+}
+
+/** Removes what setUpGateway and the gateway left: the database, the Redis keys of `prefix`, `dataDir`. */
+export async function tearDownGateway({ dbName, prefix, dataDir }) {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+  await dropDatabase(dbName);
+  rmSync(dataDir, { recursive: true, force: true });
+}
