@@ -36,7 +36,7 @@ export function freePort() {
   });
 }
 
-export async function until(what, fn, timeoutMs = 30_000) {
+export async function until(what, fn, timeoutMs = 30_000, stepMs = 100) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -45,7 +45,7 @@ export async function until(what, fn, timeoutMs = 30_000) {
       // not yet
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, stepMs));
   }
 }
 

@@ -9,30 +9,22 @@
 // Needs `npx tsc -p tsconfig.build.json` first, PostgreSQL and Redis on their local default addresses
 // (BENCH_PG_URL, BENCH_REDIS_URL override). The report goes to stdout, progress to stderr:
 //   node bench/soak-audit.mjs > bench/results/soak-audit.txt
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import S3rver from 's3rver';
+import { cli, cliArgs, freePort, PG_ROOT, REDIS_URL, ROOT, until } from './lib.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const { option } = cliArgs();
 const CALLS = Number(option('calls', 10_000));
 const CONCURRENCY = Number(option('concurrency', 32));
-const PG_ROOT = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const DB_NAME = 'llmgw_bench_soak_audit';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `llmgw-soak-${process.pid}`;
 const DATA_DIR = `/tmp/${REDIS_PREFIX}`;
 const BUCKET = 'audit-soak';
@@ -41,17 +33,6 @@ const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVE
 const log = (line) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function start(name, argv, env = {}) {
   const child = spawn('node', argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -66,28 +47,7 @@ function start(name, argv, env = {}) {
   return child;
 }
 
-async function until(what, fn, timeoutMs = 30_000, stepMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
 const ready = (url) => until(`${url} ready`, async () => (await fetch(`${url}/health/ready`)).status === 200);
-
-function cli(env, ...argv) {
-  return execFileSync('node', ['dist/src/cli.js', ...argv], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-}
 
 /** Every audit object in the bucket: keys, lines, call ids. */
 async function readBucket(s3) {
