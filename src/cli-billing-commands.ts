@@ -89,9 +89,11 @@ export async function billingFailed(ctx: INestApplicationContext, args: string[]
 }
 
 function describe(job: Job): string {
-  const callId = (job.data as { callId?: string } | undefined)?.callId ?? '-';
+  const data = job.data as { callId?: string; events?: unknown[] } | undefined;
+  // a batch lands here only when PostgreSQL stayed unreachable; a call it refused is retried as its own job
+  const calls = data?.events ? `calls=${data.events.length}` : `call=${data?.callId ?? '-'}`;
   const reason = (job.failedReason ?? '').replace(/\s+/g, ' ').slice(0, 300);
-  return `${job.id}\tcall=${callId}\tattempts=${job.attemptsMade}\treason=${reason}`;
+  return `${job.id}\t${calls}\tattempts=${job.attemptsMade}\treason=${reason}`;
 }
 
 /** Waits until every replayed job has completed or failed again (a worker must be running to process them). */

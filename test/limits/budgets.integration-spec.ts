@@ -1,12 +1,12 @@
 import Decimal from 'decimal.js';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { BillingJob, QueueName, type UsageJobData } from '#src/core/queue/queue.constants';
+import { BillingJob, QueueName } from '#src/core/queue/queue.constants';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { utcMonth } from '#src/modules/billing/month';
 import { createKey } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
-import { queueOf } from '#test/utils/queues';
+import { billingJobsByCall, queueOf } from '#test/utils/queues';
 import { deleteRedisPrefix, resetState } from '#test/utils/reset';
 import { waitFor } from '#test/utils/processes';
 import { REDIS_TEST_URL } from '#test/utils/test-env';
@@ -258,20 +258,19 @@ describe('monthly budgets', () => {
     await waitForBilled(api, key.id, 1);
     const before = await billed(api, key.id);
     const queue = queueOf(api, QueueName.Billing);
-    const first = (await queue.getJob(callId))!;
-    expect(await first.isCompleted()).toBe(true);
-    expect(first.returnvalue).toBe(true);
-    const data = first.data as UsageJobData;
-    // once under a new job id (a replay), once under the same id after the completed job was removed
+    const first = (await billingJobsByCall(queue, ['completed'])).get(callId)!;
+    expect(first.job.name).toBe(BillingJob.RecordUsageBatch);
+    expect(first.job.returnvalue).toBe(1);
+    const data = first.event;
+    // once as a single event (a replay), once in a batch again
     await queue.add(BillingJob.RecordUsage, data, { jobId: `${callId}-replay` });
-    await first.remove();
-    await queue.add(BillingJob.RecordUsage, data, { jobId: callId });
-    for (const id of [`${callId}-replay`, callId]) {
+    await queue.add(BillingJob.RecordUsageBatch, { events: [data] }, { jobId: `${callId}-batch` });
+    for (const id of [`${callId}-replay`, `${callId}-batch`]) {
       const job = await waitFor(async () => {
         const j = await queue.getJob(id);
         return j && (await j.isCompleted()) ? j : undefined;
       });
-      expect(job.returnvalue).not.toBe(true); // the processor found the row already there
+      expect(job.returnvalue).toBeFalsy(); // the processor found the row already there (false, or 0 rows)
     }
     expect(await billed(api, key.id)).toEqual(before);
     expect(before).toMatchObject({ rows: 1, aggregateRequests: 1, sumUsd: nanosToUsd(realCost(10, 40)) });
@@ -385,7 +384,7 @@ describe('budget counters after Redis loses them', () => {
     try {
       for (let i = 0; i < 3; i++)
         expect((await call(api, key.key, { model: m.model, max_tokens: 500 })).status).toBe(200);
-      await waitFor(async () => ((await queue.getWaitingCount()) >= 3 ? true : undefined));
+      await waitFor(async () => ((await billingJobsByCall(queue, ['waiting', 'paused'])).size >= 3 ? true : undefined));
       expect((await billed(api, key.id)).rows).toBe(1);
       await redis.del(spendKey(key.id)); // the counter alone is lost (expiry, eviction)
       expect((await call(api, key.key, { model: m.model, max_tokens: 500 })).status).toBe(200);

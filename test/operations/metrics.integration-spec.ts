@@ -6,7 +6,7 @@ import { type CallResult, chat } from '#test/operations/traffic';
 import { startApi, startWorker, type TestApp } from '#test/utils/app';
 import { FakeOpenAi } from '#test/utils/fake-openai';
 import { freePort, type Spawned, spawnBuilt, waitFor } from '#test/utils/processes';
-import { drainQueue } from '#test/utils/queues';
+import { billingJobsByCall, drainQueue, queueOf } from '#test/utils/queues';
 import { resetState } from '#test/utils/reset';
 import { baseTestEnv } from '#test/utils/test-env';
 
@@ -228,8 +228,11 @@ describe('/metrics after a test run of real traffic', () => {
       expect(states).toEqual(
         new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed']),
       );
-      // the billing jobs of this run are read from BullMQ, not made up
-      expect(value(ws, 'llmgw_queue_jobs', { queue: QueueName.Billing, state: 'completed' })).toBe(5);
+      // the billing jobs of this run (its calls, in one or more batches) are read from BullMQ, not made up
+      const billing = queueOf(worker, QueueName.Billing);
+      expect((await billingJobsByCall(billing, ['completed'])).size).toBe(5);
+      const { completed } = await billing.getJobCounts('completed');
+      expect(value(ws, 'llmgw_queue_jobs', { queue: QueueName.Billing, state: 'completed' })).toBe(completed);
       expect(value(ws, 'llmgw_queue_jobs', { queue: QueueName.Billing, state: 'waiting' })).toBe(0);
       expect(ws.filter((s) => s.name === 'llmgw_log_buffer_records')).toHaveLength(1);
     } finally {

@@ -6,7 +6,7 @@ import { type CallResult, chat, occurrences, sleep, usageRows } from '#test/oper
 import { startApi, startWorker, type TestApp } from '#test/utils/app';
 import { FakeOpenAi } from '#test/utils/fake-openai';
 import { freePort, type Spawned, spawnBuilt, waitFor } from '#test/utils/processes';
-import { drainQueue, queueOf } from '#test/utils/queues';
+import { billingJobsByCall, drainQueue, queueOf } from '#test/utils/queues';
 import { resetState } from '#test/utils/reset';
 import { baseTestEnv } from '#test/utils/test-env';
 
@@ -217,11 +217,8 @@ describe('graceful shutdown under load (built processes)', () => {
     // at exit, every admitted call is either written already or safely in the billing queue (none failed, none lost)
     const ids = admittedIds(run);
     const written = new Set((await usageRows(ids)).map((r) => r.call_id));
-    const states = await Promise.all(
-      ids.map(async (id) =>
-        written.has(id) ? 'written' : ((await (await billing.getJob(id))?.getState()) ?? 'missing'),
-      ),
-    );
+    const queued = await billingJobsByCall(billing);
+    const states = ids.map((id) => (written.has(id) ? 'written' : (queued.get(id)?.state ?? 'missing')));
     expect(states.filter((s) => !['written', 'waiting', 'completed'].includes(s))).toEqual([]);
     // whatever the API left queued, the next processor writes: then every call is billed exactly once
     const worker = await startWorker();
@@ -247,11 +244,12 @@ describe('graceful shutdown under load (built processes)', () => {
       const run = await terminateUnderLoad({ RUN_PROCESSORS: 'false' });
       expectGracefulRun(run);
       const ids = admittedIds(run);
-      // each event went through the queue as a job named by its call id, processed by the worker process
+      // each event went through the queue in a batch job, processed by the worker process
       await waitFor(async () => ((await usageRows(ids)).length === ids.length ? true : undefined), 15_000);
-      const jobs = await Promise.all(ids.map((id) => billing.getJob(id)));
-      expect(jobs.every((j) => j?.name === BillingJob.RecordUsage)).toBe(true);
-      expect(await Promise.all(jobs.map((j) => j!.getState()))).toEqual(ids.map(() => 'completed'));
+      const queued = await billingJobsByCall(billing);
+      expect(ids.map((id) => [queued.get(id)?.job.name, queued.get(id)?.state])).toEqual(
+        ids.map(() => [BillingJob.RecordUsageBatch, 'completed']),
+      );
       await expectBilledOnce(run);
       expect(run.proc.output()).not.toContain('billing enqueue failed');
 

@@ -6,7 +6,10 @@ export enum QueueName {
 }
 
 export enum BillingJob {
+  /** One call's usage (a split-off event of a failed batch, or a job from before batches). */
   RecordUsage = 'record-usage',
+  /** The usage of many calls: what the API enqueues (one job per enqueue batch). */
+  RecordUsageBatch = 'record-usage-batch',
   PruneUsage = 'prune-usage',
 }
 
@@ -52,6 +55,7 @@ export interface UsageJobData {
 /** Job name → payload, so every enqueue is type-checked. */
 export interface JobPayloads {
   [BillingJob.RecordUsage]: UsageJobData;
+  [BillingJob.RecordUsageBatch]: { events: UsageJobData[] };
   [BillingJob.PruneUsage]: Record<string, never>;
   [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
 }

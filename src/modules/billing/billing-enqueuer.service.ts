@@ -10,7 +10,7 @@ import { utcMonth } from '#src/modules/billing/month';
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
 
-/** Events are sent to BullMQ in batches (one addBulk round trip) this often or this large. */
+/** Events are sent to BullMQ in batches (one job, one round trip) this often or this large. */
 const BATCH_MS = 10;
 const BATCH_MAX = 200;
 const RETRY_MS = 500;
@@ -18,9 +18,9 @@ const RETRY_MS = 500;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
- * Every admitted call becomes a billing job (job id = call id). The proxy never waits for this: events are
- * batched in memory for a few milliseconds and sent with one `addBulk`; a failed send is retried, and a
- * graceful shutdown sends whatever is still pending before the process exits.
+ * Every admitted call becomes a billing event. The proxy never waits for this: events are batched in memory for
+ * a few milliseconds and sent as one `record-usage-batch` job, which the processor writes in one transaction; a
+ * failed send is retried, and a graceful shutdown sends whatever is still pending before the process exits.
  */
 @Injectable()
 export class BillingEnqueuer implements CallEventSink, OnModuleInit {
@@ -69,18 +69,18 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   private async writeDirectly(): Promise<void> {
     const events = [...this.inFlight, ...this.pending];
     this.pending = [];
-    let lost = 0;
-    for (const usage of events) {
-      try {
-        await this.billing.record(usage);
-      } catch (err) {
-        lost++;
-        this.logger.error(
-          { err: { message: (err as Error).message }, callId: usage.callId, usage },
-          'billing event lost: neither Redis nor PostgreSQL took it',
-        );
-      }
+    let failed: { event: UsageJobData; error: Error }[];
+    try {
+      failed = (await this.billing.recordBatch(events)).failed;
+    } catch (error) {
+      failed = events.map((event) => ({ event, error: error as Error }));
     }
+    for (const { event, error } of failed)
+      this.logger.error(
+        { err: { message: error.message }, callId: event.callId, usage: event },
+        'billing event lost: neither Redis nor PostgreSQL took it',
+      );
+    const lost = failed.length;
     this.logger.warn(
       { events: events.length, lost },
       'Redis unavailable at shutdown: billing events written to PostgreSQL directly',
@@ -98,7 +98,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     this.pending = [];
     this.inFlight = batch;
     this.flushing = this.queue
-      .addBulk(batch.map((data) => ({ name: BillingJob.RecordUsage, data, opts: { jobId: data.callId } })))
+      .add(BillingJob.RecordUsageBatch, { events: batch })
       .then(() => undefined)
       .catch((err: unknown) => {
         this.logger.warn(

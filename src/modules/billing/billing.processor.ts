@@ -1,6 +1,6 @@
-import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
+import { InjectQueue, OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { GatewayWorkerHost } from '#src/core/queue/gateway-worker-host';
 import { BillingJob, type JobPayloads, QueueName } from '#src/core/queue/queue.constants';
 import { BillingService } from '#src/modules/billing/billing.service';
@@ -8,9 +8,14 @@ import { UsageRetentionService } from '#src/modules/billing/usage-retention.serv
 
 type BillingJobs =
   | Job<JobPayloads[BillingJob.RecordUsage], boolean, BillingJob.RecordUsage>
+  | Job<JobPayloads[BillingJob.RecordUsageBatch], number, BillingJob.RecordUsageBatch>
   | Job<JobPayloads[BillingJob.PruneUsage], number, BillingJob.PruneUsage>;
 
-/** Thin: one service call per job; errors propagate so BullMQ retries with backoff, then keeps the job in the failed set. */
+/**
+ * Thin: one service call per job; errors propagate so BullMQ retries with backoff, then keeps the job in the
+ * failed set. A batch's calls that PostgreSQL refuses become jobs of their own (job id = call id), so each one
+ * is retried, dead-lettered and replayed on its own, and the rest of the batch is billed at once.
+ */
 @Processor(QueueName.Billing, { concurrency: 16 })
 export class BillingProcessor extends GatewayWorkerHost {
   protected readonly logger = new Logger(BillingProcessor.name);
@@ -18,6 +23,7 @@ export class BillingProcessor extends GatewayWorkerHost {
   constructor(
     private readonly billing: BillingService,
     private readonly retention: UsageRetentionService,
+    @InjectQueue(QueueName.Billing) private readonly queue: Queue,
   ) {
     super();
   }
@@ -26,6 +32,19 @@ export class BillingProcessor extends GatewayWorkerHost {
     switch (job.name) {
       case BillingJob.RecordUsage:
         return this.billing.record(job.data);
+      case BillingJob.RecordUsageBatch: {
+        const { inserted, failed } = await this.billing.recordBatch(job.data.events);
+        if (failed.length > 0) {
+          await this.queue.addBulk(
+            failed.map(({ event }) => ({ name: BillingJob.RecordUsage, data: event, opts: { jobId: event.callId } })),
+          );
+          this.logger.warn(
+            { jobId: job.id, failed: failed.length, err: { message: failed[0].error.message } },
+            'billing events refused in a batch; each is retried as its own job',
+          );
+        }
+        return inserted;
+      }
       case BillingJob.PruneUsage: {
         const deleted = await this.retention.prune();
         if (deleted > 0) this.logger.log({ jobId: job.id, deleted }, 'old usage records pruned');

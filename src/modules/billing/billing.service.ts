@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import type { UsageJobData } from '#src/core/queue/queue.constants';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
@@ -8,12 +8,19 @@ import { CLEAR_UNBILLED_LUA } from '#src/modules/billing/billing.lua';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import { UsageRecordRepository } from '#src/modules/billing/usage-record.repository';
 
-type ClearUnbilled = (unbilled: string, lock: string, callId: string) => Promise<number>;
+type ClearUnbilled = (unbilled: string, lock: string, ...callIds: string[]) => Promise<number>;
+
+export interface BatchOutcome {
+  /** How many of the calls got their usage row now (the others had one already). */
+  inserted: number;
+  /** Calls PostgreSQL refused even on their own, with the reason. */
+  failed: { event: UsageJobData; error: Error }[];
+}
 
 /**
- * Writes one billed call: the usage row with ON CONFLICT (call_id) DO NOTHING, and only when it inserted,
- * the daily rollup and the monthly aggregate, all in one transaction — so a duplicate delivery never bills
- * twice. Then clears the call's unbilled marker in Redis.
+ * Writes billed calls: the usage rows with ON CONFLICT (call_id) DO NOTHING, and only for the rows inserted,
+ * the daily rollups and the monthly aggregates, all in one transaction — so a duplicate delivery never bills
+ * twice. Then clears the calls' unbilled markers in Redis.
  */
 @Injectable()
 export class BillingService implements OnModuleInit {
@@ -31,27 +38,76 @@ export class BillingService implements OnModuleInit {
     this.redis.defineCommand('llmgwClearUnbilled', { numberOfKeys: 2, lua: CLEAR_UNBILLED_LUA });
   }
 
+  /** One call; true when this delivery inserted its row. */
   async record(usage: UsageJobData): Promise<boolean> {
-    const inserted = await this.dataSource.transaction(async (m) => {
-      const fresh = await this.records.insertIfAbsent(usage, m);
-      if (fresh) await this.aggregates.add(usage, m);
-      return fresh;
-    });
-    await this.clearUnbilled(usage);
-    return inserted;
+    const inserted = await this.write([usage]);
+    await this.clearUnbilled([usage]);
+    return inserted.size > 0;
   }
 
-  /** Best effort: a marker left behind is checked against PostgreSQL by the next rebuild. */
-  private async clearUnbilled(usage: UsageJobData): Promise<void> {
-    const k = this.keys.apiKey(usage.apiKeyId);
+  /**
+   * Many calls in one transaction: three statements for the whole batch instead of three per call. When
+   * PostgreSQL refuses the batch (a constraint, a deadlock), each call is written on its own, so a bad event
+   * holds back only itself; the calls that still fail come back for the caller to retry one by one. Any other
+   * error (PostgreSQL unreachable) is thrown: the batch is retried whole.
+   */
+  async recordBatch(events: UsageJobData[]): Promise<BatchOutcome> {
+    const unique = [...new Map(events.map((e) => [e.callId, e])).values()];
     try {
-      await (this.redis as unknown as { llmgwClearUnbilled: ClearUnbilled }).llmgwClearUnbilled(
-        k.unbilled(usage.month),
-        k.rebuildLock(usage.month),
-        usage.callId,
-      );
+      const inserted = await this.write(unique);
+      await this.clearUnbilled(unique);
+      return { inserted: inserted.size, failed: [] };
     } catch (err) {
-      this.logger.warn({ err, callId: usage.callId }, 'could not clear the unbilled marker');
+      if (!(err instanceof QueryFailedError)) throw err;
+      this.logger.warn(
+        { err: { message: err.message }, events: unique.length },
+        'billing batch refused; writing its calls one by one',
+      );
     }
+    const outcome: BatchOutcome = { inserted: 0, failed: [] };
+    const written: UsageJobData[] = [];
+    for (const event of unique) {
+      try {
+        if ((await this.write([event])).size > 0) outcome.inserted++;
+        written.push(event);
+      } catch (error) {
+        outcome.failed.push({ event, error: error as Error });
+      }
+    }
+    await this.clearUnbilled(written);
+    return outcome;
+  }
+
+  private write(events: UsageJobData[]): Promise<Set<string>> {
+    return this.dataSource.transaction(async (m) => {
+      const fresh = await this.records.insertManyIfAbsent(events, m);
+      await this.aggregates.addMany(
+        events.filter((e) => fresh.has(e.callId)),
+        m,
+      );
+      return fresh;
+    });
+  }
+
+  /** Best effort, one script per key and month: a marker left behind is checked against PostgreSQL by the next rebuild. */
+  private async clearUnbilled(events: UsageJobData[]): Promise<void> {
+    const groups = new Map<string, { apiKeyId: string; month: string; callIds: string[] }>();
+    for (const e of events) {
+      const id = `${e.apiKeyId}/${e.month}`;
+      const group = groups.get(id) ?? { apiKeyId: e.apiKeyId, month: e.month, callIds: [] };
+      group.callIds.push(e.callId);
+      groups.set(id, group);
+    }
+    const clear = (this.redis as unknown as { llmgwClearUnbilled: ClearUnbilled }).llmgwClearUnbilled.bind(this.redis);
+    await Promise.all(
+      [...groups.values()].map(async ({ apiKeyId, month, callIds }) => {
+        const k = this.keys.apiKey(apiKeyId);
+        try {
+          await clear(k.unbilled(month), k.rebuildLock(month), ...callIds);
+        } catch (err) {
+          this.logger.warn({ err, callIds: callIds.length }, 'could not clear unbilled markers');
+        }
+      }),
+    );
   }
 }

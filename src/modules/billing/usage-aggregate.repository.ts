@@ -1,45 +1,108 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
+import Decimal from 'decimal.js';
+import { rowPlaceholders } from '#src/core/database/sql-values';
 import type { UsageJobData } from '#src/core/queue/queue.constants';
 import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
+
+interface DailySum {
+  /** day, api key id, model name, provider name */
+  values: string[];
+  requests: number;
+  /** prompt, completion, cache read, cache write, reasoning */
+  tokens: number[];
+  cost: Decimal;
+  estimated: number;
+  unpriced: number;
+}
 
 /** The daily rollup per key/model/provider and the monthly spend per key, changed only with a new usage row. */
 @Injectable()
 export class UsageAggregateRepository {
   constructor(@InjectRepository(KeyMonthlySpendEntity) private readonly monthly: Repository<KeyMonthlySpendEntity>) {}
 
-  async add(u: UsageJobData, manager: EntityManager): Promise<void> {
-    const day = u.createdAt.slice(0, 10);
+  add(u: UsageJobData, manager: EntityManager): Promise<void> {
+    return this.addMany([u], manager);
+  }
+
+  /**
+   * Adds newly inserted usage rows to the daily rollups and the monthly spend: summed per rollup row first, so
+   * each row is written once, and in a fixed order (rollups, then months, each sorted), so concurrent batches
+   * never deadlock.
+   */
+  async addMany(events: UsageJobData[], manager: EntityManager): Promise<void> {
+    if (events.length === 0) return;
+    const daily = new Map<string, DailySum>();
+    const monthly = new Map<string, { apiKeyId: string; month: string; cost: Decimal; requests: number }>();
+    for (const u of events) {
+      const day = u.createdAt.slice(0, 10);
+      const dKey = [day, u.apiKeyId, u.modelName ?? '', u.providerName ?? ''].join('\u0000');
+      let d = daily.get(dKey);
+      if (!d) {
+        d = {
+          values: [day, u.apiKeyId, u.modelName ?? '', u.providerName ?? ''],
+          requests: 0,
+          tokens: [0, 0, 0, 0, 0],
+          cost: new Decimal(0),
+          estimated: 0,
+          unpriced: 0,
+        };
+        daily.set(dKey, d);
+      }
+      d.requests++;
+      d.tokens[0] += u.promptTokens;
+      d.tokens[1] += u.completionTokens;
+      d.tokens[2] += u.cacheReadTokens;
+      d.tokens[3] += u.cacheWriteTokens;
+      d.tokens[4] += u.reasoningTokens;
+      d.cost = d.cost.plus(u.costUsd);
+      if (u.estimated) d.estimated++;
+      if (u.unpriced) d.unpriced++;
+
+      const mKey = `${u.apiKeyId}\u0000${u.month}`;
+      const m = monthly.get(mKey) ?? {
+        apiKeyId: u.apiKeyId,
+        month: `${u.month}-01`,
+        cost: new Decimal(0),
+        requests: 0,
+      };
+      m.cost = m.cost.plus(u.costUsd);
+      m.requests++;
+      monthly.set(mKey, m);
+    }
+
+    const dailyParams: unknown[] = [];
+    const dailyRows = [...daily.keys()].sort().map((k) => {
+      const d = daily.get(k)!;
+      const at = dailyParams.length;
+      dailyParams.push(...d.values, d.requests, ...d.tokens, d.cost.toFixed(), d.estimated, d.unpriced);
+      return rowPlaceholders(at, 13);
+    });
     await manager.query(
       `INSERT INTO usage_daily AS d (day, api_key_id, model_name, provider_name, requests, prompt_tokens, completion_tokens, cache_read_tokens,
          cache_write_tokens, reasoning_tokens, cost_usd, estimated_requests, unpriced_requests)
-       VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12)
+       VALUES ${dailyRows.join(',')}
        ON CONFLICT (day, api_key_id, model_name, provider_name) DO UPDATE SET
-         requests = d.requests + 1, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
+         requests = d.requests + EXCLUDED.requests, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
          completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
          cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens, reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens,
          cost_usd = d.cost_usd + EXCLUDED.cost_usd, estimated_requests = d.estimated_requests + EXCLUDED.estimated_requests,
          unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests`,
-      [
-        day,
-        u.apiKeyId,
-        u.modelName ?? '',
-        u.providerName ?? '',
-        u.promptTokens,
-        u.completionTokens,
-        u.cacheReadTokens,
-        u.cacheWriteTokens,
-        u.reasoningTokens,
-        u.costUsd,
-        u.estimated ? 1 : 0,
-        u.unpriced ? 1 : 0,
-      ],
+      dailyParams,
     );
+
+    const monthParams: unknown[] = [];
+    const monthRows = [...monthly.keys()].sort().map((k) => {
+      const m = monthly.get(k)!;
+      const at = monthParams.length;
+      monthParams.push(m.apiKeyId, m.month, m.cost.toFixed(), m.requests);
+      return rowPlaceholders(at, 4);
+    });
     await manager.query(
-      `INSERT INTO key_monthly_spend AS s (api_key_id, month, cost_usd, requests) VALUES ($1, $2, $3, 1)
-       ON CONFLICT (api_key_id, month) DO UPDATE SET cost_usd = s.cost_usd + EXCLUDED.cost_usd, requests = s.requests + 1`,
-      [u.apiKeyId, `${u.month}-01`, u.costUsd],
+      `INSERT INTO key_monthly_spend AS s (api_key_id, month, cost_usd, requests) VALUES ${monthRows.join(',')}
+       ON CONFLICT (api_key_id, month) DO UPDATE SET cost_usd = s.cost_usd + EXCLUDED.cost_usd, requests = s.requests + EXCLUDED.requests`,
+      monthParams,
     );
   }
 

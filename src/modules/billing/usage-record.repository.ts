@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, LessThan, Repository } from 'typeorm';
+import { rowPlaceholders } from '#src/core/database/sql-values';
 import type { UsageJobData } from '#src/core/queue/queue.constants';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
+
+/** Columns of one usage row in the insert below. */
+const COLUMNS = 25;
 
 @Injectable()
 export class UsageRecordRepository {
@@ -10,13 +14,21 @@ export class UsageRecordRepository {
 
   /** Inserts the call's row unless one exists (unique call_id); true when this call inserted it. */
   async insertIfAbsent(u: UsageJobData, manager: EntityManager): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO usage_records (call_id, client_request_id, api_key_id, api_key_name, model_id, model_name, alias, provider_id, provider_name,
-         endpoint, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, estimated, unpriced,
-         status, error_code, stream, latency_ms, ttft_ms, overhead_ms, created_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)
-       ON CONFLICT (call_id) DO NOTHING RETURNING id`,
-      [
+    return (await this.insertManyIfAbsent([u], manager)).size > 0;
+  }
+
+  /**
+   * Inserts the rows of these calls in one statement, skipping any call that already has one (unique call_id);
+   * returns the call ids this statement inserted. Rows go in call id order, so two batches that share calls
+   * always take their locks in the same order.
+   */
+  async insertManyIfAbsent(events: UsageJobData[], manager: EntityManager): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const sorted = [...events].sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
+    const params: unknown[] = [];
+    const rows = sorted.map((u) => {
+      const at = params.length;
+      params.push(
         u.callId,
         u.clientRequestId,
         u.apiKeyId,
@@ -42,9 +54,18 @@ export class UsageRecordRepository {
         u.ttftMs === null ? null : Math.round(u.ttftMs),
         Math.round(u.overheadMs),
         u.createdAt,
-      ],
+      );
+      return rowPlaceholders(at, COLUMNS);
+    });
+    const inserted: { call_id: string }[] = await manager.query(
+      `INSERT INTO usage_records (call_id, client_request_id, api_key_id, api_key_name, model_id, model_name, alias, provider_id, provider_name,
+         endpoint, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, estimated, unpriced,
+         status, error_code, stream, latency_ms, ttft_ms, overhead_ms, created_at)
+       VALUES ${rows.join(',')}
+       ON CONFLICT (call_id) DO NOTHING RETURNING call_id`,
+      params,
     );
-    return rows.length > 0;
+    return new Set(inserted.map((r) => r.call_id));
   }
 
   /** Which of these call ids already have a row (for rebuilding a budget counter). */
