@@ -28,9 +28,26 @@ const TOKEN_UNIT_DIVISOR: Record<string, number> = { token: 1, '1k_tokens': 1000
 const THRESHOLD_RE = /^above_(\d+)k$/;
 const SERVICE_TIERS = new Set(['priority', 'flex', 'batch']);
 
-export function usdToNanos(usd: string): number {
+export function usdToNanos(usd: Decimal.Value): number {
   return new D(usd).mul(1e9).toDecimalPlaces(0, Decimal.ROUND_UP).toNumber();
 }
+
+/**
+ * Per-token price of a component, parsed once: pricing arrays live in the model cache until it reloads, so
+ * the hot path does no decimal parsing or division.
+ */
+const perTokenPrices = new WeakMap<PriceComponent, Decimal>();
+
+function perTokenPrice(c: PriceComponent, divisor: number): Decimal {
+  let price = perTokenPrices.get(c);
+  if (!price) {
+    price = new D(c.price).div(divisor);
+    perTokenPrices.set(c, price);
+  }
+  return price;
+}
+
+const ZERO = new D(0);
 
 export function formatUsd(value: Decimal.Value): string {
   const d = new D(value);
@@ -74,7 +91,7 @@ function rankedTokenPrice(
       if (!m || promptTokens <= Number(m[1]) * 1000) continue;
       rank = Number(m[1]) + 1;
     }
-    if (!best || rank > best.rank) best = { rank, price: new D(c.price).div(divisor) };
+    if (!best || rank > best.rank) best = { rank, price: perTokenPrice(c, divisor) };
   }
   return best;
 }
@@ -94,15 +111,16 @@ function subPrice(
   const own = rankedTokenPrice(pricing, sub, promptTokens, serviceTier);
   const baseRanked = rankedTokenPrice(pricing, base, promptTokens, serviceTier);
   if (own && !(baseRanked?.rank === SERVICE_TIER_RANK && own.rank !== SERVICE_TIER_RANK)) return own.price;
-  return baseRanked?.price ?? new D(0);
+  return baseRanked?.price ?? ZERO;
 }
 
 /** Per-request components (unit `request`) of the applicable tiers. */
 function requestCharges(pricing: PriceComponent[], serviceTier: string | null): Decimal {
-  let total = new D(0);
+  let total: Decimal = ZERO;
   for (const c of pricing) {
     if (c.unit !== 'request') continue;
-    if (c.tier === 'default' || (SERVICE_TIERS.has(c.tier) && c.tier === serviceTier)) total = total.add(c.price);
+    if (c.tier === 'default' || (SERVICE_TIERS.has(c.tier) && c.tier === serviceTier))
+      total = total.add(perTokenPrice(c, 1));
   }
   return total;
 }
@@ -121,13 +139,13 @@ export function calculateCost(
   if (pricing.length === 0) {
     if (usage.providerCostUsd !== undefined) {
       const cost = new D(usage.providerCostUsd);
-      return { costUsd: formatUsd(cost), costNanos: usdToNanos(cost.toFixed()), unpriced: false };
+      return { costUsd: formatUsd(cost), costNanos: usdToNanos(cost), unpriced: false };
     }
     return { costUsd: '0', costNanos: 0, unpriced: true };
   }
   const prompt = usage.promptTokens;
-  const input = tokenPrice(pricing, 'input', prompt, serviceTier) ?? new D(0);
-  const output = tokenPrice(pricing, 'output', prompt, serviceTier) ?? new D(0);
+  const input = tokenPrice(pricing, 'input', prompt, serviceTier) ?? ZERO;
+  const output = tokenPrice(pricing, 'output', prompt, serviceTier) ?? ZERO;
   const cacheRead = subPrice(pricing, 'cache_read', 'input', prompt, serviceTier);
   const cacheWrite = subPrice(pricing, 'cache_write', 'input', prompt, serviceTier);
   const reasoning = subPrice(pricing, 'reasoning', 'output', prompt, serviceTier);
@@ -141,7 +159,7 @@ export function calculateCost(
     .add(output.mul(visibleCompletion))
     .add(reasoning.mul(usage.reasoningTokens))
     .add(requestCharges(pricing, serviceTier));
-  return { costUsd: formatUsd(cost), costNanos: usdToNanos(cost.toFixed()), unpriced: false };
+  return { costUsd: formatUsd(cost), costNanos: usdToNanos(cost), unpriced: false };
 }
 
 /**
@@ -156,18 +174,18 @@ export function worstCaseNanos(
   serviceTier: string | null,
 ): number {
   if (pricing.length === 0) return 0;
-  const price = (d: PriceDirection): Decimal => tokenPrice(pricing, d, promptTokens, serviceTier) ?? new D(0);
+  const price = (d: PriceDirection): Decimal => tokenPrice(pricing, d, promptTokens, serviceTier) ?? ZERO;
   const promptPrice = D.max(price('input'), price('cache_read'), price('cache_write'));
   const outputPrice = D.max(price('output'), price('reasoning'));
   const cost = promptPrice
     .mul(promptTokens)
     .add(outputPrice.mul(outputTokens))
     .add(requestCharges(pricing, serviceTier));
-  return usdToNanos(cost.toFixed());
+  return usdToNanos(cost);
 }
 
 /** Nano-dollars one output token may cost at most (for lowering the output limit to what a budget has left). */
 export function outputTokenNanos(pricing: PriceComponent[], promptTokens: number, serviceTier: string | null): Decimal {
-  const price = (d: PriceDirection): Decimal => tokenPrice(pricing, d, promptTokens, serviceTier) ?? new D(0);
+  const price = (d: PriceDirection): Decimal => tokenPrice(pricing, d, promptTokens, serviceTier) ?? ZERO;
   return D.max(price('output'), price('reasoning')).mul(1e9);
 }
