@@ -1,5 +1,5 @@
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
-import { body, cutUtf8, toAuditRecord } from '#src/modules/audit/audit-record';
+import { body, cutUtf8, toAuditLine, toAuditRecord } from '#src/modules/audit/audit-record';
 import { objectKey, AuditObjectKeys } from '#src/modules/audit/audit-object-key';
 
 const event = (over: Partial<CallCompletedEvent> = {}): CallCompletedEvent => ({
@@ -112,6 +112,38 @@ describe('toAuditRecord', () => {
     const sut = toAuditRecord(event({ requestBody: { messages: [{ content: `my key is ${key}` }] } }), options);
     expect(JSON.stringify(sut)).not.toContain(key);
     expect(sut.request_body).toEqual({ messages: [{ content: 'my key is [redacted]' }] });
+  });
+});
+
+describe('toAuditLine', () => {
+  const options = { pod: 'pod-"a"', logBodies: true, bodyMaxBytes: 120 };
+  const circular: Record<string, unknown> = { a: 1 };
+  circular.self = circular;
+
+  it.each([
+    ['object bodies', {}],
+    ['a string body with quotes, newlines and a pasted key', { requestBody: `say "hi"\n sk-gw-${'B'.repeat(30)} ✓` }],
+    ['a body cut mid-way', { requestBody: { content: `"quoted" ${'é'.repeat(100)}` } }],
+    ['bodies that are missing', { requestBody: null, responseBody: undefined }],
+    ['a body that cannot be serialized', { responseBody: circular }],
+    ['odd client facts', { userAgent: 'ua "x"\u2028', clientIp: null, ttftMs: null }],
+  ] as [string, Partial<CallCompletedEvent>][])('is one canonical JSON line with %s', (_name, over) => {
+    const line = toAuditLine(event(over), options);
+    expect(line).not.toContain('\n');
+    expect(JSON.stringify(JSON.parse(line))).toBe(line);
+    expect(line).not.toMatch(/sk-gw-B/);
+    expect(Object.keys(JSON.parse(line) as object).slice(-6)).toEqual([
+      'request_body',
+      'response_body',
+      'truncated',
+      'client_ip',
+      'user_agent',
+      'pod',
+    ]);
+  });
+
+  it('stores a body that could not be serialized as a marker, not a crash', () => {
+    expect(toAuditRecord(event({ responseBody: circular }), options).response_body).toBe('[unserializable]');
   });
 });
 

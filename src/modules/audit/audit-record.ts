@@ -45,8 +45,12 @@ export interface AuditRecordOptions {
 /** A gateway API key that a client pasted into a body (a prompt, a field) never reaches the audit log. */
 const GATEWAY_KEY_PATTERN = new RegExp(`${API_KEY_PREFIX}[A-Za-z0-9_-]{20,}`, 'g');
 
-export function toAuditRecord(e: CallCompletedEvent, o: AuditRecordOptions): AuditRecord {
-  const record: AuditRecord = {
+/**
+ * The record as the JSON line the log stores. Bodies are serialized once (for the size limit and the key
+ * redaction) and spliced in as that text, never parsed back; the line equals `JSON.stringify` of the record.
+ */
+export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): string {
+  const head = {
     schema_version: 1,
     call_id: e.callId,
     client_request_id: e.clientRequestId,
@@ -70,36 +74,36 @@ export function toAuditRecord(e: CallCompletedEvent, o: AuditRecordOptions): Aud
     reasoning_tokens: e.usage.reasoningTokens,
     estimated: e.usage.estimated,
     cost_usd: e.costUsd,
-    client_ip: e.clientIp,
-    user_agent: e.userAgent,
-    pod: o.pod,
   };
-  if (!o.logBodies) return record;
-  const request = body(e.requestBody, o.bodyMaxBytes);
-  const response = body(e.responseBody, o.bodyMaxBytes);
-  // bodies go before the client facts so a reader sees them next to the call they belong to
-  const { client_ip, user_agent, pod, ...head } = record;
-  return {
-    ...head,
-    request_body: request.value,
-    response_body: response.value,
-    truncated: request.truncated || response.truncated,
-    client_ip,
-    user_agent,
-    pod,
-  };
+  const open = JSON.stringify(head).slice(0, -1);
+  // the client facts close the record; with bodies, they go after them so a reader sees the bodies next to the call
+  const close = JSON.stringify({ client_ip: e.clientIp, user_agent: e.userAgent, pod: o.pod }).slice(1);
+  if (!o.logBodies) return `${open},${close}`;
+  const request = bodyJson(e.requestBody, o.bodyMaxBytes);
+  const response = bodyJson(e.responseBody, o.bodyMaxBytes);
+  const truncated = request.truncated || response.truncated;
+  return `${open},"request_body":${request.json},"response_body":${response.json},"truncated":${truncated},${close}`;
+}
+
+/** The record as an object (what a reader of the log gets back). */
+export function toAuditRecord(e: CallCompletedEvent, o: AuditRecordOptions): AuditRecord {
+  return JSON.parse(toAuditLine(e, o)) as AuditRecord;
 }
 
 /** The body as JSON; past `maxBytes` of serialized UTF-8, the serialized text cut at a character boundary. */
 export function body(value: unknown, maxBytes: number): { value: unknown; truncated: boolean } {
-  if (value === undefined || value === null) return { value: null, truncated: false };
+  const { json, truncated } = bodyJson(value, maxBytes);
+  return { value: JSON.parse(json) as unknown, truncated };
+}
+
+function bodyJson(value: unknown, maxBytes: number): { json: string; truncated: boolean } {
+  if (value === undefined || value === null) return { json: 'null', truncated: false };
   const raw = typeof value === 'string' ? value : safeStringify(value);
+  // the key pattern holds no quote or backslash, so redacting serialized JSON keeps it valid JSON
   const text = raw.includes(API_KEY_PREFIX) ? raw.replace(GATEWAY_KEY_PATTERN, '[redacted]') : raw;
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) {
-    if (text === raw) return { value, truncated: false };
-    return { value: typeof value === 'string' ? text : (JSON.parse(text) as unknown), truncated: false };
-  }
-  return { value: cutUtf8(text, maxBytes), truncated: true };
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes)
+    return { json: typeof value === 'string' ? JSON.stringify(text) : text, truncated: false };
+  return { json: JSON.stringify(cutUtf8(text, maxBytes)), truncated: true };
 }
 
 function safeStringify(value: unknown): string {

@@ -6,7 +6,7 @@ import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
 import { AuditBuffer } from '#src/modules/audit/audit-buffer';
 import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
-import { toAuditRecord, type AuditRecordOptions } from '#src/modules/audit/audit-record';
+import { type AuditRecordOptions, toAuditLine } from '#src/modules/audit/audit-record';
 import { AUDIT_STORE, type AuditStore } from '#src/modules/audit/audit-store';
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
@@ -74,7 +74,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
 
   accept(e: CallCompletedEvent): void {
     if (this.pending.length + (this.retry?.records.length ?? 0) >= MEMORY_MAX) return this.dropped(1, e.callId);
-    const line = JSON.stringify(toAuditRecord(e, this.options));
+    const line = toAuditLine(e, this.options);
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pending.length >= BATCH_RECORDS || this.pendingBytes >= BATCH_BYTES) void this.flush();
