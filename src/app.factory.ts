@@ -57,8 +57,10 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
     return503OnClosing: false,
   });
   const fastify = adapter.getInstance();
-  fastify.addHook('onSend', async (request, reply) => {
+  // a callback hook, not an async one: no promise per response
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   return adapter;
 }
