@@ -2,10 +2,10 @@
 // `node bench/billing-enqueue.mjs [--events N]`.
 //
 // The gateway sends call-completed events to the BullMQ billing queue off the response path, in batches
-// (one addBulk every 10 ms or 200 events, src/modules/billing/billing-enqueuer.service.ts). This measures,
-// on the real Redis, the CPU time of this process per event and the events/s for one `add` per event
-// against `addBulk` batches of 200, with a payload shaped like the gateway's job. Nothing consumes the
-// queue; it is deleted afterwards.
+// (one `record-usage-batch` job every 10 ms or 200 events, src/modules/billing/billing-enqueuer.service.ts).
+// This measures, on the real Redis, the CPU time of this process per event and the events/s for one job per
+// event (`add`, and `addBulk` of 200 jobs, the gateway's earlier design) against one job per batch of 20 and
+// of 200 events, with the gateway's payload. Nothing consumes the queue; it is deleted afterwards.
 import { cpuUsage } from 'node:process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -96,6 +96,18 @@ results.push(
   }),
 );
 await queue.obliterate({ force: true });
+for (const size of [20, 200]) {
+  results.push(
+    await measure(`one batch job per ${size} events (the gateway)`, queue, async () => {
+      for (let i = 0; i < EVENTS; i += size) {
+        const events = [];
+        for (let j = i; j < Math.min(EVENTS, i + size); j++) events.push(job(j));
+        await queue.add('record-usage-batch', { events }, opts);
+      }
+    }),
+  );
+  await queue.obliterate({ force: true });
+}
 await queue.close();
 connection.disconnect();
 
