@@ -19,6 +19,7 @@ import { FakeAzureOpenAi } from '#test/utils/fake-azure-openai';
 import { FakeBedrock } from '#test/utils/fake-bedrock';
 import { FakeOpenAi } from '#test/utils/fake-openai';
 import { FakeVertex, testServiceAccount } from '#test/utils/fake-vertex';
+import { waitFor } from '#test/utils/processes';
 import { drainQueue } from '#test/utils/queues';
 import { resetState } from '#test/utils/reset';
 
@@ -313,6 +314,11 @@ describe('the same openai SDK script against five provider types', () => {
     client = new OpenAI({ apiKey: key, baseURL: `${api.url}/v1`, maxRetries: 0, fetch: tee });
 
     for (const u of UPSTREAMS) runs.set(u.model, await script(client, u.model));
+    // events reach the queue a few ms after each response (batched), so wait for the rows, then for any stragglers
+    await waitFor(async () => {
+      const [{ n }] = await api.get(DataSource).query<{ n: number }[]>('SELECT count(*)::int AS n FROM usage_records');
+      return n >= 20 ? true : undefined;
+    });
     await drainQueue(api, QueueName.Billing);
   });
 
