@@ -1,4 +1,5 @@
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { LRUCache } from 'lru-cache';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 
 /** Tokens OpenAI charges around each message (role, separators) and to prime the reply. */
@@ -31,8 +32,8 @@ function textOfContent(content: unknown, acc: { text: string[]; images: number }
   }
 }
 
-/** Measures what a chat request sends as prompt, provider-neutrally; adapters turn it into their own upper bound. */
-export function measureChatPrompt(body: JsonObject): PromptEstimate {
+/** The text pieces of a chat request's prompt (joined by newlines when counted), its message and image counts. */
+function promptPieces(body: JsonObject): { text: string[]; messages: number; images: number } {
   const acc = { text: [] as string[], images: 0 };
   const messages = Array.isArray(body.messages) ? (body.messages as JsonObject[]) : [];
   for (const m of messages) {
@@ -46,7 +47,50 @@ export function measureChatPrompt(body: JsonObject): PromptEstimate {
   for (const key of ['tools', 'functions', 'response_format', 'tool_choice'] as const) {
     if (body[key] !== undefined && typeof body[key] !== 'string') acc.text.push(JSON.stringify(body[key]));
   }
-  return { textTokens: countTextTokens(acc.text.join('\n')), messages: messages.length, images: acc.images };
+  return { text: acc.text, messages: messages.length, images: acc.images };
+}
+
+/** Measures what a chat request sends as prompt, provider-neutrally (exact o200k count of its text). */
+export function measureChatPrompt(body: JsonObject): PromptEstimate {
+  const p = promptPieces(body);
+  return { textTokens: countTextTokens(p.text.join('\n')), messages: p.messages, images: p.images };
+}
+
+/**
+ * Pieces at least this long (a system prompt, earlier turns of a conversation: they come back on every call)
+ * are tokenized once and remembered, up to MEMO_MAX_CHARS characters in all.
+ */
+const MEMO_MIN_CHARS = 256;
+const MEMO_MAX_CHARS = 8 * 1024 * 1024;
+const memo = new LRUCache<string, number>({ maxSize: MEMO_MAX_CHARS, sizeCalculation: (_n, text) => text.length });
+
+function rememberedCount(text: string): number {
+  let n = memo.get(text);
+  if (n === undefined) {
+    n = countTextTokens(text);
+    memo.set(text, n);
+  }
+  return n;
+}
+
+/**
+ * An upper bound of the o200k tokens of the pieces joined by newlines, for the budget reservation: long
+ * pieces counted on their own (remembered), the short ones joined and counted together, plus one token for
+ * each newline next to a long piece. Counting a piece apart can only stop merges across its edges, so this
+ * is never below the joined count; it equals it when no piece is long.
+ */
+function boundTextTokens(pieces: string[]): number {
+  let total = 0;
+  let long = 0;
+  const short: string[] = [];
+  for (const piece of pieces) {
+    if (piece.length >= MEMO_MIN_CHARS) {
+      total += rememberedCount(piece);
+      long++;
+    } else short.push(piece);
+  }
+  if (long === 0) return countTextTokens(short.join('\n'));
+  return total + countTextTokens(short.join('\n')) + long;
 }
 
 /** Tokens of an embeddings `input` (a string, strings, or token arrays). */
@@ -71,9 +115,12 @@ export interface UpperBoundFactors {
 
 /** `factor × text + per-message overhead + images + priming`, rounded up. */
 export function chatPromptUpperBound(body: JsonObject, f: UpperBoundFactors): number {
-  const m = measureChatPrompt(body);
+  const p = promptPieces(body);
   return (
-    Math.ceil(m.textTokens * f.textFactor) + m.messages * PER_MESSAGE_TOKENS + m.images * f.perImage + PRIMING_TOKENS
+    Math.ceil(boundTextTokens(p.text) * f.textFactor) +
+    p.messages * PER_MESSAGE_TOKENS +
+    p.images * f.perImage +
+    PRIMING_TOKENS
   );
 }
 

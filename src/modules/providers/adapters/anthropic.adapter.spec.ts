@@ -14,7 +14,8 @@ function adapter(config: Record<string, unknown> = {}): AnthropicAdapter {
   return new AnthropicAdapter(settings, { connectMs: 1000, idleMs: 1000 });
 }
 
-const text = 'The quick brown fox jumps over the lazy dog. '.repeat(40);
+// under 256 characters: counted exactly (longer pieces are counted apart and remembered, token-estimator.spec.ts)
+const text = 'The quick brown fox jumps over the lazy dog. '.repeat(5);
 const chat: JsonObject = { messages: [{ role: 'user', content: text }] };
 const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } };
 
