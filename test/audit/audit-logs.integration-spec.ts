@@ -234,6 +234,37 @@ describe('audit logs', () => {
     expect(await redis.pending()).toBe(0);
   });
 
+  it('fills a batch of LOGGING_SINK_FLUSH_SIZE slice by slice, taking records pushed meanwhile exactly once', async () => {
+    const api = await start('api', { RUN_PROCESSORS: 'false' });
+    const worker = await start('worker', { LOGGING_SINK_FLUSH_SIZE: '250', POD_NAME: 'worker-big' });
+    const buffer = api.get(AuditBuffer);
+    const record = (i: number): string => JSON.stringify({ call_id: `call-${i}`, pad: 'x'.repeat(200) });
+    const push = (from: number, n: number): Promise<unknown> =>
+      buffer.push(
+        buffer.newPushId(),
+        Array.from({ length: n }, (_, j) => record(from + j)),
+        100_000,
+      );
+    for (let i = 0; i < 1000; i += 100) await push(i, 100);
+    const flusher = worker.get(AuditFlushService);
+    const pushing = (async () => {
+      for (let i = 1000; i < 1200; i += 10) await push(i, 10);
+    })();
+    // the worker's own size-triggered flush job may run beside these: S3 is the reference
+    await Promise.all([flusher.flush('manual', 1000), pushing]);
+    await flusher.flush('manual', 1000);
+    const objects = await waitFor(async () => {
+      const stored = await s3.objects(prefix);
+      return stored.reduce((n, o) => n + o.lines.length, 0) >= 1200 ? stored : undefined;
+    }, 10_000);
+    const all = objects.flatMap((o) => o.lines.map((l) => l.call_id));
+    expect(all).toHaveLength(1200);
+    expect(new Set(all).size).toBe(1200);
+    expect(objects.every((o) => o.lines.length <= 250)).toBe(true);
+    expect(objects.filter((o) => o.lines.length === 250).length).toBeGreaterThanOrEqual(4);
+    expect(await redis.pending()).toBe(0);
+  });
+
   it('drops and counts records past LOGGING_SINK_BUFFER_MAX while billing every call', async () => {
     const api = await start('api', { RUN_PROCESSORS: 'false', LOGGING_SINK_BUFFER_MAX: '5' });
     const worker = await start('worker');

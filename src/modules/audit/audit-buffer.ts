@@ -3,11 +3,16 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { BULL_REDIS, HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { ACK_LUA, LEASE_LUA, PUSH_LUA, TAKE_LUA } from '#src/modules/audit/audit.lua';
+import { ACK_LUA, FILL_LUA, LEASE_LUA, PUSH_LUA, TAKE_LUA } from '#src/modules/audit/audit.lua';
 
 /** How long a push id is remembered: longer than any retry of that push. */
 const PUSH_MARKER_TTL_MS = 10 * 60_000;
 const PAGE = 500;
+/**
+ * Records moved per script call when taking a batch: each call holds Redis for well under a millisecond
+ * (a 1,000-record batch in one call held it for 3–7 ms, stalling every gateway's admission meanwhile).
+ */
+const TAKE_SLICE = 100;
 
 interface AuditCommands {
   llmgwAuditPush(
@@ -26,7 +31,15 @@ interface AuditCommands {
     maxRecords: number,
     maxBytes: number,
     batchId: string,
-  ): Promise<[string, number] | []>;
+  ): Promise<[string, number, number, number] | []>;
+  llmgwAuditFill(
+    buffer: string,
+    inflight: string,
+    batch: string,
+    batchId: string,
+    maxRecords: number,
+    maxBytes: number,
+  ): Promise<[number, number]>;
   llmgwAuditLease(inflight: string, batchId: string, ms: number): Promise<number>;
   llmgwAuditAck(batch: string, inflight: string, batchId: string): Promise<number>;
 }
@@ -65,6 +78,7 @@ export class AuditBuffer implements OnModuleInit {
   onModuleInit(): void {
     this.hotRedis.defineCommand('llmgwAuditPush', { numberOfKeys: 3, lua: PUSH_LUA });
     this.redis.defineCommand('llmgwAuditTake', { numberOfKeys: 3, lua: TAKE_LUA });
+    this.redis.defineCommand('llmgwAuditFill', { numberOfKeys: 3, lua: FILL_LUA });
     this.redis.defineCommand('llmgwAuditLease', { numberOfKeys: 1, lua: LEASE_LUA });
     this.redis.defineCommand('llmgwAuditAck', { numberOfKeys: 2, lua: ACK_LUA });
   }
@@ -91,18 +105,28 @@ export class AuditBuffer implements OnModuleInit {
     return { length, dropped };
   }
 
+  /**
+   * A batch of up to `maxRecords` records (about `maxBytes`): a batch whose lease ran out, as it is, or a new
+   * one filled slice by slice (TAKE_SLICE records per script call, so Redis is never held long).
+   */
   async take(newBatchId: string, leaseMs: number, maxRecords: number, maxBytes: number): Promise<TakenBatch | null> {
-    const reply = await this.cmd.llmgwAuditTake(
-      this.keys.auditBuffer(),
-      this.keys.auditInflight(),
-      this.keys.auditBatch(newBatchId),
-      leaseMs,
-      maxRecords,
-      maxBytes,
-      newBatchId,
-    );
+    const buffer = this.keys.auditBuffer();
+    const inflight = this.keys.auditInflight();
+    const batch = this.keys.auditBatch(newBatchId);
+    let asked = Math.min(TAKE_SLICE, maxRecords);
+    const reply = await this.cmd.llmgwAuditTake(buffer, inflight, batch, leaseMs, asked, maxBytes, newBatchId);
     if (reply.length === 0) return null;
-    return { id: reply[0], resumed: reply[1] === 1 };
+    if (reply[1] === 1) return { id: reply[0], resumed: true };
+    let [, , last, bytes] = reply;
+    let moved = last;
+    while (last === asked && moved < maxRecords && bytes < maxBytes) {
+      asked = Math.min(TAKE_SLICE, maxRecords - moved);
+      const [m, b] = await this.cmd.llmgwAuditFill(buffer, inflight, batch, newBatchId, asked, maxBytes - bytes);
+      last = m;
+      moved += m;
+      bytes += b;
+    }
+    return { id: newBatchId, resumed: false };
   }
 
   /** The batch's records, page by page (a batch never changes once taken). */
