@@ -234,34 +234,49 @@ describe('audit logs', () => {
     expect(await redis.pending()).toBe(0);
   });
 
-  it('fills a batch of LOGGING_SINK_FLUSH_SIZE slice by slice, taking records pushed meanwhile exactly once', async () => {
+  it('fills a batch slice by slice up to its record and byte limits, taking records pushed meanwhile exactly once', async () => {
     const api = await start('api', { RUN_PROCESSORS: 'false' });
-    const worker = await start('worker', { LOGGING_SINK_FLUSH_SIZE: '250', POD_NAME: 'worker-big' });
     const buffer = api.get(AuditBuffer);
-    const record = (i: number): string => JSON.stringify({ call_id: `call-${i}`, pad: 'x'.repeat(200) });
+    const record = (i: number): string => JSON.stringify({ call_id: `call-${String(i).padStart(5, '0')}` });
+    const size = record(0).length;
     const push = (from: number, n: number): Promise<unknown> =>
       buffer.push(
         buffer.newPushId(),
         Array.from({ length: n }, (_, j) => record(from + j)),
         100_000,
       );
+    const lines = async (id: string): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const page of buffer.read(id)) out.push(...page);
+      return out;
+    };
     for (let i = 0; i < 1000; i += 100) await push(i, 100);
-    const flusher = worker.get(AuditFlushService);
+
+    // a batch takes 100 records per script call and is filled to the record limit...
+    const byCount = (await buffer.take('slices-count', 15_000, 250, 64 * 1024 * 1024))!;
+    expect(await buffer.batchLength(byCount.id)).toBe(250);
+    // ...or to the byte limit, across calls
+    const byBytes = (await buffer.take('slices-bytes', 15_000, 1000, 150 * size))!;
+    expect(await buffer.batchLength(byBytes.id)).toBe(150);
+    // while records keep arriving, every one lands in exactly one batch
+    let pushed = false;
     const pushing = (async () => {
       for (let i = 1000; i < 1200; i += 10) await push(i, 10);
+      pushed = true;
     })();
-    // the worker's own size-triggered flush job may run beside these: S3 is the reference
-    await Promise.all([flusher.flush('manual', 1000), pushing]);
-    await flusher.flush('manual', 1000);
-    const objects = await waitFor(async () => {
-      const stored = await s3.objects(prefix);
-      return stored.reduce((n, o) => n + o.lines.length, 0) >= 1200 ? stored : undefined;
-    }, 10_000);
-    const all = objects.flatMap((o) => o.lines.map((l) => l.call_id));
+    const taken: string[] = [];
+    for (let n = 0; ; n++) {
+      const done = pushed; // read before taking: an empty take after the last push ends the loop
+      const batch = await buffer.take(`slices-${n}`, 15_000, 250, 64 * 1024 * 1024);
+      if (batch) taken.push(batch.id);
+      else if (done) break;
+    }
+    await pushing;
+    const all = (await Promise.all([byCount.id, byBytes.id, ...taken].map(lines))).flat();
     expect(all).toHaveLength(1200);
     expect(new Set(all).size).toBe(1200);
-    expect(objects.every((o) => o.lines.length <= 250)).toBe(true);
-    expect(objects.filter((o) => o.lines.length === 250).length).toBeGreaterThanOrEqual(4);
+    expect((await lines(byCount.id)).slice(0, 2)).toEqual([record(0), record(1)]);
+    for (const id of [byCount.id, byBytes.id, ...taken]) await buffer.ack(id);
     expect(await redis.pending()).toBe(0);
   });
 
