@@ -53,6 +53,7 @@ export class BillingService implements OnModuleInit {
    */
   async recordBatch(events: UsageJobData[]): Promise<BatchOutcome> {
     const unique = [...new Map(events.map((e) => [e.callId, e])).values()];
+    if (unique.length === 0) return { inserted: 0, failed: [] };
     try {
       const inserted = await this.write(unique);
       await this.clearUnbilled(unique);
