@@ -6,37 +6,7 @@ import { waitFor } from '#test/utils/processes';
 import type { TestS3 } from '#test/utils/s3';
 import { REDIS_TEST_URL, TEST_JWT_SECRET, baseTestEnv } from '#test/utils/test-env';
 
-export const AUDIT_FIELDS = [
-  'schema_version',
-  'call_id',
-  'client_request_id',
-  'timestamp',
-  'api_key_id',
-  'api_key_name',
-  'provider_id',
-  'provider_type',
-  'model',
-  'alias',
-  'status',
-  'error_code',
-  'stream',
-  'latency_ms',
-  'ttft_ms',
-  'overhead_ms',
-  'prompt_tokens',
-  'completion_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'estimated',
-  'cost_usd',
-  'request_body',
-  'response_body',
-  'truncated',
-  'client_ip',
-  'user_agent',
-  'pod',
-];
+export { AUDIT_FIELDS } from '#test/audit/audit-fields';
 
 /** `{prefix}YYYY/MM/DD/{pod}-{unix-ms}-{nanos}.jsonl.gz`, the date being that of the milliseconds. */
 export function expectObjectKey(key: string, prefix: string, pod: string): void {

@@ -1,6 +1,7 @@
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { body, cutUtf8, toAuditLine, toAuditRecord } from '#src/modules/audit/audit-record';
 import { objectKey, AuditObjectKeys } from '#src/modules/audit/audit-object-key';
+import { AUDIT_FIELDS } from '#test/audit/audit-fields';
 
 const event = (over: Partial<CallCompletedEvent> = {}): CallCompletedEvent => ({
   callId: 'call-1',
@@ -37,45 +38,12 @@ const event = (over: Partial<CallCompletedEvent> = {}): CallCompletedEvent => ({
   ...over,
 });
 
-/** SPEC §8's fields, in the order a record is written. */
-const RECORD_KEYS = [
-  'schema_version',
-  'call_id',
-  'client_request_id',
-  'timestamp',
-  'api_key_id',
-  'api_key_name',
-  'provider_id',
-  'provider_type',
-  'model',
-  'alias',
-  'status',
-  'error_code',
-  'stream',
-  'latency_ms',
-  'ttft_ms',
-  'overhead_ms',
-  'prompt_tokens',
-  'completion_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'estimated',
-  'cost_usd',
-  'request_body',
-  'response_body',
-  'truncated',
-  'client_ip',
-  'user_agent',
-  'pod',
-];
-
 describe('toAuditRecord', () => {
   const options = { pod: 'pod-a', logBodies: true, bodyMaxBytes: 65536 };
 
   it('writes exactly the SPEC §8 fields, snake_case, for an admitted call', () => {
     const sut = toAuditRecord(event(), options);
-    expect(Object.keys(sut)).toEqual(RECORD_KEYS);
+    expect(Object.keys(sut)).toEqual(AUDIT_FIELDS);
     expect(sut).toMatchObject({
       schema_version: 1,
       timestamp: '2026-03-04T05:06:07.089Z',
@@ -135,7 +103,7 @@ describe('toAuditLine', () => {
     expect(line).not.toContain('\n');
     expect(JSON.stringify(JSON.parse(line))).toBe(line);
     expect(line).not.toMatch(/sk-gw-B/);
-    expect(Object.keys(JSON.parse(line) as object)).toEqual(RECORD_KEYS);
+    expect(Object.keys(JSON.parse(line) as object)).toEqual(AUDIT_FIELDS);
   });
 
   it('stores a body that could not be serialized as a marker, not a crash', () => {

@@ -22,10 +22,6 @@ interface DailySum {
 export class UsageAggregateRepository {
   constructor(@InjectRepository(KeyMonthlySpendEntity) private readonly monthly: Repository<KeyMonthlySpendEntity>) {}
 
-  add(u: UsageJobData, manager: EntityManager): Promise<void> {
-    return this.addMany([u], manager);
-  }
-
   /**
    * Adds newly inserted usage rows to the daily rollups and the monthly spend: summed per rollup row first, so
    * each row is written once, and in a fixed order (rollups, then months, each sorted), so concurrent batches

@@ -12,11 +12,6 @@ const COLUMNS = 25;
 export class UsageRecordRepository {
   constructor(@InjectRepository(UsageRecordEntity) private readonly repo: Repository<UsageRecordEntity>) {}
 
-  /** Inserts the call's row unless one exists (unique call_id); true when this call inserted it. */
-  async insertIfAbsent(u: UsageJobData, manager: EntityManager): Promise<boolean> {
-    return (await this.insertManyIfAbsent([u], manager)).size > 0;
-  }
-
   /**
    * Inserts the rows of these calls in one statement, skipping any call that already has one (unique call_id);
    * returns the call ids this statement inserted. Rows go in call id order, so two batches that share calls

@@ -48,7 +48,7 @@ describe('chatPromptUpperBound with long pieces remembered', () => {
       expect(bound).toBeGreaterThanOrEqual(joinedBound(body));
       // a separator token per long piece at most
       expect(bound - joinedBound(body)).toBeLessThanOrEqual(2 * body.messages.length);
-      // remembered: the same text again gives the same bound
+      // the second count comes from the LRU: it must hold the same value the first count computed
       expect(chatPromptUpperBound(structuredClone(body), EXACT)).toBe(bound);
     }
   });
