@@ -123,6 +123,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     });
   }
   if (errors.length > 0) throw new ConfigValidationError(errors);
+  // the drain delay lets load balancers notice a stopping pod; in development it only delays Ctrl-C
+  if (!production && !env.SHUTDOWN_DRAIN_DELAY) p.SHUTDOWN_DRAIN_DELAY = 0;
 
   const jwtSecret = p.JWT_SECRET ?? devSecret(p.DATA_DIR, 'dev-jwt.key', () => randomBytes(48).toString('base64url'));
   let encryption = p.ENCRYPTION_KEY;

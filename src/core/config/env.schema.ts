@@ -148,7 +148,7 @@ export const ENV_SCHEMA = {
   BUDGET_RESERVATION_TTL: v(duration),
   // closed refuses calls when Redis is unreachable, open lets them through unmetered
   REDIS_FAILURE_MODE: v(oneOf('closed', 'open'), 'closed'),
-  // on SIGTERM, keep serving new connections this long
+  // on SIGTERM, keep serving new connections this long (0 when unset outside production)
   SHUTDOWN_DRAIN_DELAY: v(duration, '5s'),
   // then give in-flight calls this long
   SHUTDOWN_GRACE_PERIOD: v(duration, '30s'),
