@@ -11,6 +11,7 @@ import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { generateRequestId } from '#src/core/http/request-id';
 import { setupSwagger } from '#src/core/http/swagger';
 import { PinoNestLogger } from '#src/core/logging/logger';
+import type { AdminAtStart } from '#src/core/logging/startup-summary';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
 import { WorkerModule } from '#src/worker.module';
 
@@ -105,12 +106,15 @@ export async function bootstrapAdmin(
   app: NestFastifyApplication,
   logger: Logger,
   print: (line: string) => void,
-): Promise<void> {
+  bootstrapEmail?: string,
+): Promise<AdminAtStart> {
   const result = await app.get(BootstrapAdminService).run();
-  if (result.created && result.generatedPassword) {
+  if (!result.created) return { email: bootstrapEmail, created: false, passwordGenerated: false };
+  if (result.generatedPassword) {
     logger.warn({ email: result.email }, 'development admin created; its password is printed once on stdout');
     print(`\n  Admin created: ${result.email}\n  Password (shown once): ${result.generatedPassword}\n`);
   }
+  return { email: result.email, created: true, passwordGenerated: Boolean(result.generatedPassword) };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

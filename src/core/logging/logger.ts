@@ -42,12 +42,26 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
+/** Nest's start-up chatter (one line per module, controller and route): debug, not info. */
+const NEST_REGISTRATION_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
 /** Routes Nest's own logging (bootstrap, module errors, `new Logger(ctx)`) into pino. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest[rest.length - 1];
+    this.write(
+      typeof context === 'string' && NEST_REGISTRATION_CONTEXTS.has(context) ? 'debug' : 'info',
+      message,
+      rest,
+    );
   }
 
   error(message: unknown, ...rest: unknown[]): void {
