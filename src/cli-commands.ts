@@ -49,7 +49,12 @@ export async function addProvider(ctx: INestApplicationContext, args: string[], 
   if (!PROVIDER_TYPES.includes(type)) throw new CliUsageError(`--type must be one of ${PROVIDER_TYPES.join(', ')}`);
   let credentials = json<Record<string, string>>('credentials-json', v['credentials-json']);
   if (v['credentials-file']) credentials = json('credentials-file', readFileSync(v['credentials-file'], 'utf8'));
-  if (v['api-key']) credentials = { ...credentials, api_key: v['api-key'] };
+  if (v['api-key'] !== undefined) credentials = { ...credentials, api_key: v['api-key'] };
+  const empty = Object.entries(credentials ?? {}).filter(([, value]) => typeof value === 'string' && !value.trim());
+  if (empty.length > 0)
+    throw new CliUsageError(
+      `empty credential ${empty.map(([key]) => key).join(', ')} (an unset shell variable?): give the value, or leave it out for a provider that needs none`,
+    );
   const provider = await ctx.get(ProviderManagementService).create({
     name: required('name', v.name),
     type,

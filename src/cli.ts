@@ -106,14 +106,34 @@ function usage(): string {
   ].join('\n');
 }
 
+const HELP = ['--help', '-h', 'help'];
+/** Commands that write to the database: they say which one first, since the server may use another. */
+const WRITES = new Set(['migrate', 'bootstrap-admin', 'add-provider', 'add-model', 'create-api-key']);
+
+/** DATABASE_URL without its password. */
+function databaseLabel(config: AppConfig): string {
+  const url = new URL(config.env.DATABASE_URL);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
 async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
+  if (name && HELP.includes(name)) {
+    out(usage());
+    process.exit(0);
+  }
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`${name ? `unknown command: ${name}\n\n` : ''}${usage()}\n`);
-    process.exit(name === '--help' || name === 'help' ? 0 : 2);
+    process.exit(2);
+  }
+  if (rest.some((arg) => arg === '--help' || arg === '-h')) {
+    out(`usage: node dist/src/cli.js ${command.usage}`);
+    process.exit(0);
   }
   const config = loadConfigOrExit();
+  if (WRITES.has(name)) out(`database: ${databaseLabel(config)} (REDIS_PREFIX ${config.env.REDIS_PREFIX})`);
   try {
     process.exitCode = await command.run(rest, config, out);
   } catch (err) {
