@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       print(formatStartupSummary(summary));
     }
   } catch (err) {
-    logger.fatal({ err }, 'gateway API failed to start');
+    logger.fatal({ err }, `gateway API failed to start: ${err instanceof Error ? err.message : String(err)}`);
     logger.flush();
     process.exit(1);
   }

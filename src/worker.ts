@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     await app.listen({ port: config.env.WORKER_HTTP_PORT, host: '0.0.0.0' });
     logger.info({ port: config.env.WORKER_HTTP_PORT }, 'gateway worker running');
   } catch (err) {
-    logger.fatal({ err }, 'gateway worker failed to start');
+    logger.fatal({ err }, `gateway worker failed to start: ${err instanceof Error ? err.message : String(err)}`);
     logger.flush();
     process.exit(1);
   }

@@ -11,7 +11,15 @@ export async function ensureDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    // the first thing a new operator sees when PostgreSQL is not running: say what and which setting
+    throw new Error(
+      `cannot connect to PostgreSQL at ${target.host || 'localhost'} (DATABASE_URL): ${(err as Error).message}; ` +
+        'start PostgreSQL or set DATABASE_URL to a server that runs',
+    );
+  }
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
     if (exists.rowCount === 0) {

@@ -38,8 +38,15 @@ function profileOptions(config: AppConfig, profile: RedisProfile): RedisOptions 
   }
 }
 
+/** The settings that say where Redis is, per mode, named in connection errors. */
+const SETTING: Record<AppConfig['redis']['mode'], string> = {
+  standalone: 'REDIS_URL (or REDIS_ADDRESS)',
+  cluster: 'REDIS_NODES',
+  sentinel: 'REDIS_SENTINELS and REDIS_SENTINEL_NAME',
+};
+
 /** Logs connection errors at most once per 10 s per client, instead of ioredis' unhandled-error warnings. */
-function logErrors(client: RedisClient, profile: RedisProfile, logger?: Logger): RedisClient {
+function logErrors(client: RedisClient, config: AppConfig, profile: RedisProfile, logger?: Logger): RedisClient {
   let last = 0;
   client.on('error', (err: Error) => {
     const now = Date.now();
@@ -47,14 +54,14 @@ function logErrors(client: RedisClient, profile: RedisProfile, logger?: Logger):
     last = now;
     logger?.warn(
       { err: { message: err.message, code: (err as { code?: string }).code }, redis: profile },
-      'redis connection error',
+      `redis connection error: cannot reach Redis; start it or check ${SETTING[config.redis.mode]}`,
     );
   });
   return client;
 }
 
 export function createRedis(config: AppConfig, profile: RedisProfile, logger?: Logger): RedisClient {
-  return logErrors(connect(config, profile), profile, logger);
+  return logErrors(connect(config, profile), config, profile, logger);
 }
 
 function connect(config: AppConfig, profile: RedisProfile): RedisClient {

@@ -25,7 +25,7 @@ export class CompletionsHandler {
     let body: JsonObject;
     let fields: ReturnType<typeof validateChat>;
     try {
-      body = requireObjectBody(req.body);
+      body = requireObjectBody(req.body, req.headers['content-type']);
       fields = validateChat(body);
     } catch (err) {
       this.pipeline.publishRefusal(ctx, err, req.body);
@@ -42,7 +42,7 @@ export class CompletionsHandler {
     let body: JsonObject;
     let fields: ReturnType<typeof validateEmbeddings>;
     try {
-      body = requireObjectBody(req.body);
+      body = requireObjectBody(req.body, req.headers['content-type']);
       fields = validateEmbeddings(body);
     } catch (err) {
       this.pipeline.publishRefusal(ctx, err, req.body);

@@ -5,7 +5,15 @@ import { ProxyErrorCode, ProxyException } from '#src/modules/proxy/proxy.excepti
  * The proxy validates only the fields it reads (model, messages/input, stream, token limits, encoding) and
  * passes everything else through untouched, as OpenAI's API defines it.
  */
-export function requireObjectBody(body: unknown): JsonObject {
+export function requireObjectBody(body: unknown, contentType?: string): JsonObject {
+  // a body sent without `content-type: application/json` (curl -d's default is form-urlencoded) was not read as JSON
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (body !== undefined && mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
+    throw new ProxyException(
+      ProxyErrorCode.InvalidJson,
+      `The request body must be JSON sent with the header 'content-type: application/json' (got '${(mediaType ?? 'none').slice(0, 100)}').`,
+    );
+  }
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ProxyException(ProxyErrorCode.InvalidJson, 'The request body must be a JSON object.');
   }
