@@ -20,6 +20,8 @@ export interface FakeOpenAiOptions {
   chunkDelayMs?: number;
   /** Omit usage entirely (a server that never reports it). */
   omitUsage?: boolean;
+  /** Put usage on the last stream chunk whatever stream_options says (llama.cpp server, LM Studio). */
+  usageOnLastChunk?: boolean;
   /** Answer this status and body instead (an OpenAI-format error). */
   error?: { status: number; body: unknown; headers?: Record<string, string> };
   /** Send this many chunks, then an error event, then close (no [DONE]). */
@@ -187,7 +189,12 @@ export class FakeOpenAi {
       while (!res.destroyed) await sleep(20);
       return;
     }
-    send({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: o.toolCall ? 'tool_calls' : 'stop' }] });
+    const finish = o.toolCall ? 'tool_calls' : 'stop';
+    if (o.usageOnLastChunk && !wantsUsage)
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage: this.usage() })}\n\n`,
+      );
+    else send({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }] });
     if (wantsUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: this.usage() })}\n\n`);
     res.end('data: [DONE]\n\n');
   }

@@ -16,6 +16,7 @@ import type { ProviderType } from '#src/modules/providers/provider.entity';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { chatPromptUpperBound, measureEmbeddingsInput } from '#src/modules/providers/token-estimator';
 import { UpstreamHttp, type UpstreamResponse } from '#src/modules/providers/upstream-http';
+import { applyCompat, compatOf, type OpenAiCompat } from '#src/modules/providers/adapters/openai-compat';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -58,10 +59,12 @@ export class OpenAiAdapter implements ProviderAdapter {
   readonly name: string;
   protected readonly http: UpstreamHttp;
   protected readonly apiKey: string | undefined;
+  protected readonly compat: OpenAiCompat;
 
   constructor(settings: ProviderSettings, timeouts: UpstreamTimeouts) {
     this.name = settings.name;
     this.apiKey = settings.credentials.api_key;
+    this.compat = compatOf(settings.config);
     this.http = new UpstreamHttp(this.baseUrl(settings), settings.name, timeouts);
   }
 
@@ -81,7 +84,7 @@ export class OpenAiAdapter implements ProviderAdapter {
   }
 
   protected upstreamBody(call: UpstreamCall, extra: JsonObject = {}): string {
-    return JSON.stringify({ ...call.body, ...extra, model: call.upstreamModel });
+    return JSON.stringify(applyCompat({ ...call.body, ...extra, model: call.upstreamModel }, this.compat));
   }
 
   async chat(call: UpstreamCall): Promise<ChatResult> {
@@ -98,6 +101,7 @@ export class OpenAiAdapter implements ProviderAdapter {
 
   async chatStream(call: UpstreamCall, sink: ChunkSink): Promise<StreamResult> {
     const clientOptions = (call.body.stream_options ?? {}) as JsonObject;
+    // without stream_options (config.compat), usage comes from whichever chunk carries it, else it is estimated
     const body = this.upstreamBody(call, { stream: true, stream_options: { ...clientOptions, include_usage: true } });
     let usage: UsageCounts | null = null;
     let done = false;
