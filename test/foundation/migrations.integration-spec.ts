@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '#src/core/database/data-source';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
 import { testConfig } from '#test/utils/app';
-import { PG_ROOT_URL, dbUrl, runId } from '#test/utils/test-env';
+import { PG_ROOT_URL, dbUrl, runId, runTmpRoot } from '#test/utils/test-env';
 import { spawnBuilt } from '#test/utils/processes';
 
 const EXPECTED_TABLES = [
@@ -114,7 +114,7 @@ describe('migrations', () => {
 
   it('lets two processes migrate the same empty database at once: both succeed, the schema is applied once', async () => {
     const name = freshDbName();
-    const env = { DATABASE_URL: dbUrl(name), DATA_DIR: `/tmp/llmgw-test-${runId()}`, LOG_LEVEL: 'warn' };
+    const env = { DATABASE_URL: dbUrl(name), DATA_DIR: runTmpRoot(), LOG_LEVEL: 'warn' };
     try {
       const [a, b] = [spawnBuilt('cli', ['migrate'], env), spawnBuilt('cli', ['migrate'], env)];
       const codes = await Promise.all([a.exited, b.exited]);

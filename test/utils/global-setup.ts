@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { Client } from 'pg';
 import { dataSourceOptions } from '#src/core/database/data-source';
 import { loadConfig } from '#src/core/config/app-config';
@@ -9,6 +10,7 @@ import {
   TEST_ENCRYPTION_KEY,
   TEST_JWT_SECRET,
   dbUrl,
+  runTmpRoot,
   templateDbName,
   workerDbName,
 } from '#test/utils/test-env';
@@ -17,6 +19,9 @@ import {
 export default async function globalSetup(globalConfig: { maxWorkers: number }): Promise<void> {
   const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   process.env.LLMGW_TEST_RUN = run;
+  // workers inherit this: every mkdtemp(os.tmpdir()) of the run lands in the folder global teardown removes
+  process.env.TMPDIR = `${runTmpRoot(run)}/tmp`;
+  mkdirSync(process.env.TMPDIR, { recursive: true });
   const admin = new Client({ connectionString: `${PG_ROOT_URL}/postgres` });
   await admin.connect();
   try {

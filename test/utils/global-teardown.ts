@@ -1,10 +1,12 @@
+import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { PG_ROOT_URL, REDIS_TEST_URL, runId } from '#test/utils/test-env';
+import { PG_ROOT_URL, REDIS_TEST_URL, runId, runTmpRoot } from '#test/utils/test-env';
 
-/** Drops every database this run created and deletes its Redis keys. */
+/** Drops every database this run created, deletes its Redis keys and removes its temporary folder. */
 export default async function globalTeardown(): Promise<void> {
   const run = runId();
+  rmSync(runTmpRoot(run), { recursive: true, force: true });
   const admin = new Client({ connectionString: `${PG_ROOT_URL}/postgres` });
   await admin.connect();
   try {

@@ -18,6 +18,8 @@ export const workerDbName = (worker = process.env.JEST_WORKER_ID ?? '1', run = r
 export const workerRedisPrefix = (worker = process.env.JEST_WORKER_ID ?? '1', run = runId()): string =>
   `t${run}w${worker}`;
 export const dbUrl = (name: string): string => `${PG_ROOT_URL}/${name}`;
+/** Every file a run writes (DATA_DIR, and os.tmpdir() in the Jest workers): global teardown removes it. */
+export const runTmpRoot = (run = runId()): string => `/tmp/llmgw-test-${run}`;
 
 /** Fixed, test-only secrets; distinct canary strings so leak checks can find them. */
 export const TEST_JWT_SECRET = 'canary-jwt-secret-4f9a1c7e2b';
@@ -36,7 +38,7 @@ export function baseTestEnv(): Record<string, string> {
     LOG_LEVEL: 'info',
     SHUTDOWN_DRAIN_DELAY: '0ms',
     SHUTDOWN_GRACE_PERIOD: '5s',
-    DATA_DIR: `/tmp/llmgw-test-${runId()}`,
+    DATA_DIR: runTmpRoot(),
     POD_NAME: `test-pod-${process.env.JEST_WORKER_ID ?? '1'}`,
     LOGGING_SINK_FLUSH_INTERVAL: '1h',
   };
