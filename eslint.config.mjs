@@ -35,8 +35,8 @@ export default tseslint.config(
     },
   },
   {
-    // hand-run benchmark scripts (bench/*.mjs): plain Node ESM outside the TypeScript projects
-    files: ['bench/**/*.mjs'],
+    // hand-run benchmark scripts (bench/*.mjs) and the build script: plain Node ESM outside the TypeScript projects
+    files: ['bench/**/*.mjs', 'scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { project: false, program: null, projectService: false },

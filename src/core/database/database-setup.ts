@@ -18,6 +18,7 @@ export async function ensureDatabase(url: string): Promise<void> {
     throw new Error(
       `cannot connect to PostgreSQL at ${target.host || 'localhost'} (DATABASE_URL): ${(err as Error).message}; ` +
         'start PostgreSQL or set DATABASE_URL to a server that runs',
+      { cause: err },
     );
   }
   try {
