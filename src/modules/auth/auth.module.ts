@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AppConfig } from '#src/core/config/app-config';
 import { AdminAuthGuard } from '#src/modules/auth/admin-auth.guard';
@@ -23,7 +24,10 @@ const EXPORTED = [
   ServiceTokenManagementService,
 ];
 
-/** Admin identities: users and service tokens, their login (JWT), the admin guard and the bootstrap. */
+/**
+ * Admin identities: users and service tokens, their login (JWT), the admin guard and the bootstrap. The admin
+ * guard is registered globally, so a route without a role or `@Public()` is closed, not open.
+ */
 @Module({
   imports: [
     JwtModule.registerAsync({
@@ -35,7 +39,7 @@ const EXPORTED = [
       }),
     }),
   ],
-  providers: [...EXPORTED, AdminJwtStrategy, LoginThrottle],
+  providers: [...EXPORTED, AdminJwtStrategy, LoginThrottle, { provide: APP_GUARD, useExisting: AdminAuthGuard }],
   exports: EXPORTED,
 })
 export class AuthModule {}
