@@ -74,6 +74,12 @@ export const ENV_SCHEMA = {
   TRUST_PROXY: v(int(0, 32), '0'),
   // admin JWT signing secret (required in production)
   JWT_SECRET: v(nonEmpty),
+  // failed admin logins allowed per client address (IPv6: per /64) across all accounts in 15 minutes
+  LOGIN_ADDRESS_MAX_FAILURES: v(int(1, 1_000_000), '20'),
+  // Argon2 login verifications running at once per process
+  LOGIN_VERIFY_CONCURRENCY: v(int(1, 64), '2'),
+  // login verifications waiting for a slot per process; beyond that logins get 503
+  LOGIN_VERIFY_QUEUE: v(int(0, 10_000), '32'),
   // admin JWT lifetime
   JWT_EXPIRES_IN: v(duration, '24h'),
   // 32-byte provider credential key, base64 or hex (required in production)

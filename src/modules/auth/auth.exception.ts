@@ -45,6 +45,13 @@ export class AdminAuthException extends AppException {
     );
   }
 
+  /** Every login verification slot of this process and its queue are taken. */
+  static verifierBusy(): AdminAuthException {
+    return new AdminAuthException(AuthErrorCode.ThrottleUnavailable, 503, 'Too many logins at once; retry shortly', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+
   static throttleUnavailable(cause: unknown): AdminAuthException {
     return new AdminAuthException(AuthErrorCode.ThrottleUnavailable, 503, 'Login is unavailable; retry shortly', {
       cause,

@@ -11,6 +11,7 @@ import { AdminUserManagementService } from '#src/modules/auth/admin-user-managem
 import { AdminUserRepository } from '#src/modules/auth/admin-user.repository';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
 import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
+import { PasswordVerifier } from '#src/modules/auth/password-verifier.service';
 import { ServiceTokenManagementService } from '#src/modules/auth/service-token-management.service';
 
 const EXPORTED = [
@@ -39,7 +40,13 @@ const EXPORTED = [
       }),
     }),
   ],
-  providers: [...EXPORTED, AdminJwtStrategy, LoginThrottle, { provide: APP_GUARD, useExisting: AdminAuthGuard }],
+  providers: [
+    ...EXPORTED,
+    AdminJwtStrategy,
+    LoginThrottle,
+    PasswordVerifier,
+    { provide: APP_GUARD, useExisting: AdminAuthGuard },
+  ],
   exports: EXPORTED,
 })
 export class AuthModule {}
