@@ -55,7 +55,7 @@ const FLUSH_MARGIN_MS = 10_000;
 
 /** Valid stand-ins for the Secret example's deliberately empty placeholders. */
 const FILLED_SECRETS = {
-  JWT_SECRET: 'canary-deploy-jwt-secret-9c2e',
+  JWT_SECRET: 'canary-deploy-jwt-secret-9c2e-Hb6Yd1UfJq5VnC7gZr0a',
   ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
   BOOTSTRAP_ADMIN_PASSWORD: 'canary-deploy-admin-password',
 };

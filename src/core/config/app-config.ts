@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type EnvError, type ParsedEnv, parseEnv } from '#src/core/config/env.schema';
 import { key32 } from '#src/core/config/env-parsers';
+import { estimateEntropyBits, JWT_SECRET_MIN_ENTROPY_BYTES } from '#src/core/config/secret-entropy';
 
 export type RedisTopology =
   | { mode: 'standalone'; url: string }
@@ -111,6 +112,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
 
   if (production && !p.JWT_SECRET)
     errors.push({ name: 'JWT_SECRET', message: 'JWT_SECRET: required in production (a long random string)' });
+  else if (production && p.JWT_SECRET && estimateEntropyBits(p.JWT_SECRET) < JWT_SECRET_MIN_ENTROPY_BYTES * 8)
+    errors.push({
+      name: 'JWT_SECRET',
+      message: `JWT_SECRET: expected at least ${JWT_SECRET_MIN_ENTROPY_BYTES} bytes of entropy in production (e.g. \`openssl rand -base64 32\`), got an estimated ${Math.floor(estimateEntropyBits(p.JWT_SECRET) / 8)}`,
+    });
   if (production && !p.ENCRYPTION_KEY)
     errors.push({
       name: 'ENCRYPTION_KEY',

@@ -72,7 +72,7 @@ export const ENV_SCHEMA = {
   WORKER_HTTP_PORT: v(port, '9090'),
   // reverse-proxy hops trusted for the client address
   TRUST_PROXY: v(int(0, 32), '0'),
-  // admin JWT signing secret (required in production)
+  // admin JWT signing secret (required in production, with at least 32 bytes of entropy)
   JWT_SECRET: v(nonEmpty),
   // failed admin logins allowed per client address (IPv6: per /64) across all accounts in 15 minutes
   LOGIN_ADDRESS_MAX_FAILURES: v(int(1, 1_000_000), '20'),
