@@ -14,6 +14,8 @@ export interface AdminJwtClaims {
   sub: string;
   auth_type: AdminAuthType;
   roles: AdminRole[];
+  /** A user's credential version at login: the JWT stops working once it is raised. Absent for services. */
+  cv?: number;
 }
 
 export const ADMIN_JWT_AUDIENCE = 'llmgw-admin';
@@ -36,6 +38,7 @@ interface Account {
   roles: AdminRole[];
   secretHash: string;
   usable: boolean;
+  credentialVersion?: number;
 }
 
 /** Exchanges a user's password or a service account's token for an admin JWT, behind the login throttle. */
@@ -54,7 +57,14 @@ export class AdminAuthService {
     return this.login(`user:${email}`, address, password, async () => {
       const user = await this.users.findByEmail(email);
       return user
-        ? { id: user.id, type: 'user', roles: user.roles, secretHash: user.passwordHash, usable: user.enabled }
+        ? {
+            id: user.id,
+            type: 'user',
+            roles: user.roles,
+            secretHash: user.passwordHash,
+            usable: user.enabled,
+            credentialVersion: user.credentialVersion,
+          }
         : null;
     });
   }
@@ -99,6 +109,7 @@ export class AdminAuthService {
 
   private async issue(account: Account): Promise<IssuedToken> {
     const claims: AdminJwtClaims = { sub: account.id, auth_type: account.type, roles: account.roles };
+    if (account.credentialVersion !== undefined) claims.cv = account.credentialVersion;
     return { accessToken: await this.jwt.signAsync(claims), expiresIn: jwtLifetimeSeconds(this.config) };
   }
 }

@@ -64,6 +64,10 @@ export class AdminUsersException extends ResourceException {
     return new AdminUsersException(ResourceErrorCode.NotFound, `Admin user ${id} not found`);
   }
 
+  static emailNotFound(email: string): AdminUsersException {
+    return new AdminUsersException(ResourceErrorCode.NotFound, `No admin user with email '${email}'`);
+  }
+
   static emailTaken(email: string): AdminUsersException {
     return new AdminUsersException(ResourceErrorCode.Conflict, `An admin user with email '${email}' already exists`);
   }
