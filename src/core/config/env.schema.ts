@@ -136,6 +136,10 @@ export const ENV_SCHEMA = {
   BOOTSTRAP_ADMIN_PASSWORD: v((raw) =>
     raw.length >= 8 ? { ok: true, value: raw } : { ok: false, expected: 'a password of at least 8 characters' },
   ),
+  // CLI reset-admin-password only: the new password (else one is generated and printed once)
+  ADMIN_NEW_PASSWORD: v((raw) =>
+    raw.length >= 8 ? { ok: true, value: raw } : { ok: false, expected: 'a password of at least 8 characters' },
+  ),
   // connecting to a provider
   UPSTREAM_CONNECT_TIMEOUT: v(duration, '10s'),
   // until the provider's response headers, and the longest silence inside a stream
