@@ -16,8 +16,10 @@ function legacyV1(api: TestApp, credentials: Record<string, string>): string {
   return ['v1', id, iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join(':');
 }
 
-const ciphertextOf = async (db: DataSource, id: string): Promise<string> =>
-  ((await db.query('SELECT credentials_ciphertext AS c FROM providers WHERE id = $1', [id])) as { c: string }[])[0].c;
+async function ciphertextOf(db: DataSource, id: string): Promise<string> {
+  const rows = await db.query<{ c: string }[]>('SELECT credentials_ciphertext AS c FROM providers WHERE id = $1', [id]);
+  return rows[0].c;
+}
 
 describe('provider credentials bound to their provider, old rows re-encrypted at start-up', () => {
   let api: TestApp;
