@@ -128,6 +128,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       message: 'BUDGET_MIN_OUTPUT_TOKENS: expected at most BUDGET_DEFAULT_OUTPUT_TOKENS',
     });
   }
+  const metricsPort = p.METRICS_PORT;
+  if (metricsPort !== undefined && [p.GATEWAY_HTTP_PORT ?? p.PORT ?? 8080, p.WORKER_HTTP_PORT].includes(metricsPort))
+    errors.push({
+      name: 'METRICS_PORT',
+      message: 'METRICS_PORT: expected a port other than GATEWAY_HTTP_PORT and WORKER_HTTP_PORT',
+    });
   if (errors.length > 0) throw new ConfigValidationError(errors);
 
   const jwtSecret = p.JWT_SECRET ?? devSecret(p.DATA_DIR, 'dev-jwt.key', () => randomBytes(48).toString('base64url'));

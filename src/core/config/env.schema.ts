@@ -70,6 +70,8 @@ export const ENV_SCHEMA = {
   PORT: v(port),
   // the worker's health and metrics port
   WORKER_HTTP_PORT: v(port, '9090'),
+  // serve /metrics on this port only (API and worker), not on the application's port; unset keeps it there
+  METRICS_PORT: v(port),
   // reverse-proxy hops trusted for the client address
   TRUST_PROXY: v(int(0, 32), '0'),
   // admin JWT signing secret (required in production, with at least 32 bytes of entropy)
