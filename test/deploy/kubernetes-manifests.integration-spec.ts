@@ -324,9 +324,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const apiService = services.find((s) => s.metadata.name === 'llm-gateway-api')!;
     const metricsPort = configOf(mainContainer(api), api).env.METRICS_PORT;
     expect(
-      apiService
-        .spec!.ports!.map((p) => resolvePort(mainContainer(api), p.targetPort ?? p.port))
-        .includes(metricsPort!),
+      apiService.spec!.ports!.map((p) => resolvePort(mainContainer(api), p.targetPort ?? p.port)).includes(metricsPort),
     ).toBe(false);
     // every Deployment's selector matches its own template (Kubernetes refuses it otherwise)
     for (const d of [api, worker])
