@@ -1,4 +1,5 @@
 import { InitialSchema1763856000000 } from '#migrations/1763856000000-InitialSchema';
+import { AdminCredentialVersion1764950000000 } from '#migrations/1764950000000-AdminCredentialVersion';
 
 /** Every migration, oldest first. A new migration is added here and never edited once merged. */
-export const MIGRATIONS = [InitialSchema1763856000000];
+export const MIGRATIONS = [InitialSchema1763856000000, AdminCredentialVersion1764950000000];

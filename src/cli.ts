@@ -11,6 +11,7 @@ import { createLogger, PinoNestLogger } from '#src/core/logging/logger';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
 import { addModel, addProvider, CliUsageError, createApiKey } from '#src/cli-commands';
 import { billingFailed, importCatalog } from '#src/cli-billing-commands';
+import { RESET_ADMIN_PASSWORD_USAGE, resetAdminPassword } from '#src/cli-admin-commands';
 
 type Out = (line: string) => void;
 interface Command {
@@ -72,6 +73,10 @@ const COMMANDS: Record<string, Command> = {
         if (result.generatedPassword) print(`password (shown once): ${result.generatedPassword}`);
         return 0;
       }),
+  },
+  'reset-admin-password': {
+    usage: RESET_ADMIN_PASSWORD_USAGE,
+    run: (args, config, print) => withContext(config, (ctx) => resetAdminPassword(ctx, args, config, print)),
   },
   'add-provider': {
     usage:

@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
+import { PublicOnlyGuard } from '#src/core/http/public-only.guard';
 import { AuditWorkerModule } from '#src/modules/audit/audit-worker.module';
 import { BillingWorkerModule } from '#src/modules/billing/billing-worker.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
@@ -11,13 +13,17 @@ import { MetricsWorkerModule } from '#src/modules/metrics/metrics-worker.module'
 /** Each feature's `<feature>-worker.module.ts`: registering it is what runs its processors. */
 export const WORKER_FEATURE_MODULES = [BillingWorkerModule, AuditWorkerModule, MetricsWorkerModule];
 
-/** The worker process: the queue processors, `/health/*` and `/metrics`, nothing of the proxy. */
+/**
+ * The worker process: the queue processors, `/health/*` and `/metrics`, nothing of the proxy. Its global guard
+ * refuses (401) any route not marked `@Public()`, so a module brought in later cannot open a route here.
+ */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot(config, logger), CallsModule, HealthModule, ...WORKER_FEATURE_MODULES],
+      providers: [{ provide: APP_GUARD, useClass: PublicOnlyGuard }],
     };
   }
 }

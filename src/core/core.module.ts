@@ -24,7 +24,7 @@ export class CoreModule {
         RedisModule,
         QueueModule,
         CacheModule,
-        MetricsModule.forRoot(),
+        MetricsModule.forRoot(config),
       ],
       providers: [LifecycleService],
       exports: [LifecycleService],

@@ -14,7 +14,7 @@ import { ROOT } from '#test/utils/processes';
 
 /** What an operator exports before `docker compose up`, as the README says. */
 const SHELL = {
-  JWT_SECRET: 'canary-compose-jwt-secret-51ab',
+  JWT_SECRET: 'canary-compose-jwt-secret-51ab-7Qm2Xv9LpR4sTz8KwN3e',
   ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
   BOOTSTRAP_ADMIN_PASSWORD: 'canary-compose-admin-password',
 };

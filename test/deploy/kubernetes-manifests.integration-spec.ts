@@ -55,7 +55,7 @@ const FLUSH_MARGIN_MS = 10_000;
 
 /** Valid stand-ins for the Secret example's deliberately empty placeholders. */
 const FILLED_SECRETS = {
-  JWT_SECRET: 'canary-deploy-jwt-secret-9c2e',
+  JWT_SECRET: 'canary-deploy-jwt-secret-9c2e-Hb6Yd1UfJq5VnC7gZr0a',
   ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
   BOOTSTRAP_ADMIN_PASSWORD: 'canary-deploy-admin-password',
 };
@@ -160,12 +160,15 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
-  it('exposes the API on GATEWAY_HTTP_PORT and the worker on WORKER_HTTP_PORT, as the app reads them', () => {
+  it('exposes the API on GATEWAY_HTTP_PORT and the worker on WORKER_HTTP_PORT, each with METRICS_PORT, as the app reads them', () => {
     const apiPorts = mainContainer(api).ports!.map((p) => p.containerPort);
     const workerPorts = mainContainer(worker).ports!.map((p) => p.containerPort);
-    expect(apiPorts).toEqual([configOf(mainContainer(api), api).port]);
-    expect(workerPorts).toEqual([configOf(mainContainer(worker), worker).env.WORKER_HTTP_PORT]);
-    expect(apiPorts).not.toEqual(workerPorts);
+    const apiConfig = configOf(mainContainer(api), api);
+    const workerConfig = configOf(mainContainer(worker), worker);
+    expect(apiConfig.env.METRICS_PORT).toBeDefined();
+    expect(apiPorts).toEqual([apiConfig.port, apiConfig.env.METRICS_PORT]);
+    expect(workerPorts).toEqual([workerConfig.env.WORKER_HTTP_PORT, workerConfig.env.METRICS_PORT]);
+    expect(apiPorts[0]).not.toEqual(workerPorts[0]);
   });
 
   it('probes /health/live (startup, liveness) and /health/ready (readiness) on each process’s own port', () => {
@@ -222,9 +225,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('points the Prometheus scrape annotations at the port and path that serve /metrics', () => {
+    // with METRICS_PORT set, /metrics is served there and only there
     const cases = [
-      { deployment: api, port: (c: AppConfig) => c.port },
-      { deployment: worker, port: (c: AppConfig) => c.env.WORKER_HTTP_PORT },
+      { deployment: api, port: (c: AppConfig) => c.env.METRICS_PORT ?? c.port },
+      { deployment: worker, port: (c: AppConfig) => c.env.METRICS_PORT ?? c.env.WORKER_HTTP_PORT },
     ];
     for (const { deployment, port } of cases) {
       const annotations = deployment.spec!.template.metadata!.annotations!;
@@ -316,6 +320,12 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         expect(resolvePort(mainContainer(targets[0].owner as IDeployment), port.targetPort ?? port.port)).toBeDefined();
       }
     }
+    // the API's Service (the public one, behind the ingress) does not carry the metrics port
+    const apiService = services.find((s) => s.metadata.name === 'llm-gateway-api')!;
+    const metricsPort = configOf(mainContainer(api), api).env.METRICS_PORT;
+    expect(
+      apiService.spec!.ports!.map((p) => resolvePort(mainContainer(api), p.targetPort ?? p.port)).includes(metricsPort),
+    ).toBe(false);
     // every Deployment's selector matches its own template (Kubernetes refuses it otherwise)
     for (const d of [api, worker])
       expect(selects(d.spec!.selector.matchLabels, d.spec!.template.metadata?.labels)).toBe(true);

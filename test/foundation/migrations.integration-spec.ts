@@ -2,9 +2,13 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '#src/core/database/data-source';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
+import { MIGRATIONS } from '#migrations/migrations';
 import { testConfig } from '#test/utils/app';
 import { PG_ROOT_URL, dbUrl, runId, runTmpRoot } from '#test/utils/test-env';
 import { spawnBuilt } from '#test/utils/processes';
+
+/** Every migration's name, oldest first. */
+const ALL = MIGRATIONS.map((m) => m.name);
 
 const EXPECTED_TABLES = [
   'admin_audit_log',
@@ -59,14 +63,14 @@ describe('migrations', () => {
       const ds = new DataSource(dataSourceOptions(testConfig({ DATABASE_URL: dbUrl(name) })));
       await ds.initialize();
       try {
-        expect(await runMigrations(ds)).toEqual(['InitialSchema1763856000000']);
+        expect(await runMigrations(ds)).toEqual(ALL);
         expect(await tables(name)).toEqual(EXPECTED_TABLES);
         expect(await runMigrations(ds)).toEqual([]);
 
-        await ds.undoLastMigration({ transaction: 'each' });
+        for (let i = 0; i < ALL.length; i++) await ds.undoLastMigration({ transaction: 'each' });
         expect(await tables(name)).toEqual(['migrations']);
 
-        expect(await runMigrations(ds)).toEqual(['InitialSchema1763856000000']);
+        expect(await runMigrations(ds)).toEqual(ALL);
         expect(await tables(name)).toEqual(EXPECTED_TABLES);
       } finally {
         await ds.destroy();
@@ -125,9 +129,9 @@ describe('migrations', () => {
       const outputs = [a.output(), b.output()];
       expect(outputs.filter((o) => o.includes('applied: InitialSchema1763856000000'))).toHaveLength(1);
       expect(outputs.filter((o) => o.includes('database is up to date'))).toHaveLength(1);
-      expect(await query<{ name: string }>(name, 'SELECT name FROM migrations')).toEqual([
-        { name: 'InitialSchema1763856000000' },
-      ]);
+      expect(await query<{ name: string }>(name, 'SELECT name FROM migrations ORDER BY id')).toEqual(
+        ALL.map((n) => ({ name: n })),
+      );
     } finally {
       await dropDb(name);
     }

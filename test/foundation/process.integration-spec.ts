@@ -23,6 +23,17 @@ describe('the built entrypoints', () => {
     ).toEqual(['ENCRYPTION_KEY', 'GATEWAY_HTTP_PORT', 'JWT_SECRET', 'REDIS_COMMAND_TIMEOUT']);
   });
 
+  it('exits 1 naming JWT_SECRET when a production secret holds less than 32 bytes of entropy', async () => {
+    const proc = spawnBuilt('main', [], {
+      ...baseTestEnv(),
+      NODE_ENV: 'production',
+      JWT_SECRET: 'weak-production-secret',
+    });
+    expect(await proc.exited).toBe(1);
+    expect(proc.output()).toMatch(/^ {2}JWT_SECRET: expected at least 32 bytes of entropy/m);
+    expect(proc.output()).not.toContain('weak-production-secret');
+  });
+
   it('starts the API, reports ready, fails readiness at once on SIGTERM, keeps serving through the drain delay and exits 0', async () => {
     const port = await freePort();
     const proc = spawnBuilt('main', [], {

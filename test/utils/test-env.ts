@@ -22,7 +22,7 @@ export const dbUrl = (name: string): string => `${PG_ROOT_URL}/${name}`;
 export const runTmpRoot = (run = runId()): string => `/tmp/llmgw-test-${run}`;
 
 /** Fixed, test-only secrets; distinct canary strings so leak checks can find them. */
-export const TEST_JWT_SECRET = 'canary-jwt-secret-4f9a1c7e2b';
+export const TEST_JWT_SECRET = 'canary-jwt-secret-4f9a1c7e2b-Qx7Lm3Vt9Rk2Wp5Zn8HdYc6J';
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** The environment every test app starts from; tests override what they exercise. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,24 @@ describe('loadConfig', () => {
   it('requires JWT_SECRET and ENCRYPTION_KEY in production', () => {
     const lines = errorsOf({ NODE_ENV: 'production', DATA_DIR: tmp() });
     expect(lines.map((l) => l.split(':')[0]).sort()).toEqual(['ENCRYPTION_KEY', 'JWT_SECRET']);
+  });
+
+  it('refuses a production JWT_SECRET with less than 32 bytes of entropy, naming it, and accepts a random one', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const weak = errorsOf({
+      NODE_ENV: 'production',
+      DATA_DIR: tmp(),
+      ENCRYPTION_KEY: key,
+      JWT_SECRET: 'change-me-please-123',
+    });
+    expect(weak).toEqual([expect.stringMatching(/^JWT_SECRET: expected at least 32 bytes of entropy/)]);
+    expect(weak[0]).not.toContain('change-me-please-123');
+    const strong = randomBytes(32).toString('base64');
+    expect(
+      loadConfig({ NODE_ENV: 'production', DATA_DIR: tmp(), ENCRYPTION_KEY: key, JWT_SECRET: strong }).jwtSecret,
+    ).toBe(strong);
+    // outside production a short secret still works (tests, local runs)
+    expect(loadConfig({ DATA_DIR: tmp(), JWT_SECRET: 'short' }).jwtSecret).toBe('short');
   });
 
   it('requires the topology variables of cluster and sentinel modes', () => {

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type EnvError, type ParsedEnv, parseEnv } from '#src/core/config/env.schema';
 import { key32 } from '#src/core/config/env-parsers';
+import { estimateEntropyBits, JWT_SECRET_MIN_ENTROPY_BYTES } from '#src/core/config/secret-entropy';
 
 export type RedisTopology =
   | { mode: 'standalone'; url: string }
@@ -111,6 +112,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
 
   if (production && !p.JWT_SECRET)
     errors.push({ name: 'JWT_SECRET', message: 'JWT_SECRET: required in production (a long random string)' });
+  else if (production && p.JWT_SECRET && estimateEntropyBits(p.JWT_SECRET) < JWT_SECRET_MIN_ENTROPY_BYTES * 8)
+    errors.push({
+      name: 'JWT_SECRET',
+      message: `JWT_SECRET: expected at least ${JWT_SECRET_MIN_ENTROPY_BYTES} bytes of entropy in production (e.g. \`openssl rand -base64 32\`), got an estimated ${Math.floor(estimateEntropyBits(p.JWT_SECRET) / 8)}`,
+    });
   if (production && !p.ENCRYPTION_KEY)
     errors.push({
       name: 'ENCRYPTION_KEY',
@@ -122,6 +128,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       message: 'BUDGET_MIN_OUTPUT_TOKENS: expected at most BUDGET_DEFAULT_OUTPUT_TOKENS',
     });
   }
+  const metricsPort = p.METRICS_PORT;
+  if (metricsPort !== undefined && [p.GATEWAY_HTTP_PORT ?? p.PORT ?? 8080, p.WORKER_HTTP_PORT].includes(metricsPort))
+    errors.push({
+      name: 'METRICS_PORT',
+      message: 'METRICS_PORT: expected a port other than GATEWAY_HTTP_PORT and WORKER_HTTP_PORT',
+    });
   if (errors.length > 0) throw new ConfigValidationError(errors);
   // the drain delay lets load balancers notice a stopping pod; in development it only delays Ctrl-C
   if (!production && !env.SHUTDOWN_DRAIN_DELAY) p.SHUTDOWN_DRAIN_DELAY = 0;

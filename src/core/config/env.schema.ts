@@ -70,10 +70,18 @@ export const ENV_SCHEMA = {
   PORT: v(port),
   // the worker's health and metrics port
   WORKER_HTTP_PORT: v(port, '9090'),
+  // serve /metrics on this port only (API and worker), not on the application's port; unset keeps it there
+  METRICS_PORT: v(port),
   // reverse-proxy hops trusted for the client address
   TRUST_PROXY: v(int(0, 32), '0'),
-  // admin JWT signing secret (required in production)
+  // admin JWT signing secret (required in production, with at least 32 bytes of entropy)
   JWT_SECRET: v(nonEmpty),
+  // failed admin logins allowed per client address (IPv6: per /64) across all accounts in 15 minutes
+  LOGIN_ADDRESS_MAX_FAILURES: v(int(1, 1_000_000), '20'),
+  // Argon2 login verifications running at once per process
+  LOGIN_VERIFY_CONCURRENCY: v(int(1, 64), '2'),
+  // login verifications waiting for a slot per process; beyond that logins get 503
+  LOGIN_VERIFY_QUEUE: v(int(0, 10_000), '32'),
   // admin JWT lifetime
   JWT_EXPIRES_IN: v(duration, '24h'),
   // 32-byte provider credential key, base64 or hex (required in production)
@@ -128,6 +136,10 @@ export const ENV_SCHEMA = {
   ),
   // password of that admin
   BOOTSTRAP_ADMIN_PASSWORD: v((raw) =>
+    raw.length >= 8 ? { ok: true, value: raw } : { ok: false, expected: 'a password of at least 8 characters' },
+  ),
+  // CLI reset-admin-password only: the new password (else one is generated and printed once)
+  ADMIN_NEW_PASSWORD: v((raw) =>
     raw.length >= 8 ? { ok: true, value: raw } : { ok: false, expected: 'a password of at least 8 characters' },
   ),
   // connecting to a provider

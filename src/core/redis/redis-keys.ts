@@ -54,8 +54,14 @@ export class RedisKeys {
     return `{${this.prefix}:audit}:push:${pushId}`;
   }
 
-  loginFailures(email: string, address: string): string {
-    return `${this.prefix}:login-fail:${email}:${address}`;
+  /** Failed logins of one account from one client address (bucket); tagged by the address bucket. */
+  loginFailures(account: string, addressBucket: string): string {
+    return `{${this.prefix}:login:${addressBucket}}:acct:${account}`;
+  }
+
+  /** Failed logins from one client address (bucket) across all accounts; same hash tag as loginFailures. */
+  loginAddressFailures(addressBucket: string): string {
+    return `{${this.prefix}:login:${addressBucket}}:all`;
   }
 }
 

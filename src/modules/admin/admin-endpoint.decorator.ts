@@ -6,7 +6,6 @@ import {
   ParseUUIDPipe,
   SetMetadata,
   type Type,
-  UseGuards,
   UseInterceptors,
   UsePipes,
   ValidationPipe,
@@ -34,7 +33,6 @@ import {
   AdminAuditInterceptor,
 } from '#src/modules/admin/admin-audit.interceptor';
 import { AdminErrorDto } from '#src/modules/admin/dto/common.dto';
-import { AdminAuthGuard } from '#src/modules/auth/admin-auth.guard';
 import { ADMIN_ROLE_METADATA } from '#src/modules/auth/admin-roles';
 import type { AdminRole } from '#src/modules/auth/admin-user.entity';
 
@@ -85,8 +83,8 @@ function successDoc(status: 200 | 201 | 204, type: Type<unknown> | undefined): M
 }
 
 /**
- * Every admin route: operation docs, the success and error responses, and either the admin guard with the
- * route's minimum role (plus bearer auth in the docs) or an explicit `@Public()`.
+ * Every admin route: operation docs, the success and error responses, and either the route's minimum role for
+ * the global admin guard (plus bearer auth in the docs) or an explicit `@Public()`.
  */
 export function AdminEndpoint(options: AdminEndpointOptions): MethodDecorator {
   const status = options.status ?? 200;
@@ -104,8 +102,8 @@ export function AdminEndpoint(options: AdminEndpointOptions): MethodDecorator {
     decorators.push(
       ApiBearerAuth(ADMIN_BEARER),
       ApiForbiddenResponse({ type: AdminErrorDto, description: `Needs the '${options.role}' role` }),
+      // checked by AdminAuthGuard, registered globally (APP_GUARD) by AuthModule
       SetMetadata(ADMIN_ROLE_METADATA, options.role),
-      UseGuards(AdminAuthGuard),
     );
   }
   if (options.audit) decorators.push(SetMetadata(ADMIN_AUDIT_METADATA, options.audit));

@@ -2,6 +2,7 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { isPublicRoute } from '#src/core/http/public.decorator';
 import type { AdminPrincipal } from '#src/modules/auth/admin-principal.service';
 import { ADMIN_ROLE_METADATA, satisfiesRole } from '#src/modules/auth/admin-roles';
 import { ADMIN_JWT_STRATEGY } from '#src/modules/auth/admin-jwt.strategy';
@@ -11,9 +12,10 @@ import { AdminAuthException } from '#src/modules/auth/auth.exception';
 export type AdminRequest = FastifyRequest & { user?: AdminPrincipal };
 
 /**
- * The one guard of the admin API: a valid admin JWT (passport-jwt) whose admin currently holds at least the
- * route's role. 401 without one (an API key never passes), 403 below the role; a route without a declared
- * role is refused, so a forgotten declaration fails closed.
+ * The API's global guard (APP_GUARD): every route needs a valid admin JWT (passport-jwt) whose admin currently
+ * holds at least the route's role, unless it is marked `@Public()` (health, metrics, login, and the proxy's
+ * `@ApiKeyAuth()` routes, which its own key guard checks). 401 without a JWT (an API key never passes), 403
+ * below the role; a route without a declared role is refused, so a forgotten decorator fails closed.
  */
 @Injectable()
 export class AdminAuthGuard extends AuthGuard(ADMIN_JWT_STRATEGY) {
@@ -22,11 +24,10 @@ export class AdminAuthGuard extends AuthGuard(ADMIN_JWT_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (isPublicRoute(this.reflector, targets)) return true;
     await (super.canActivate(context) as Promise<boolean>);
-    const required = this.reflector.getAllAndOverride<AdminRole | undefined>(ADMIN_ROLE_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const required = this.reflector.getAllAndOverride<AdminRole | undefined>(ADMIN_ROLE_METADATA, targets);
     const principal = context.switchToHttp().getRequest<AdminRequest>().user;
     if (!required || !principal || !satisfiesRole(principal.roles, required))
       throw AdminAuthException.forbidden(required);

@@ -7,13 +7,15 @@ import type { AdminRole } from '#src/modules/auth/admin-user.entity';
 import { AdminUserRepository } from '#src/modules/auth/admin-user.repository';
 import { AdminAuthException } from '#src/modules/auth/auth.exception';
 import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
-import { verifySecret } from '#src/modules/auth/password-hasher';
+import { PasswordVerifier } from '#src/modules/auth/password-verifier.service';
 
 /** The claims of an admin JWT (besides iat/exp/aud): who, how they logged in, and their roles at login. */
 export interface AdminJwtClaims {
   sub: string;
   auth_type: AdminAuthType;
   roles: AdminRole[];
+  /** A user's credential version at login: the JWT stops working once it is raised. Absent for services. */
+  cv?: number;
 }
 
 export const ADMIN_JWT_AUDIENCE = 'llmgw-admin';
@@ -36,6 +38,7 @@ interface Account {
   roles: AdminRole[];
   secretHash: string;
   usable: boolean;
+  credentialVersion?: number;
 }
 
 /** Exchanges a user's password or a service account's token for an admin JWT, behind the login throttle. */
@@ -47,13 +50,21 @@ export class AdminAuthService {
     private readonly users: AdminUserRepository,
     private readonly tokens: AdminTokenRepository,
     private readonly throttle: LoginThrottle,
+    private readonly verifier: PasswordVerifier,
   ) {}
 
   async loginUser(email: string, password: string, address: string): Promise<IssuedToken> {
     return this.login(`user:${email}`, address, password, async () => {
       const user = await this.users.findByEmail(email);
       return user
-        ? { id: user.id, type: 'user', roles: user.roles, secretHash: user.passwordHash, usable: user.enabled }
+        ? {
+            id: user.id,
+            type: 'user',
+            roles: user.roles,
+            secretHash: user.passwordHash,
+            usable: user.enabled,
+            credentialVersion: user.credentialVersion,
+          }
         : null;
     });
   }
@@ -80,19 +91,25 @@ export class AdminAuthService {
     secret: string,
     find: () => Promise<Account | null>,
   ): Promise<IssuedToken> {
-    await this.throttle.assertAllowed(account, address);
-    const found = await find();
-    const matches = await verifySecret(found?.secretHash ?? DUMMY_HASH, secret);
-    if (!found || !matches || !found.usable) {
-      await this.throttle.recordFailure(account, address);
-      throw AdminAuthException.invalidCredentials();
+    // counted as a failure before Argon2 runs, so parallel guesses cannot all slip past the check
+    await this.throttle.reserve(account, address);
+    let found: Account | null;
+    let matches: boolean;
+    try {
+      found = await find();
+      matches = await this.verifier.verify(found?.secretHash ?? DUMMY_HASH, secret);
+    } catch (err) {
+      await this.throttle.cancel(account, address);
+      throw err;
     }
-    await this.throttle.clear(account, address);
+    if (!found || !matches || !found.usable) throw AdminAuthException.invalidCredentials();
+    await this.throttle.succeed(account, address);
     return this.issue(found);
   }
 
   private async issue(account: Account): Promise<IssuedToken> {
     const claims: AdminJwtClaims = { sub: account.id, auth_type: account.type, roles: account.roles };
+    if (account.credentialVersion !== undefined) claims.cv = account.credentialVersion;
     return { accessToken: await this.jwt.signAsync(claims), expiresIn: jwtLifetimeSeconds(this.config) };
   }
 }

@@ -9,7 +9,9 @@ export const ADMIN_JWT_STRATEGY = 'admin-jwt';
 
 /**
  * Verifies the admin JWT (HS256 with JWT_SECRET, audience, expiry) and turns its subject into the current
- * admin record: a JWT whose admin was deleted, disabled or expired stops working within CACHE_TTL.
+ * admin record: a JWT whose admin was deleted, disabled or expired, or (users) whose credential version
+ * `cv` is no longer the user's (password changed, disabled), stops working at once through the admin API
+ * and the CLI, and within CACHE_TTL after a change made straight in the database.
  */
 @Injectable()
 export class AdminJwtStrategy extends PassportStrategy(Strategy, ADMIN_JWT_STRATEGY) {
@@ -27,6 +29,6 @@ export class AdminJwtStrategy extends PassportStrategy(Strategy, ADMIN_JWT_STRAT
   }
 
   async validate(claims: AdminJwtClaims): Promise<AdminPrincipal | false> {
-    return (await this.principals.resolve(claims.auth_type, claims.sub)) ?? false;
+    return (await this.principals.resolve(claims.auth_type, claims.sub, claims.cv)) ?? false;
   }
 }

@@ -21,6 +21,8 @@ interface CachedAdmin {
   principal: AdminPrincipal;
   enabled: boolean;
   expiresAt: Date | null;
+  /** Users only: the JWT's `cv` must equal it. */
+  credentialVersion: number | null;
 }
 
 const GONE = Symbol('gone');
@@ -50,8 +52,8 @@ export class AdminPrincipalService {
     });
   }
 
-  /** The enabled, unexpired admin behind a JWT's subject, or null. */
-  async resolve(type: AdminAuthType, id: string): Promise<AdminPrincipal | null> {
+  /** The enabled, unexpired admin behind a JWT's subject (a user's at credential version `cv`), or null. */
+  async resolve(type: AdminAuthType, id: string, cv?: unknown): Promise<AdminPrincipal | null> {
     if ((type !== 'user' && type !== 'service') || typeof id !== 'string' || !isUuid(id)) return null;
     const key = `${type}:${id}`;
     let entry = this.cache?.get(key);
@@ -61,6 +63,7 @@ export class AdminPrincipalService {
       if (generation === this.generation) this.cache?.set(key, entry);
     }
     if (entry === GONE || !entry.enabled) return null;
+    if (entry.credentialVersion !== null && cv !== entry.credentialVersion) return null;
     if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now()) return null;
     return entry.principal;
   }
@@ -69,7 +72,12 @@ export class AdminPrincipalService {
     if (type === 'user') {
       const user = await this.users.findById(id);
       return user
-        ? { principal: { id, type, name: user.email, roles: user.roles }, enabled: user.enabled, expiresAt: null }
+        ? {
+            principal: { id, type, name: user.email, roles: user.roles },
+            enabled: user.enabled,
+            expiresAt: null,
+            credentialVersion: user.credentialVersion,
+          }
         : null;
     }
     const token = await this.tokens.findById(id);
@@ -78,6 +86,7 @@ export class AdminPrincipalService {
           principal: { id, type, name: token.serviceName, roles: token.roles },
           enabled: token.enabled,
           expiresAt: token.expiresAt,
+          credentialVersion: null,
         }
       : null;
   }

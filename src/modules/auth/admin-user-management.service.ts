@@ -52,10 +52,30 @@ export class AdminUserManagementService {
       }
       const next = { roles: patch.roles ?? user.roles, enabled: patch.enabled ?? user.enabled };
       if (isEnabledAdmin(user) && !isEnabledAdmin(next)) await this.requireAnotherAdmin(m);
+      // a new password or a disable ends every JWT issued before (their `cv` no longer matches)
+      if (passwordHash !== undefined || (user.enabled && !next.enabled)) user.credentialVersion++;
       user.roles = next.roles;
       user.enabled = next.enabled;
       if (patch.displayName !== undefined) user.displayName = patch.displayName;
       if (passwordHash !== undefined) user.passwordHash = passwordHash;
+      return this.users.save(user, m);
+    });
+    await this.invalidation.invalidate('admins');
+    return user;
+  }
+
+  /**
+   * Sets a new password for the user with this email (the CLI's reset-admin-password), raising their
+   * credential version so every JWT issued before stops working.
+   */
+  async resetPassword(email: string, password: string): Promise<AdminUserEntity> {
+    const passwordHash = await hashSecret(password);
+    const user = await this.dataSource.transaction(async (m) => {
+      await this.users.lockRoster(m);
+      const user = await this.users.findByEmail(email, m);
+      if (!user) throw AdminUsersException.emailNotFound(email.toLowerCase());
+      user.passwordHash = passwordHash;
+      user.credentialVersion++;
       return this.users.save(user, m);
     });
     await this.invalidation.invalidate('admins');

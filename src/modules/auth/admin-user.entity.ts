@@ -26,6 +26,10 @@ export class AdminUserEntity {
   @Column('boolean', { default: true })
   enabled: boolean;
 
+  /** Raised when the password changes or the user is disabled; JWTs carry it (`cv`) and must match. */
+  @Column('integer', { default: 1 })
+  credentialVersion: number;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

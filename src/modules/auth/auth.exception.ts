@@ -45,6 +45,13 @@ export class AdminAuthException extends AppException {
     );
   }
 
+  /** Every login verification slot of this process and its queue are taken. */
+  static verifierBusy(): AdminAuthException {
+    return new AdminAuthException(AuthErrorCode.ThrottleUnavailable, 503, 'Too many logins at once; retry shortly', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+
   static throttleUnavailable(cause: unknown): AdminAuthException {
     return new AdminAuthException(AuthErrorCode.ThrottleUnavailable, 503, 'Login is unavailable; retry shortly', {
       cause,
@@ -55,6 +62,10 @@ export class AdminAuthException extends AppException {
 export class AdminUsersException extends ResourceException {
   static notFound(id: string): AdminUsersException {
     return new AdminUsersException(ResourceErrorCode.NotFound, `Admin user ${id} not found`);
+  }
+
+  static emailNotFound(email: string): AdminUsersException {
+    return new AdminUsersException(ResourceErrorCode.NotFound, `No admin user with email '${email}'`);
   }
 
   static emailTaken(email: string): AdminUsersException {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AppConfig } from '#src/core/config/app-config';
 import { AdminAuthGuard } from '#src/modules/auth/admin-auth.guard';
@@ -10,6 +11,7 @@ import { AdminUserManagementService } from '#src/modules/auth/admin-user-managem
 import { AdminUserRepository } from '#src/modules/auth/admin-user.repository';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
 import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
+import { PasswordVerifier } from '#src/modules/auth/password-verifier.service';
 import { ServiceTokenManagementService } from '#src/modules/auth/service-token-management.service';
 
 const EXPORTED = [
@@ -23,7 +25,10 @@ const EXPORTED = [
   ServiceTokenManagementService,
 ];
 
-/** Admin identities: users and service tokens, their login (JWT), the admin guard and the bootstrap. */
+/**
+ * Admin identities: users and service tokens, their login (JWT), the admin guard and the bootstrap. The admin
+ * guard is registered globally, so a route without a role or `@Public()` is closed, not open.
+ */
 @Module({
   imports: [
     JwtModule.registerAsync({
@@ -35,7 +40,13 @@ const EXPORTED = [
       }),
     }),
   ],
-  providers: [...EXPORTED, AdminJwtStrategy, LoginThrottle],
+  providers: [
+    ...EXPORTED,
+    AdminJwtStrategy,
+    LoginThrottle,
+    PasswordVerifier,
+    { provide: APP_GUARD, useExisting: AdminAuthGuard },
+  ],
   exports: EXPORTED,
 })
 export class AuthModule {}

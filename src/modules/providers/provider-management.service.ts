@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
+import { newId } from '#src/core/database/ids';
 import { CredentialCipher } from '#src/modules/providers/credential-cipher.service';
 import { type ProviderEntity, type ProviderType } from '#src/modules/providers/provider.entity';
 import { ProviderRepository } from '#src/modules/providers/provider.repository';
@@ -35,10 +36,12 @@ export class ProviderManagementService {
   ) {}
 
   async create(input: ProviderInput): Promise<ProviderEntity> {
-    const encrypted = this.encrypt(input.type, input.credentials ?? null);
+    // the id is chosen first: the credentials are bound to it
+    const id = newId();
+    const encrypted = this.encrypt(id, input.type, input.credentials ?? null);
     const created = await this.dataSource.transaction(async (m) => {
       if (await this.providers.findByName(input.name, m)) throw ProvidersException.nameTaken(input.name);
-      return this.providers.create({ ...input, ...encrypted }, m);
+      return this.providers.create({ ...input, ...encrypted, id }, m);
     });
     await this.invalidation.invalidate('providers');
     return created;
@@ -56,7 +59,7 @@ export class ProviderManagementService {
         throw ProvidersException.nameTaken(patch.name);
       }
       const type = patch.type ?? provider.type;
-      if (patch.credentials !== undefined) Object.assign(provider, this.encrypt(type, patch.credentials));
+      if (patch.credentials !== undefined) Object.assign(provider, this.encrypt(provider.id, type, patch.credentials));
       else if (
         patch.type !== undefined &&
         patch.type !== provider.type &&
@@ -89,6 +92,7 @@ export class ProviderManagementService {
   }
 
   private encrypt(
+    providerId: string,
     type: ProviderType,
     credentials: Record<string, string> | null,
   ): { credentialsCiphertext: string | null; credentialsFields: string[] } {
@@ -104,7 +108,7 @@ export class ProviderManagementService {
         throw ProvidersException.invalid(`credentials.${k} must be a non-empty string`);
     }
     return {
-      credentialsCiphertext: this.cipher.encrypt(credentials),
+      credentialsCiphertext: this.cipher.encrypt(credentials, providerId),
       credentialsFields: Object.keys(credentials).sort(),
     };
   }

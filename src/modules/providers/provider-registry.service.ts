@@ -81,7 +81,7 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     const next = new Map<string, RegisteredProvider>();
     for (const row of await this.repository.findAllEnabled()) {
       try {
-        const credentials = row.credentialsCiphertext ? this.cipher.decrypt(row.credentialsCiphertext) : {};
+        const credentials = row.credentialsCiphertext ? this.cipher.decrypt(row.credentialsCiphertext, row.id) : {};
         const adapter = createAdapter(
           { id: row.id, name: row.name, type: row.type, baseUrl: row.baseUrl, credentials, config: row.config },
           timeouts,

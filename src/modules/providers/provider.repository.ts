@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type EntityManager, Repository } from 'typeorm';
+import { type EntityManager, Not, IsNull, Repository } from 'typeorm';
 import { newId } from '#src/core/database/ids';
 import { ProviderEntity, type ProviderType } from '#src/modules/providers/provider.entity';
 
 export interface ProviderCreate {
+  /** Chosen by the caller when the credentials are bound to it before the insert. */
+  id?: string;
   name: string;
   type: ProviderType;
   baseUrl?: string | null;
@@ -26,6 +28,16 @@ export class ProviderRepository {
     return this.repo.findBy({ enabled: true });
   }
 
+  findAllWithCredentials(): Promise<ProviderEntity[]> {
+    return this.repo.findBy({ credentialsCiphertext: Not(IsNull()) });
+  }
+
+  /** Replaces a provider's ciphertext only if it still is `expected`; whether it did. */
+  async replaceCiphertext(id: string, expected: string, next: string): Promise<boolean> {
+    const result = await this.repo.update({ id, credentialsCiphertext: expected }, { credentialsCiphertext: next });
+    return (result.affected ?? 0) > 0;
+  }
+
   findById(id: string, manager?: EntityManager): Promise<ProviderEntity | null> {
     return this.r(manager).findOneBy({ id });
   }
@@ -42,7 +54,7 @@ export class ProviderRepository {
     const r = this.r(manager);
     return r.save(
       r.create({
-        id: newId(),
+        id: input.id ?? newId(),
         name: input.name,
         type: input.type,
         baseUrl: input.baseUrl ?? null,

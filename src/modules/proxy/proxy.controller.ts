@@ -1,8 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { API_KEY_BEARER } from '#src/core/http/swagger';
-import { ApiKeyGuard, type ProxyRequest } from '#src/modules/proxy/api-key.guard';
+import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
+import { ApiKeyAuth } from '#src/modules/proxy/api-key-auth.decorator';
 import { CompletionsHandler } from '#src/modules/proxy/completions.handler';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 
@@ -19,8 +19,7 @@ const OPENAI_REQUEST = {
 
 /** The OpenAI-compatible surface (SPEC §3), behind gateway API keys. Errors use OpenAI's shape. */
 @ApiTags('proxy')
-@ApiBearerAuth(API_KEY_BEARER)
-@UseGuards(ApiKeyGuard)
+@ApiKeyAuth()
 @Controller()
 export class ProxyController {
   constructor(
