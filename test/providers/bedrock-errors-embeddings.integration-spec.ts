@@ -230,7 +230,7 @@ describe('bedrock provider: prompt upper bound for budgets', () => {
       credentials: BEDROCK_CREDENTIALS,
       config: { region: 'us-east-1' },
     },
-    { connectMs: 1000, idleMs: 1000 },
+    { connectMs: 1000, idleMs: 1000, maxResponseBytes: 1 << 20 },
   );
   afterAll(() => sut.close());
 
@@ -252,7 +252,7 @@ describe('bedrock provider: prompt upper bound for budgets', () => {
 
   it('takes the factors from config.prompt_text_factor and config.prompt_image_tokens, and refuses malformed ones', () => {
     const settings = { id: 'p', name: 'b', type: 'bedrock' as const, baseUrl: null, credentials: {} };
-    const timeouts = { connectMs: 1000, idleMs: 1000 };
+    const timeouts = { connectMs: 1000, idleMs: 1000, maxResponseBytes: 1 << 20 };
     const tuned = new BedrockAdapter(
       { ...settings, config: { prompt_text_factor: 2, prompt_image_tokens: 100 } },
       timeouts,

@@ -138,7 +138,7 @@ describe('vertex-ai provider: prompt upper bound for budgets', () => {
       credentials: {},
       config: { project_id: 'p' },
     },
-    { connectMs: 1000, idleMs: 1000 },
+    { connectMs: 1000, idleMs: 1000, maxResponseBytes: 1 << 20 },
   );
   afterAll(() => sut.close());
 

@@ -136,6 +136,8 @@ export const ENV_SCHEMA = {
   UPSTREAM_TIMEOUT: v(duration, '600s'),
   // optional cap on a whole call (0 = none)
   UPSTREAM_TOTAL_TIMEOUT: v(duration, '0'),
+  // a provider answer (or a whole stream) larger than this ends the call with 502
+  UPSTREAM_MAX_RESPONSE_BYTES: v(byteSize, '50mb'),
   // larger request bodies get 413
   MAX_BODY_SIZE: v(byteSize, '10mb'),
   // near a budget: shorten the output limit or refuse

@@ -81,9 +81,11 @@ export interface ProviderSettings {
   config: Record<string, unknown>;
 }
 
-/** Timeouts from SPEC §2, in milliseconds. */
+/** Timeouts from SPEC §2, in milliseconds, and the cap on what a provider may send back. */
 export interface UpstreamTimeouts {
   connectMs: number;
   /** Until response headers, and the longest silence between two stream chunks. */
   idleMs: number;
+  /** UPSTREAM_MAX_RESPONSE_BYTES: the most one answer (a whole stream included) may carry. */
+  maxResponseBytes: number;
 }

@@ -77,7 +77,11 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   private async load(): Promise<void> {
     this.stale = false;
     // an invalidation arriving while this load runs sets `stale` again, so the next call reloads once more
-    const timeouts = { connectMs: this.config.env.UPSTREAM_CONNECT_TIMEOUT, idleMs: this.config.env.UPSTREAM_TIMEOUT };
+    const timeouts = {
+      connectMs: this.config.env.UPSTREAM_CONNECT_TIMEOUT,
+      idleMs: this.config.env.UPSTREAM_TIMEOUT,
+      maxResponseBytes: this.config.env.UPSTREAM_MAX_RESPONSE_BYTES,
+    };
     const next = new Map<string, RegisteredProvider>();
     for (const row of await this.repository.findAllEnabled()) {
       try {

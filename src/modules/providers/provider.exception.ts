@@ -15,6 +15,8 @@ export enum UpstreamErrorCode {
   /** Connection refused, reset, DNS failure. */
   Unreachable = 'upstream_unreachable',
   Timeout = 'upstream_timeout',
+  /** The answer (or the stream so far) is larger than UPSTREAM_MAX_RESPONSE_BYTES. */
+  TooLarge = 'upstream_response_too_large',
 }
 
 export interface UpstreamErrorDetails {
@@ -105,6 +107,13 @@ export class UpstreamException extends AppException {
           status: 502,
           code: 'upstream_error',
           message: `Provider '${provider}' could not be reached`,
+          type: 'api_error',
+        };
+      case UpstreamErrorCode.TooLarge:
+        return {
+          status: 502,
+          code: kind,
+          message: `Provider '${provider}' sent a response larger than the gateway accepts`,
           type: 'api_error',
         };
       case UpstreamErrorCode.Timeout:

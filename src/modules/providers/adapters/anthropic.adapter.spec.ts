@@ -11,7 +11,7 @@ function adapter(config: Record<string, unknown> = {}): AnthropicAdapter {
     credentials: {},
     config,
   };
-  return new AnthropicAdapter(settings, { connectMs: 1000, idleMs: 1000 });
+  return new AnthropicAdapter(settings, { connectMs: 1000, idleMs: 1000, maxResponseBytes: 1 << 20 });
 }
 
 // under 256 characters: counted exactly (longer pieces are counted apart and remembered, token-estimator.spec.ts)

@@ -1,8 +1,46 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttpHandler, type NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { ProviderSettings, UpstreamTimeouts } from '#src/modules/providers/provider-adapter';
+import { ResponseBudget } from '#src/modules/providers/upstream-http';
+
+/**
+ * NodeHttpHandler whose response bodies fail once they pass UPSTREAM_MAX_RESPONSE_BYTES. The SDK reads
+ * Converse answers whole and ConverseStream event streams from this body, so one count covers both.
+ */
+class CappedHttpHandler extends NodeHttpHandler {
+  constructor(
+    options: NodeHttpHandlerOptions,
+    private readonly maxBytes: number,
+    private readonly providerName: string,
+  ) {
+    super(options);
+  }
+
+  override async handle(...args: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+    const out = await super.handle(...args);
+    const body = out.response.body as Readable | undefined;
+    if (body && typeof body.pipe === 'function') {
+      const budget = new ResponseBudget(this.maxBytes, this.providerName);
+      const counted = new Transform({
+        transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+          try {
+            budget.take(chunk.length);
+            cb(null, chunk);
+          } catch (err) {
+            body.destroy();
+            cb(err as Error);
+          }
+        },
+      });
+      body.on('error', (err) => counted.destroy(err));
+      out.response.body = body.pipe(counted);
+    }
+    return out;
+  }
+}
 
 /**
  * One Bedrock runtime client per adapter:
@@ -12,6 +50,7 @@ import type { ProviderSettings, UpstreamTimeouts } from '#src/modules/providers/
  * - HTTP/1.1 keep-alive through NodeHttpHandler (the client's default HTTP/2 handler is only needed for
  *   bidirectional streams): UPSTREAM_CONNECT_TIMEOUT as `connectionTimeout`, UPSTREAM_TIMEOUT as
  *   `requestTimeout` (until the response headers) and `socketTimeout` (silence between stream events);
+ * - response bodies (whole answers and event streams) capped at UPSTREAM_MAX_RESPONSE_BYTES;
  * - no SDK retries: the gateway retries nothing (SPEC §1) and passes throttling on to the client.
  */
 export function createBedrockClient(settings: ProviderSettings, timeouts: UpstreamTimeouts): BedrockRuntimeClient {
@@ -30,13 +69,17 @@ export function createBedrockClient(settings: ProviderSettings, timeouts: Upstre
         ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }
         : undefined,
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: timeouts.connectMs,
-      requestTimeout: timeouts.idleMs,
-      throwOnRequestTimeout: true,
-      socketTimeout: timeouts.idleMs,
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
-    }),
+    requestHandler: new CappedHttpHandler(
+      {
+        connectionTimeout: timeouts.connectMs,
+        requestTimeout: timeouts.idleMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: timeouts.idleMs,
+        httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+      },
+      timeouts.maxResponseBytes,
+      settings.name,
+    ),
   });
 }

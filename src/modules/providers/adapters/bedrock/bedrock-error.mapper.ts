@@ -55,6 +55,12 @@ function kindByStatus(status: number | undefined, code: string | undefined, name
  * → SPEC §3. Only ValidationException's message reaches the client; the others may name accounts and roles.
  */
 export function bedrockError(err: unknown, signal: AbortSignal, provider: string): Error {
+  // the response cap fails the body stream; the SDK hands that error on wrapped or with text appended to its
+  // message, so a fresh one is rendered
+  const capped = causeChain(err).find(
+    (e): e is UpstreamException => e instanceof UpstreamException && e.upstreamCode === UpstreamErrorCode.TooLarge,
+  );
+  if (capped) return new UpstreamException(UpstreamErrorCode.TooLarge, provider, { cause: capped.cause });
   if (err instanceof UpstreamException || err instanceof CallAbortedError) return err;
   if (signal.aborted) return abortedCallError(signal, provider);
   const e = (err ?? {}) as SdkError;
@@ -77,4 +83,11 @@ export function bedrockError(err: unknown, signal: AbortSignal, provider: string
     return new UpstreamException(kind, provider, { retryAfter, cause });
   }
   return new UpstreamException(kind, provider, { cause });
+}
+
+/** `err` and its causes, a few levels deep. */
+function causeChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) chain.push(e);
+  return chain;
 }
