@@ -154,6 +154,8 @@ export const ENV_SCHEMA = {
   SHUTDOWN_DRAIN_DELAY: v(duration, '5s'),
   // then give in-flight calls this long
   SHUTDOWN_GRACE_PERIOD: v(duration, '30s'),
+  // let providers' base URLs reach loopback/private addresses (default: true outside production)
+  PROVIDER_ALLOW_PRIVATE_URLS: v(bool),
   // let catalog import fetch from loopback/private addresses
   CATALOG_ALLOW_PRIVATE_URLS: v(bool, 'false'),
   // delete usage records older than this many days (0 keeps them)

@@ -19,6 +19,8 @@ interface Classified {
   headers: Record<string, string>;
   /** Set for 5xx that were not expected: the id appears in the response and the log line. */
   errorId?: string;
+  /** Name `code` in the admin body too (AppExceptionOptions.adminCode). */
+  adminCode?: boolean;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -96,6 +98,7 @@ export function classifyError(err: unknown): Classified {
       type: err.type,
       param: err.param,
       headers: err.headers,
+      adminCode: err.adminCode,
     };
   }
   if (err instanceof HttpException) {
@@ -149,6 +152,7 @@ export function renderError(err: unknown, url: string): RenderedError & { errorI
       statusCode: c.status,
       message: Array.isArray(c.message) ? c.message : `${c.message}${idSuffix}`,
       error: STATUS_TEXT[c.status] ?? 'Error',
+      ...(c.adminCode ? { code: c.code } : {}),
       ...(c.errorId ? { error_id: c.errorId } : {}),
     },
   };
@@ -156,7 +160,7 @@ export function renderError(err: unknown, url: string): RenderedError & { errorI
 
 /**
  * The one exception filter: OpenAI's error shape on /v1 and /gateway, `{statusCode, message, error}` on
- * the admin API. Unexpected errors become 500 with an error id that also appears in the log line.
+ * the admin API (plus `code` where the exception asks for it). Unexpected errors become 500 with an error id that also appears in the log line.
  */
 @Catch()
 @Injectable()

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
 import { AppException } from '#src/core/errors/app.exception';
+import { AddressRefusedError } from '#src/core/net/address-guard';
 import type { UpstreamTimeouts } from '#src/modules/providers/provider-adapter';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 
@@ -96,6 +97,8 @@ class Forwarder extends Writable {
 export class UpstreamHttp {
   private readonly pool: Pool;
   private readonly maxResponseBytes: number;
+  /** Set when the base URL's host itself is refused (a literal or metadata address never reaches the lookup). */
+  private readonly hostRefusal: AddressRefusedError | null;
   readonly basePath: string;
 
   constructor(
@@ -105,12 +108,13 @@ export class UpstreamHttp {
   ) {
     this.maxResponseBytes = timeouts.maxResponseBytes;
     const url = new URL(baseUrl);
+    this.hostRefusal = timeouts.addressPolicy.checkHost(url.hostname);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: 256,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      connect: { timeout: timeouts.connectMs },
+      connect: { timeout: timeouts.connectMs, lookup: timeouts.addressPolicy.lookup() },
       headersTimeout: timeouts.idleMs,
       bodyTimeout: timeouts.idleMs,
     });
@@ -184,6 +188,7 @@ export class UpstreamHttp {
     signal: AbortSignal,
     factory: (data: { statusCode: number; headers: IncomingHttpHeaders }) => Writable,
   ): Promise<void> {
+    if (this.hostRefusal) throw this.addressRefused(this.hostRefusal);
     try {
       await this.pool.stream({ method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null }, factory);
     } catch (err) {
@@ -191,9 +196,15 @@ export class UpstreamHttp {
     }
   }
 
+  private addressRefused(cause: AddressRefusedError): UpstreamException {
+    return new UpstreamException(UpstreamErrorCode.AddressRefused, this.providerName, { cause });
+  }
+
   /** Maps undici and socket errors to SPEC §3: timeouts 504, unreachable 502, the client leaving → CallAbortedError. */
   transportError(err: unknown, signal: AbortSignal): Error {
     if (err instanceof UpstreamException || err instanceof CallAbortedError) return err;
+    const refused = err instanceof AddressRefusedError ? err : (err as { cause?: unknown } | null)?.cause;
+    if (refused instanceof AddressRefusedError) return this.addressRefused(refused);
     if (signal.aborted) {
       const reason: unknown = signal.reason;
       return reason instanceof DOMException && reason.name === 'TimeoutError'

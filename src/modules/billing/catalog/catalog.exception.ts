@@ -21,7 +21,7 @@ export class CatalogException extends AppException {
     return new CatalogException(
       CatalogErrorCode.UrlRefused,
       400,
-      `url resolves to a loopback or private address: ${what} (set CATALOG_ALLOW_PRIVATE_URLS=true to allow)`,
+      `url refused, private address: ${what} (CATALOG_ALLOW_PRIVATE_URLS=true allows loopback and private ones, never link-local)`,
     );
   }
 
