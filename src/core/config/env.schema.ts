@@ -38,6 +38,8 @@ export const ENV_SCHEMA = {
   DB_RUN_MIGRATIONS: v(bool, 'true'),
   // size of the PostgreSQL connection pool per process
   DB_POOL_SIZE: v(int(1, 1000), '10'),
+  // a new PostgreSQL connection fails after this (an unreachable database answers 503 this fast)
+  DB_CONNECT_TIMEOUT: v(duration, '5s'),
   // Redis URL; when unset REDIS_ADDRESS / REDIS_PASSWORD / REDIS_DB are used
   REDIS_URL: v(url('redis', 'rediss')),
   // legacy host:port of Redis (the original gateway's variable)

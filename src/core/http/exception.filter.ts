@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseUnavailableException } from '#src/core/database/database-unavailable';
 import { newId } from '#src/core/database/ids';
 import { AppException, type OpenAiErrorType } from '#src/core/errors/app.exception';
 import { isProxyPath } from '#src/core/http/request-id';
@@ -89,7 +90,9 @@ function fastifyError(err: unknown): { status: number; code: string; message: st
   }
 }
 
-export function classifyError(err: unknown): Classified {
+export function classifyError(raw: unknown): Classified {
+  // an unreachable PostgreSQL is the same 503 wherever its error surfaces
+  const err = DatabaseUnavailableException.wrap(raw);
   if (err instanceof AppException) {
     return {
       status: err.status,
