@@ -106,6 +106,28 @@ describe('provider endpoints: stored secrets and the pod identity stay where the
     expect(res.body).toMatchObject({ code: 'base_url_refused' });
   });
 
+  it('never uses Vertex default credentials for a row with a custom base_url (written before the check)', async () => {
+    const row = await api.get(ProviderRepository).create({
+      name: 'legacy-vertex-ambient',
+      type: 'vertex-ai',
+      baseUrl: attacker.url,
+      config: { project_id: 'p' },
+    });
+    await api.get(CacheInvalidationService).invalidate('providers');
+    const model = await createModel(api, { providerId: row.id, name: 'legacy-vertex-model' });
+    const { key } = await createKey(api);
+    const res = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: model.name, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_auth_error');
+    expect(attacker.requests).toHaveLength(0);
+    // refused by the adapter, not by a failed attempt at the pod's own credentials
+    expect(api.logs.text()).toContain('default credentials are never used with a custom base_url');
+  });
+
   it('refuses a metadata address at call time too (a row written before the check)', async () => {
     const row = await api.get(ProviderRepository).create({
       name: 'legacy-metadata',
