@@ -59,7 +59,7 @@ function checkUrl(raw: string, policy: AddressPolicy): URL {
   if (url.username || url.password) throw CatalogException.urlRefused('url must not carry credentials');
   // a literal address never goes through DNS lookup, so it is checked here
   const refused = policy.checkHost(url.hostname);
-  if (refused) throw CatalogException.privateAddress(refused.message);
+  if (refused) throw CatalogException.addressRefused(refused);
   return url;
 }
 
@@ -80,7 +80,7 @@ function toCatalogError(err: unknown, signal: AbortSignal): CatalogException {
   if (err instanceof CatalogException) return err;
   const cause = (err as { cause?: unknown }).cause;
   if (cause instanceof CatalogException) return cause;
-  if (cause instanceof AddressRefusedError) return CatalogException.privateAddress(cause.message);
+  if (cause instanceof AddressRefusedError) return CatalogException.addressRefused(cause);
   if (signal.aborted)
     return CatalogException.fetchFailed(`no complete answer within ${CATALOG_FETCH_TIMEOUT_MS / 1000} s`);
   if (err instanceof SyntaxError) return CatalogException.fetchFailed('the URL did not answer JSON');

@@ -21,8 +21,22 @@ export class CatalogException extends AppException {
     return new CatalogException(
       CatalogErrorCode.UrlRefused,
       400,
-      `url refused, private address: ${what} (CATALOG_ALLOW_PRIVATE_URLS=true allows loopback and private ones, never link-local)`,
+      `url resolves to a loopback or private address: ${what} (set CATALOG_ALLOW_PRIVATE_URLS=true to allow)`,
     );
+  }
+
+  static linkLocalAddress(what: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.UrlRefused,
+      400,
+      `url resolves to a link-local or metadata address: ${what} (never fetched, whatever the settings)`,
+    );
+  }
+
+  /** The refusal of the shared address policy, in catalog terms. */
+  static addressRefused(refused: { host: string; address: string; always: boolean }): CatalogException {
+    const what = refused.host === refused.address ? refused.host : `${refused.host} (${refused.address})`;
+    return refused.always ? CatalogException.linkLocalAddress(what) : CatalogException.privateAddress(what);
   }
 
   static fetchFailed(message: string): CatalogException {
