@@ -1,5 +1,8 @@
+import { AddressPolicy } from '#src/core/net/address-guard';
 import type { APIError } from 'openai';
+import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
 import { BedrockAdapter } from '#src/modules/providers/adapters/bedrock.adapter';
+import { ProviderRepository } from '#src/modules/providers/provider.repository';
 import { chatPromptUpperBound } from '#src/modules/providers/token-estimator';
 import { createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { BEDROCK_CREDENTIALS, BedrockGateway } from '#test/providers/bedrock-gateway';
@@ -123,7 +126,7 @@ describe('bedrock provider: errors in OpenAI’s shape', () => {
     ).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
   });
 
-  it('signs with the default AWS credential chain when the provider stores no credentials', async () => {
+  it('never signs with the default AWS credential chain for a custom endpoint: refused on write and on call', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: BEDROCK_CREDENTIALS.access_key_id,
@@ -131,13 +134,21 @@ describe('bedrock provider: errors in OpenAI’s shape', () => {
       AWS_SESSION_TOKEN: BEDROCK_CREDENTIALS.session_token,
     });
     try {
-      const fromChain = await gw.model(undefined, {});
-      gw.fake.reset({ reply: 'signed by the chain' });
-      const res = await gw.client.chat.completions.create({
-        model: fromChain,
-        messages: [{ role: 'user', content: 'x' }],
+      await expect(gw.model(undefined, {})).rejects.toMatchObject({ code: 'ambient_credentials_refused', status: 400 });
+      // a row written before the write-time check: the adapter still refuses the pod's own credentials
+      const row = await gw.api.get(ProviderRepository).create({
+        name: 'bedrock-legacy-ambient',
+        type: 'bedrock',
+        baseUrl: gw.fake.url,
+        config: { region: 'us-east-1' },
       });
-      expect(res.choices[0].message.content).toBe('signed by the chain');
+      await gw.api.get(CacheInvalidationService).invalidate('providers');
+      const legacy = await createModel(gw.api, { providerId: row.id, name: 'claude-legacy-ambient' });
+      gw.fake.reset({ reply: 'signed by the chain' });
+      await expect(
+        gw.client.chat.completions.create({ model: legacy.name, messages: [{ role: 'user', content: 'x' }] }),
+      ).rejects.toMatchObject({ status: 502, code: 'upstream_auth_error' });
+      expect(gw.fake.requests).toHaveLength(0);
     } finally {
       process.env = saved;
     }
@@ -230,7 +241,7 @@ describe('bedrock provider: prompt upper bound for budgets', () => {
       credentials: BEDROCK_CREDENTIALS,
       config: { region: 'us-east-1' },
     },
-    { connectMs: 1000, idleMs: 1000 },
+    { connectMs: 1000, idleMs: 1000, maxResponseBytes: 1 << 20, addressPolicy: new AddressPolicy(true) },
   );
   afterAll(() => sut.close());
 
@@ -252,7 +263,12 @@ describe('bedrock provider: prompt upper bound for budgets', () => {
 
   it('takes the factors from config.prompt_text_factor and config.prompt_image_tokens, and refuses malformed ones', () => {
     const settings = { id: 'p', name: 'b', type: 'bedrock' as const, baseUrl: null, credentials: {} };
-    const timeouts = { connectMs: 1000, idleMs: 1000 };
+    const timeouts = {
+      connectMs: 1000,
+      idleMs: 1000,
+      maxResponseBytes: 1 << 20,
+      addressPolicy: new AddressPolicy(true),
+    };
     const tuned = new BedrockAdapter(
       { ...settings, config: { prompt_text_factor: 2, prompt_image_tokens: 100 } },
       timeouts,

@@ -1,3 +1,4 @@
+import { AddressPolicy } from '#src/core/net/address-guard';
 import { VertexAiAdapter } from '#src/modules/providers/adapters/vertex-ai.adapter';
 import { chatPromptUpperBound, countTextTokens } from '#src/modules/providers/token-estimator';
 import { VertexGateway } from '#test/providers/vertex-gateway';
@@ -138,7 +139,7 @@ describe('vertex-ai provider: prompt upper bound for budgets', () => {
       credentials: {},
       config: { project_id: 'p' },
     },
-    { connectMs: 1000, idleMs: 1000 },
+    { connectMs: 1000, idleMs: 1000, maxResponseBytes: 1 << 20, addressPolicy: new AddressPolicy(true) },
   );
   afterAll(() => sut.close());
 

@@ -30,6 +30,8 @@ export class AppConfig {
   readonly previousEncryptionKey?: EncryptionKey;
   readonly podName: string;
   readonly budgetReservationTtlMs: number;
+  /** PROVIDER_ALLOW_PRIVATE_URLS, defaulting to true outside production. */
+  readonly providerAllowPrivateUrls: boolean;
 
   constructor(init: Omit<AppConfig, never>) {
     Object.assign(this, init);
@@ -169,5 +171,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         .replace(/[^A-Za-z0-9._-]/g, '-')
         .slice(0, 128),
     budgetReservationTtlMs: p.BUDGET_RESERVATION_TTL ?? p.UPSTREAM_TIMEOUT + 60_000,
+    providerAllowPrivateUrls: p.PROVIDER_ALLOW_PRIVATE_URLS ?? !production,
   });
 }

@@ -38,6 +38,8 @@ export const ENV_SCHEMA = {
   DB_RUN_MIGRATIONS: v(bool, 'true'),
   // size of the PostgreSQL connection pool per process
   DB_POOL_SIZE: v(int(1, 1000), '10'),
+  // a new PostgreSQL connection fails after this (an unreachable database answers 503 this fast)
+  DB_CONNECT_TIMEOUT: v(duration, '5s'),
   // Redis URL; when unset REDIS_ADDRESS / REDIS_PASSWORD / REDIS_DB are used
   REDIS_URL: v(url('redis', 'rediss')),
   // legacy host:port of Redis (the original gateway's variable)
@@ -148,6 +150,8 @@ export const ENV_SCHEMA = {
   UPSTREAM_TIMEOUT: v(duration, '600s'),
   // optional cap on a whole call (0 = none)
   UPSTREAM_TOTAL_TIMEOUT: v(duration, '0'),
+  // a provider answer (or a whole stream) larger than this ends the call with 502
+  UPSTREAM_MAX_RESPONSE_BYTES: v(byteSize, '50mb'),
   // larger request bodies get 413
   MAX_BODY_SIZE: v(byteSize, '10mb'),
   // near a budget: shorten the output limit or refuse
@@ -164,6 +168,8 @@ export const ENV_SCHEMA = {
   SHUTDOWN_DRAIN_DELAY: v(duration, '5s'),
   // then give in-flight calls this long
   SHUTDOWN_GRACE_PERIOD: v(duration, '30s'),
+  // let providers' base URLs reach loopback/private addresses (default: true outside production)
+  PROVIDER_ALLOW_PRIVATE_URLS: v(bool),
   // let catalog import fetch from loopback/private addresses
   CATALOG_ALLOW_PRIVATE_URLS: v(bool, 'false'),
   // delete usage records older than this many days (0 keeps them)

@@ -16,7 +16,11 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: config.env.DB_POOL_SIZE, application_name: `llm-gateway:${config.podName}` },
+    extra: {
+      max: config.env.DB_POOL_SIZE,
+      application_name: `llm-gateway:${config.podName}`,
+      connectionTimeoutMillis: config.env.DB_CONNECT_TIMEOUT,
+    },
   };
 }
 

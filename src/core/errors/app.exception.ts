@@ -15,6 +15,8 @@ export interface AppExceptionOptions {
   headers?: Record<string, string>;
   /** Kept for the log line only; never rendered to the client. */
   cause?: unknown;
+  /** Also name `code` in the admin error body, for errors admin clients are expected to branch on. */
+  adminCode?: boolean;
 }
 
 /**
@@ -25,6 +27,7 @@ export class AppException extends Error {
   readonly type: OpenAiErrorType;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  readonly adminCode: boolean;
 
   constructor(
     readonly code: string,
@@ -37,5 +40,6 @@ export class AppException extends Error {
     this.type = options.type ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.adminCode = options.adminCode ?? false;
   }
 }

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseUnavailableException } from '#src/core/database/database-unavailable';
 import { newId } from '#src/core/database/ids';
 import { AppException, type OpenAiErrorType } from '#src/core/errors/app.exception';
 import { isProxyPath } from '#src/core/http/request-id';
@@ -19,6 +20,8 @@ interface Classified {
   headers: Record<string, string>;
   /** Set for 5xx that were not expected: the id appears in the response and the log line. */
   errorId?: string;
+  /** Name `code` in the admin body too (AppExceptionOptions.adminCode). */
+  adminCode?: boolean;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -87,7 +90,9 @@ function fastifyError(err: unknown): { status: number; code: string; message: st
   }
 }
 
-export function classifyError(err: unknown): Classified {
+export function classifyError(raw: unknown): Classified {
+  // an unreachable PostgreSQL is the same 503 wherever its error surfaces
+  const err = DatabaseUnavailableException.wrap(raw);
   if (err instanceof AppException) {
     return {
       status: err.status,
@@ -96,6 +101,7 @@ export function classifyError(err: unknown): Classified {
       type: err.type,
       param: err.param,
       headers: err.headers,
+      adminCode: err.adminCode,
     };
   }
   if (err instanceof HttpException) {
@@ -149,6 +155,7 @@ export function renderError(err: unknown, url: string): RenderedError & { errorI
       statusCode: c.status,
       message: Array.isArray(c.message) ? c.message : `${c.message}${idSuffix}`,
       error: STATUS_TEXT[c.status] ?? 'Error',
+      ...(c.adminCode ? { code: c.code } : {}),
       ...(c.errorId ? { error_id: c.errorId } : {}),
     },
   };
@@ -156,7 +163,7 @@ export function renderError(err: unknown, url: string): RenderedError & { errorI
 
 /**
  * The one exception filter: OpenAI's error shape on /v1 and /gateway, `{statusCode, message, error}` on
- * the admin API. Unexpected errors become 500 with an error id that also appears in the log line.
+ * the admin API (plus `code` where the exception asks for it). Unexpected errors become 500 with an error id that also appears in the log line.
  */
 @Catch()
 @Injectable()

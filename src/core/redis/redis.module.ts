@@ -4,10 +4,10 @@ import { AppConfig } from '#src/core/config/app-config';
 import { PINO_LOGGER } from '#src/core/logging/logger.module';
 import { closeRedis, createRedis, type RedisClient } from '#src/core/redis/redis.factory';
 import { RedisKeys } from '#src/core/redis/redis-keys';
+import { RedisDurabilityCheck } from '#src/core/redis/redis-durability.check';
+import { BULL_REDIS, HOT_REDIS, SUBSCRIBER_REDIS } from '#src/core/redis/redis-tokens';
 
-export const HOT_REDIS = Symbol('HOT_REDIS');
-export const BULL_REDIS = Symbol('BULL_REDIS');
-export const SUBSCRIBER_REDIS = Symbol('SUBSCRIBER_REDIS');
+export { BULL_REDIS, HOT_REDIS, SUBSCRIBER_REDIS };
 
 /** Closes the process's Redis connections last, after queues and workers have closed. */
 @Injectable()
@@ -43,6 +43,7 @@ class RedisCloser implements OnApplicationShutdown {
       inject: [AppConfig, PINO_LOGGER],
     },
     RedisCloser,
+    RedisDurabilityCheck,
   ],
   exports: [RedisKeys, HOT_REDIS, BULL_REDIS, SUBSCRIBER_REDIS],
 })

@@ -2,6 +2,7 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { DatabaseUnavailableException, isDatabaseUnavailable } from '#src/core/database/database-unavailable';
 import { isPublicRoute } from '#src/core/http/public.decorator';
 import type { AdminPrincipal } from '#src/modules/auth/admin-principal.service';
 import { ADMIN_ROLE_METADATA, satisfiesRole } from '#src/modules/auth/admin-roles';
@@ -35,6 +36,8 @@ export class AdminAuthGuard extends AuthGuard(ADMIN_JWT_STRATEGY) {
   }
 
   override handleRequest<TUser = AdminPrincipal>(err: unknown, user: TUser | false): TUser {
+    // the admin record could not be read: the database is down, not the token bad
+    if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableException(err);
     if (err || !user) throw AdminAuthException.unauthorized();
     return user;
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
 import { AppConfig } from '#src/core/config/app-config';
+import { DatabaseUnavailableException } from '#src/core/database/database-unavailable';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import { hashApiKey } from '#src/modules/keys/api-key-secret';
 import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
@@ -62,7 +63,10 @@ export class ApiKeyAuthService {
     let entry = this.cache.get(hash);
     if (entry === undefined) {
       if (this.unknown.has(hash)) throw new InvalidApiKeyException();
-      const loaded = await this.load(hash);
+      const loaded = await this.load(hash).catch((err: unknown) => {
+        // a database outage is not a bad key: 503, never 401
+        throw DatabaseUnavailableException.wrap(err);
+      });
       if (loaded === null) {
         this.unknown.set(hash, true); // a key created later drops this via invalidation
         throw new InvalidApiKeyException();

@@ -1,3 +1,4 @@
+import type { AddressPolicy } from '#src/core/net/address-guard';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
 
 /** Token usage in OpenAI's semantics: prompt includes cache read and write; completion includes reasoning. */
@@ -81,9 +82,13 @@ export interface ProviderSettings {
   config: Record<string, unknown>;
 }
 
-/** Timeouts from SPEC §2, in milliseconds. */
+/** Timeouts from SPEC §2, in milliseconds, the cap on what a provider may send back, and where it may be. */
 export interface UpstreamTimeouts {
   connectMs: number;
   /** Until response headers, and the longest silence between two stream chunks. */
   idleMs: number;
+  /** UPSTREAM_MAX_RESPONSE_BYTES: the most one answer (a whole stream included) may carry. */
+  maxResponseBytes: number;
+  /** Which addresses provider connections may reach (PROVIDER_ALLOW_PRIVATE_URLS), checked at connect time. */
+  addressPolicy: AddressPolicy;
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
 import { AppConfig } from '#src/core/config/app-config';
+import { AddressPolicy } from '#src/core/net/address-guard';
 import { createAdapter } from '#src/modules/providers/adapters/provider-factory';
 import { CredentialCipher } from '#src/modules/providers/credential-cipher.service';
 import type { ProviderAdapter } from '#src/modules/providers/provider-adapter';
@@ -77,7 +78,12 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   private async load(): Promise<void> {
     this.stale = false;
     // an invalidation arriving while this load runs sets `stale` again, so the next call reloads once more
-    const timeouts = { connectMs: this.config.env.UPSTREAM_CONNECT_TIMEOUT, idleMs: this.config.env.UPSTREAM_TIMEOUT };
+    const timeouts = {
+      connectMs: this.config.env.UPSTREAM_CONNECT_TIMEOUT,
+      idleMs: this.config.env.UPSTREAM_TIMEOUT,
+      maxResponseBytes: this.config.env.UPSTREAM_MAX_RESPONSE_BYTES,
+      addressPolicy: new AddressPolicy(this.config.providerAllowPrivateUrls),
+    };
     const next = new Map<string, RegisteredProvider>();
     for (const row of await this.repository.findAllEnabled()) {
       try {

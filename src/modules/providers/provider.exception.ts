@@ -15,6 +15,10 @@ export enum UpstreamErrorCode {
   /** Connection refused, reset, DNS failure. */
   Unreachable = 'upstream_unreachable',
   Timeout = 'upstream_timeout',
+  /** The answer (or the stream so far) is larger than UPSTREAM_MAX_RESPONSE_BYTES. */
+  TooLarge = 'upstream_response_too_large',
+  /** The provider's host is, or resolves to, an address the gateway does not call (link-local, or private). */
+  AddressRefused = 'upstream_address_refused',
 }
 
 export interface UpstreamErrorDetails {
@@ -105,6 +109,20 @@ export class UpstreamException extends AppException {
           status: 502,
           code: 'upstream_error',
           message: `Provider '${provider}' could not be reached`,
+          type: 'api_error',
+        };
+      case UpstreamErrorCode.TooLarge:
+        return {
+          status: 502,
+          code: kind,
+          message: `Provider '${provider}' sent a response larger than the gateway accepts`,
+          type: 'api_error',
+        };
+      case UpstreamErrorCode.AddressRefused:
+        return {
+          status: 502,
+          code: 'upstream_error',
+          message: `Provider '${provider}' is at an address the gateway does not call (see PROVIDER_ALLOW_PRIVATE_URLS)`,
           type: 'api_error',
         };
       case UpstreamErrorCode.Timeout:

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
 import { AppException } from '#src/core/errors/app.exception';
+import { AddressRefusedError } from '#src/core/net/address-guard';
 import type { UpstreamTimeouts } from '#src/modules/providers/provider-adapter';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 
@@ -18,11 +19,46 @@ export class CallAbortedError extends AppException {
   }
 }
 
-/** Writable that keeps the whole body (non-streamed answers, error bodies). */
+/**
+ * Counts what a provider sends and fails once the total passes UPSTREAM_MAX_RESPONSE_BYTES: a body or a
+ * stream that never ends cannot fill the process's memory (or a client's) through the gateway.
+ */
+export class ResponseBudget {
+  private received = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly providerName: string,
+  ) {}
+
+  /** Throws UpstreamException(TooLarge) when `bytes` more would pass the cap. */
+  take(bytes: number): void {
+    this.received += bytes;
+    if (this.received > this.maxBytes) throw tooLarge(this.providerName, this.maxBytes);
+  }
+}
+
+export function tooLarge(providerName: string, maxBytes: number): UpstreamException {
+  return new UpstreamException(UpstreamErrorCode.TooLarge, providerName, {
+    cause: new Error(`the response passed UPSTREAM_MAX_RESPONSE_BYTES (${maxBytes} bytes)`),
+  });
+}
+
+/** Writable that keeps the whole body (non-streamed answers, error bodies), up to the response cap. */
 class Collector extends Writable {
   readonly chunks: Buffer[] = [];
 
+  constructor(private readonly budget: ResponseBudget) {
+    super();
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    try {
+      this.budget.take(chunk.length);
+    } catch (err) {
+      cb(err as Error);
+      return;
+    }
     this.chunks.push(chunk);
     cb();
   }
@@ -32,14 +68,18 @@ class Collector extends Writable {
   }
 }
 
-/** Writable that hands each chunk to `onData` as it arrives; throwing there aborts the request. */
+/** Writable that hands each chunk to `onData` as it arrives; throwing there (or the cap) aborts the request. */
 class Forwarder extends Writable {
-  constructor(private readonly onData: (chunk: Buffer) => void) {
+  constructor(
+    private readonly onData: (chunk: Buffer) => void,
+    private readonly budget: ResponseBudget,
+  ) {
     super();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     try {
+      this.budget.take(chunk.length);
       this.onData(chunk);
       cb();
     } catch (err) {
@@ -51,10 +91,14 @@ class Forwarder extends Writable {
 /**
  * A keep-alive undici Pool per provider origin. Bodies are piped with `pool.stream()` into a Writable the
  * caller chooses, which costs a fraction of `request()` + `pipeline()`. Connect timeout, headers timeout and
- * the silence allowed between body chunks come from UPSTREAM_CONNECT_TIMEOUT and UPSTREAM_TIMEOUT.
+ * the silence allowed between body chunks come from UPSTREAM_CONNECT_TIMEOUT and UPSTREAM_TIMEOUT; an
+ * answer (a whole stream included) larger than UPSTREAM_MAX_RESPONSE_BYTES ends the call with 502.
  */
 export class UpstreamHttp {
   private readonly pool: Pool;
+  private readonly maxResponseBytes: number;
+  /** Set when the base URL's host itself is refused (a literal or metadata address never reaches the lookup). */
+  private readonly hostRefusal: AddressRefusedError | null;
   readonly basePath: string;
 
   constructor(
@@ -62,13 +106,15 @@ export class UpstreamHttp {
     private readonly providerName: string,
     timeouts: UpstreamTimeouts,
   ) {
+    this.maxResponseBytes = timeouts.maxResponseBytes;
     const url = new URL(baseUrl);
+    this.hostRefusal = timeouts.addressPolicy.checkHost(url.hostname);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: 256,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      connect: { timeout: timeouts.connectMs },
+      connect: { timeout: timeouts.connectMs, lookup: timeouts.addressPolicy.lookup() },
       headersTimeout: timeouts.idleMs,
       bodyTimeout: timeouts.idleMs,
     });
@@ -83,7 +129,7 @@ export class UpstreamHttp {
   ): Promise<UpstreamResponse> {
     let status = 0;
     let responseHeaders: IncomingHttpHeaders = {};
-    const collector = new Collector();
+    const collector = new Collector(this.budget());
     await this.send('POST', path, headers, body, signal, ({ statusCode, headers: h }) => {
       status = statusCode;
       responseHeaders = h;
@@ -105,11 +151,11 @@ export class UpstreamHttp {
   ): Promise<UpstreamResponse> {
     let status = 0;
     let responseHeaders: IncomingHttpHeaders = {};
-    const collector = new Collector();
+    const collector = new Collector(this.budget());
     await this.send('POST', path, headers, body, signal, ({ statusCode, headers: h }) => {
       status = statusCode;
       responseHeaders = h;
-      return statusCode >= 200 && statusCode < 300 ? new Forwarder(onData) : collector;
+      return statusCode >= 200 && statusCode < 300 ? new Forwarder(onData, this.budget()) : collector;
     });
     return { status, headers: responseHeaders, body: collector.body() };
   }
@@ -117,7 +163,7 @@ export class UpstreamHttp {
   async get(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
     let status = 0;
     let responseHeaders: IncomingHttpHeaders = {};
-    const collector = new Collector();
+    const collector = new Collector(this.budget());
     await this.send('GET', path, headers, undefined, signal, ({ statusCode, headers: h }) => {
       status = statusCode;
       responseHeaders = h;
@@ -130,6 +176,10 @@ export class UpstreamHttp {
     return this.pool.close();
   }
 
+  private budget(): ResponseBudget {
+    return new ResponseBudget(this.maxResponseBytes, this.providerName);
+  }
+
   private async send(
     method: 'GET' | 'POST',
     path: string,
@@ -138,6 +188,7 @@ export class UpstreamHttp {
     signal: AbortSignal,
     factory: (data: { statusCode: number; headers: IncomingHttpHeaders }) => Writable,
   ): Promise<void> {
+    if (this.hostRefusal) throw this.addressRefused(this.hostRefusal);
     try {
       await this.pool.stream({ method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null }, factory);
     } catch (err) {
@@ -145,9 +196,15 @@ export class UpstreamHttp {
     }
   }
 
+  private addressRefused(cause: AddressRefusedError): UpstreamException {
+    return new UpstreamException(UpstreamErrorCode.AddressRefused, this.providerName, { cause });
+  }
+
   /** Maps undici and socket errors to SPEC §3: timeouts 504, unreachable 502, the client leaving → CallAbortedError. */
   transportError(err: unknown, signal: AbortSignal): Error {
     if (err instanceof UpstreamException || err instanceof CallAbortedError) return err;
+    const refused = err instanceof AddressRefusedError ? err : (err as { cause?: unknown } | null)?.cause;
+    if (refused instanceof AddressRefusedError) return this.addressRefused(refused);
     if (signal.aborted) {
       const reason: unknown = signal.reason;
       return reason instanceof DOMException && reason.name === 'TimeoutError'

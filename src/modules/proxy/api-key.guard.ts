@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { classifyError } from '#src/core/http/exception.filter';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type AuthenticatedKey, ApiKeyAuthService } from '#src/modules/keys/api-key-auth.service';
 import { CallContext } from '#src/modules/proxy/call-context';
@@ -39,8 +40,10 @@ export class ApiKeyGuard implements CanActivate {
         req.url.startsWith('/v1/embeddings') ? 'embeddings' : 'chat',
       );
       const model = (req.body as { model?: unknown } | undefined)?.model;
+      // recorded as answered: 401 for a bad key, 503 when the database is down
+      const { status, code } = classifyError(err);
       this.events.publish(
-        ctx.refusedEvent(401, 'invalid_api_key', req.body ?? null, {
+        ctx.refusedEvent(status, code, req.body ?? null, {
           requestedModel: typeof model === 'string' ? model : null,
         }),
       );

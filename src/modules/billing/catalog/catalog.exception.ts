@@ -25,6 +25,20 @@ export class CatalogException extends AppException {
     );
   }
 
+  static linkLocalAddress(what: string): CatalogException {
+    return new CatalogException(
+      CatalogErrorCode.UrlRefused,
+      400,
+      `url resolves to a link-local or metadata address: ${what} (never fetched, whatever the settings)`,
+    );
+  }
+
+  /** The refusal of the shared address policy, in catalog terms. */
+  static addressRefused(refused: { host: string; address: string; always: boolean }): CatalogException {
+    const what = refused.host === refused.address ? refused.host : `${refused.host} (${refused.address})`;
+    return refused.always ? CatalogException.linkLocalAddress(what) : CatalogException.privateAddress(what);
+  }
+
   static fetchFailed(message: string): CatalogException {
     return new CatalogException(CatalogErrorCode.FetchFailed, 502, `catalog fetch failed: ${message}`);
   }

@@ -1,3 +1,4 @@
+import { AddressPolicy } from '#src/core/net/address-guard';
 import { AnthropicAdapter } from '#src/modules/providers/adapters/anthropic.adapter';
 import type { JsonObject, ProviderSettings } from '#src/modules/providers/provider-adapter';
 import { measureChatPrompt } from '#src/modules/providers/token-estimator';
@@ -11,7 +12,12 @@ function adapter(config: Record<string, unknown> = {}): AnthropicAdapter {
     credentials: {},
     config,
   };
-  return new AnthropicAdapter(settings, { connectMs: 1000, idleMs: 1000 });
+  return new AnthropicAdapter(settings, {
+    connectMs: 1000,
+    idleMs: 1000,
+    maxResponseBytes: 1 << 20,
+    addressPolicy: new AddressPolicy(true),
+  });
 }
 
 // under 256 characters: counted exactly (longer pieces are counted apart and remembered, token-estimator.spec.ts)

@@ -91,6 +91,9 @@ export class VertexAiAdapter implements ProviderAdapter {
       throw new Error('config.location must be a Vertex location such as us-central1');
     const keyJson = settings.credentials.service_account_json;
     try {
+      // the pod's own Google identity is never sent to an endpoint an admin chose
+      if (!keyJson && settings.baseUrl)
+        throw new Error('no stored service_account_json: default credentials are never used with a custom base_url');
       this.tokens = keyJson
         ? new ServiceAccountTokenSource(parseServiceAccount(keyJson), this.name, timeouts)
         : new DefaultCredentialsTokenSource(undefined, this.name);

@@ -1,3 +1,4 @@
+import { AddressRefusedError } from '#src/core/net/address-guard';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import { abortedCallError } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
@@ -55,6 +56,16 @@ function kindByStatus(status: number | undefined, code: string | undefined, name
  * → SPEC §3. Only ValidationException's message reaches the client; the others may name accounts and roles.
  */
 export function bedrockError(err: unknown, signal: AbortSignal, provider: string): Error {
+  // the response cap fails the body stream; the SDK hands that error on wrapped or with text appended to its
+  // message, so a fresh one is rendered
+  const chain = causeChain(err);
+  const capped = chain.find(
+    (e): e is UpstreamException => e instanceof UpstreamException && e.upstreamCode === UpstreamErrorCode.TooLarge,
+  );
+  if (capped) return new UpstreamException(UpstreamErrorCode.TooLarge, provider, { cause: capped.cause });
+  // the address policy refuses in the connection's lookup (socket error) or before sending
+  const refused = chain.find((e) => e instanceof AddressRefusedError);
+  if (refused) return new UpstreamException(UpstreamErrorCode.AddressRefused, provider, { cause: refused });
   if (err instanceof UpstreamException || err instanceof CallAbortedError) return err;
   if (signal.aborted) return abortedCallError(signal, provider);
   const e = (err ?? {}) as SdkError;
@@ -77,4 +88,11 @@ export function bedrockError(err: unknown, signal: AbortSignal, provider: string
     return new UpstreamException(kind, provider, { retryAfter, cause });
   }
   return new UpstreamException(kind, provider, { cause });
+}
+
+/** `err` and its causes, a few levels deep. */
+function causeChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) chain.push(e);
+  return chain;
 }

@@ -1,0 +1,40 @@
+import { startApi, type TestApp } from '#test/utils/app';
+import { PrivateRedis } from '#test/utils/redis-server';
+
+const EVICTION = /maxmemory-policy is 'allkeys-lru', not 'noeviction'/;
+const NO_PERSISTENCE = /Redis runs without persistence/;
+const UNCHECKED = /could not read the Redis configuration/;
+
+/** Warnings and info lines the API logged at start-up against a Redis started with `args`. */
+async function startupLog(args: string[]): Promise<string> {
+  const redis = await PrivateRedis.start(args);
+  let api: TestApp | undefined;
+  try {
+    api = await startApi({ REDIS_URL: redis.url });
+    expect((await fetch(`${api.url}/health/ready`)).status).toBe(200);
+    return api.logs.text();
+  } finally {
+    await api?.close();
+    await redis.stop();
+  }
+}
+
+describe('Redis settings check at start-up', () => {
+  it('warns when Redis runs without persistence (and not about eviction under noeviction)', async () => {
+    const log = await startupLog([]);
+    expect(log).toMatch(NO_PERSISTENCE);
+    expect(log).not.toMatch(/not 'noeviction'/);
+  });
+
+  it('warns when Redis may evict keys (and not about persistence when RDB save points are set)', async () => {
+    const log = await startupLog(['--maxmemory-policy', 'allkeys-lru', '--save', '3600 1']);
+    expect(log).toMatch(EVICTION);
+    expect(log).not.toMatch(NO_PERSISTENCE);
+  });
+
+  it('starts anyway when CONFIG is disabled, saying the settings were not checked', async () => {
+    const log = await startupLog(['--rename-command', 'CONFIG', '""']);
+    expect(log).toMatch(UNCHECKED);
+    expect(log).not.toMatch(NO_PERSISTENCE);
+  });
+});
