@@ -18,6 +18,17 @@ export class CallAbortedError extends AppException {
   }
 }
 
+/** Calls whose provider began a 2xx answer (keyed by the call's signal): a failure after that is mid-answer. */
+const answered = new WeakSet<AbortSignal>();
+
+/**
+ * Whether the provider began a successful answer for the call with this signal. A failure before that
+ * (refused connection, timeout to headers, an error status) used nothing and is billed at 0 (issue 14).
+ */
+export function upstreamAnswered(signal: AbortSignal): boolean {
+  return answered.has(signal);
+}
+
 /** Writable that keeps the whole body (non-streamed answers, error bodies). */
 class Collector extends Writable {
   readonly chunks: Buffer[] = [];
@@ -139,7 +150,13 @@ export class UpstreamHttp {
     factory: (data: { statusCode: number; headers: IncomingHttpHeaders }) => Writable,
   ): Promise<void> {
     try {
-      await this.pool.stream({ method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null }, factory);
+      await this.pool.stream(
+        { method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null },
+        (data) => {
+          if (data.statusCode >= 200 && data.statusCode < 300) answered.add(signal);
+          return factory(data);
+        },
+      );
     } catch (err) {
       throw this.transportError(err, signal);
     }

@@ -5,11 +5,12 @@ import { classifyError } from '#src/core/http/exception.filter';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
-import type { BilledUsage, CallCompletedEvent } from '#src/modules/calls/call-event';
+import { type BilledUsage, type CallCompletedEvent, ZERO_USAGE } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type Resolution, ModelResolver } from '#src/modules/models/model-resolver.service';
 import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
+import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
@@ -184,6 +185,26 @@ export class CallPipeline {
   static failure(err: unknown): { status: number; errorCode: string } {
     const c = classifyError(err);
     return { status: c.status, errorCode: c.code };
+  }
+
+  /**
+   * The outcome of a failed call (issue 14): a provider failure before its answer began (connection refused,
+   * timeout to headers, an error status) reports no usage and used nothing, so it is billed 0 tokens and $0;
+   * a client abort, or a failure once the answer began, keeps the estimate of what was sent and generated.
+   */
+  static failedOutcome(
+    err: unknown,
+    answerStarted: boolean,
+    estimate: () => BilledUsage,
+    responseBody: unknown,
+  ): CallOutcome {
+    const keepEstimate = answerStarted || err instanceof CallAbortedError;
+    return {
+      ...CallPipeline.failure(err),
+      usage: null,
+      estimate: keepEstimate ? estimate : () => ZERO_USAGE,
+      responseBody,
+    };
   }
 
   /** Records a request refused before admission (unknown model, allowlist, limits, bad body). */

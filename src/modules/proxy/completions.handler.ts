@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/core/config/app-config';
 import { renderError } from '#src/core/http/exception.filter';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
-import { CallAbortedError } from '#src/modules/providers/upstream-http';
+import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { CallPipeline, type PreparedCall } from '#src/modules/proxy/call-pipeline.service';
@@ -64,12 +64,10 @@ export class CompletionsHandler {
         signal: call.signal,
       });
     } catch (err) {
-      this.pipeline.complete(call, {
-        ...CallPipeline.failure(err),
-        usage: null,
-        estimate: () => estimateEmbeddingsUsage(call.body),
-        responseBody: null,
-      });
+      this.pipeline.complete(
+        call,
+        CallPipeline.failedOutcome(err, upstreamAnswered(call.signal), () => estimateEmbeddingsUsage(call.body), null),
+      );
       throw err;
     }
     ctx.firstToken();
@@ -100,12 +98,10 @@ export class CompletionsHandler {
       });
     } catch (err) {
       stopRefresh();
-      this.pipeline.complete(call, {
-        ...CallPipeline.failure(err),
-        usage: null,
-        estimate: () => estimateChatUsage(call.body, ''),
-        responseBody: null,
-      });
+      this.pipeline.complete(
+        call,
+        CallPipeline.failedOutcome(err, upstreamAnswered(call.signal), () => estimateChatUsage(call.body, ''), null),
+      );
       throw err;
     }
     stopRefresh();
@@ -149,13 +145,16 @@ export class CompletionsHandler {
         responseBody: relay.assembled(),
       });
     } catch (err) {
-      const failure = CallPipeline.failure(err);
-      this.pipeline.complete(call, {
-        ...failure,
-        usage: null,
-        estimate: () => estimateChatUsage(call.body, relay.generatedText()),
-        responseBody: relay.assembled(),
-      });
+      // before the first byte reached the client nothing was generated for it (a provider error, a refused connection)
+      this.pipeline.complete(
+        call,
+        CallPipeline.failedOutcome(
+          err,
+          relay.hasStarted,
+          () => estimateChatUsage(call.body, relay.generatedText()),
+          relay.assembled(),
+        ),
+      );
       if (!(err instanceof CallAbortedError)) this.failStream(relay, res, ctx, err);
     } finally {
       stopRefresh();
