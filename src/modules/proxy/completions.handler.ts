@@ -8,7 +8,12 @@ import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { CallPipeline, type PreparedCall } from '#src/modules/proxy/call-pipeline.service';
 import { encodeEmbeddingsBase64 } from '#src/modules/proxy/embeddings-encoding';
-import { requireObjectBody, validateChat, validateEmbeddings } from '#src/modules/proxy/request-body';
+import {
+  refusedBodyForAudit,
+  requireObjectBody,
+  validateChat,
+  validateEmbeddings,
+} from '#src/modules/proxy/request-body';
 import { StreamRelay } from '#src/modules/proxy/stream-relay';
 import { completionText, estimateChatUsage, estimateEmbeddingsUsage } from '#src/modules/proxy/usage-estimate';
 
@@ -28,7 +33,7 @@ export class CompletionsHandler {
       body = requireObjectBody(req.body);
       fields = validateChat(body);
     } catch (err) {
-      this.pipeline.publishRefusal(ctx, err, req.body);
+      this.pipeline.publishRefusal(ctx, err, refusedBodyForAudit(err, req.body));
       throw err;
     }
     const call = await this.pipeline.prepare(ctx, body, fields);
@@ -45,7 +50,7 @@ export class CompletionsHandler {
       body = requireObjectBody(req.body);
       fields = validateEmbeddings(body);
     } catch (err) {
-      this.pipeline.publishRefusal(ctx, err, req.body);
+      this.pipeline.publishRefusal(ctx, err, refusedBodyForAudit(err, req.body));
       throw err;
     }
     const call = await this.pipeline.prepare(ctx, body, {
