@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/core/config/app-config';
 import { renderError } from '#src/core/http/exception.filter';
+import type { BilledUsage } from '#src/modules/calls/call-event';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
@@ -38,8 +39,11 @@ export class CompletionsHandler {
     }
     const call = await this.pipeline.prepare(ctx, body, fields);
     this.abortOnDisconnect(call, reply);
-    if (fields.stream) await this.stream(call, reply, fields.includeUsage);
-    else await this.json(call, reply);
+    await this.completeOnThrow(
+      call,
+      () => (fields.stream ? this.stream(call, reply, fields.includeUsage) : this.json(call, reply)),
+      () => estimateChatUsage(call.body, ''),
+    );
   }
 
   async embeddings(req: ProxyRequest, reply: FastifyReply): Promise<void> {
@@ -60,6 +64,15 @@ export class CompletionsHandler {
       serviceTier: null,
     });
     this.abortOnDisconnect(call, reply);
+    await this.completeOnThrow(
+      call,
+      () => this.embed(call, reply, fields.base64),
+      () => estimateEmbeddingsUsage(call.body),
+    );
+  }
+
+  private async embed(call: PreparedCall, reply: FastifyReply, base64: boolean): Promise<void> {
+    const { ctx } = call;
     ctx.upstreamStarted();
     let result;
     try {
@@ -76,7 +89,7 @@ export class CompletionsHandler {
       throw err;
     }
     ctx.firstToken();
-    const responseBody = fields.base64 ? encodeEmbeddingsBase64(result.body) : result.body;
+    const responseBody = base64 ? encodeEmbeddingsBase64(result.body) : result.body;
     const cost = this.pipeline.complete(call, {
       status: 200,
       errorCode: null,
@@ -167,6 +180,24 @@ export class CompletionsHandler {
         { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
         'request completed',
       );
+    }
+  }
+
+  /**
+   * Runs the rest of an admitted call; whatever it throws that was not an upstream failure already completed
+   * (a gateway bug, a body it cannot encode), the call is still completed: settled, billed, audited and
+   * released from the in-flight set. `complete` runs once per call, so a completed call is left as it is.
+   */
+  private async completeOnThrow(
+    call: PreparedCall,
+    work: () => Promise<void>,
+    estimate: () => BilledUsage,
+  ): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.pipeline.complete(call, CallPipeline.failedOutcome(err, upstreamAnswered(call.signal), estimate, null));
+      throw err;
     }
   }
 
