@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/core/config/app-config';
 import { renderError } from '#src/core/http/exception.filter';
-import type { BilledUsage } from '#src/modules/calls/call-event';
+import { type BilledUsage, ZERO_USAGE } from '#src/modules/calls/call-event';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
@@ -38,7 +38,7 @@ export class CompletionsHandler {
       throw err;
     }
     const call = await this.pipeline.prepare(ctx, body, fields);
-    this.abortOnDisconnect(call, reply);
+    if (!this.abortOnDisconnect(call)) return;
     await this.completeOnThrow(
       call,
       () => (fields.stream ? this.stream(call, reply, fields.includeUsage) : this.json(call, reply)),
@@ -63,7 +63,7 @@ export class CompletionsHandler {
       maxOutputTokens: null,
       serviceTier: null,
     });
-    this.abortOnDisconnect(call, reply);
+    if (!this.abortOnDisconnect(call)) return;
     await this.completeOnThrow(
       call,
       () => this.embed(call, reply, fields.base64),
@@ -238,10 +238,22 @@ export class CompletionsHandler {
       : { ...call.admission.headers, 'x-gateway-max-tokens': String(lowered) };
   }
 
-  /** The client leaving (connection closed before the answer finished) aborts the upstream request. */
-  private abortOnDisconnect(call: PreparedCall, reply: FastifyReply): void {
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) call.abort(new CallAbortedError());
-    });
+  /**
+   * The client leaving (connection closed before the answer finished) aborts the upstream request. A client
+   * that left while the call was admitted gets no upstream call: it completes as 499, billed 0 (issue 14).
+   * Returns false in that case.
+   */
+  private abortOnDisconnect(call: PreparedCall): boolean {
+    if (call.ctx.clientLeft) {
+      this.pipeline.complete(call, {
+        ...CallPipeline.failure(new CallAbortedError()),
+        usage: null,
+        estimate: () => ZERO_USAGE,
+        responseBody: null,
+      });
+      return false;
+    }
+    call.ctx.whenClientLeaves(() => call.abort(new CallAbortedError()));
+    return true;
   }
 }
