@@ -43,19 +43,26 @@ class Collector extends Writable {
   }
 }
 
-/** Writable that hands each chunk to `onData` as it arrives; throwing there aborts the request. */
+/**
+ * Writable that hands each chunk to `onData` as it arrives; throwing there aborts the request. When `onData`
+ * returns a promise (the client is behind), the next chunk waits for it, so undici stops reading the
+ * provider's socket and the provider's own send buffer backs up instead of the gateway's memory.
+ */
 class Forwarder extends Writable {
-  constructor(private readonly onData: (chunk: Buffer) => void) {
+  constructor(private readonly onData: (chunk: Buffer) => Promise<void> | void) {
     super();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    let wait: Promise<void> | void;
     try {
-      this.onData(chunk);
-      cb();
+      wait = this.onData(chunk);
     } catch (err) {
       cb(err as Error);
+      return;
     }
+    if (wait) wait.then(() => cb(), cb);
+    else cb();
   }
 }
 
@@ -104,15 +111,15 @@ export class UpstreamHttp {
   }
 
   /**
-   * POSTs and, on a 2xx, hands the body to `onData` chunk by chunk; other statuses are collected and
-   * returned for the caller to map. Resolves when the body ends.
+   * POSTs and, on a 2xx, hands the body to `onData` chunk by chunk (a promise returned there holds the next
+   * chunk back); other statuses are collected and returned for the caller to map. Resolves when the body ends.
    */
   async postStreaming(
     path: string,
     headers: Record<string, string>,
     body: string,
     signal: AbortSignal,
-    onData: (chunk: Buffer) => void,
+    onData: (chunk: Buffer) => Promise<void> | void,
   ): Promise<UpstreamResponse> {
     let status = 0;
     let responseHeaders: IncomingHttpHeaders = {};
