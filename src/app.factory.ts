@@ -6,9 +6,10 @@ import { ApiModule } from '#src/api.module';
 import type { AppConfig } from '#src/core/config/app-config';
 import { createDataSource } from '#src/core/database/data-source';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
+import { BodyTooDeepException, nestedDeeperThan } from '#src/core/http/body-depth';
 import { GatewayExceptionFilter } from '#src/core/http/exception.filter';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
-import { generateRequestId } from '#src/core/http/request-id';
+import { generateRequestId, isProxyPath } from '#src/core/http/request-id';
 import { setupSwagger } from '#src/core/http/swagger';
 import { PinoNestLogger } from '#src/core/logging/logger';
 import type { AdminAtStart } from '#src/core/logging/startup-summary';
@@ -62,6 +63,11 @@ function fastifyAdapter(config: AppConfig, logger: Logger): FastifyAdapter {
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     done(null, payload);
+  });
+  // the proxy refuses too-deep bodies itself, so the refusal reaches the audit log (request-body.ts)
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if (!isProxyPath(request.url) && nestedDeeperThan(request.body)) done(new BodyTooDeepException());
+    else done();
   });
   return adapter;
 }

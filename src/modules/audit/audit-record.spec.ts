@@ -90,6 +90,8 @@ describe('toAuditLine', () => {
   const options = { pod: 'pod-"a"', logBodies: true, bodyMaxBytes: 120 };
   const circular: Record<string, unknown> = { a: 1 };
   circular.self = circular;
+  // JSON.parse takes any depth, JSON.stringify overflows the stack on it: an upstream's answer can be this deep
+  const deep = JSON.parse('['.repeat(200_000) + ']'.repeat(200_000)) as unknown;
 
   it.each([
     ['object bodies', {}],
@@ -97,6 +99,7 @@ describe('toAuditLine', () => {
     ['a body cut mid-way', { requestBody: { content: `"quoted" ${'é'.repeat(100)}` } }],
     ['bodies that are missing', { requestBody: null, responseBody: undefined }],
     ['a body that cannot be serialized', { responseBody: circular }],
+    ['a body nested 200,000 levels deep', { requestBody: deep, responseBody: deep }],
     ['odd client facts', { userAgent: 'ua "x"\u2028', clientIp: null, ttftMs: null }],
   ] as [string, Partial<CallCompletedEvent>][])('is one canonical JSON line with %s', (_name, over) => {
     const line = toAuditLine(event(over), options);
@@ -108,6 +111,7 @@ describe('toAuditLine', () => {
 
   it('stores a body that could not be serialized as a marker, not a crash', () => {
     expect(toAuditRecord(event({ responseBody: circular }), options).response_body).toBe('[unserializable]');
+    expect(toAuditRecord(event({ responseBody: deep }), options).response_body).toBe('[unserializable]');
   });
 });
 

@@ -38,6 +38,11 @@ export interface ChatResult {
 export interface ChunkSink {
   /** `raw` is the chunk's JSON text when the adapter passes the provider's bytes through unchanged. */
   chunk(chunk: JsonObject, raw?: string): void;
+  /**
+   * A promise while the client reads slower than the provider sends (its socket buffer is full), settled
+   * when it has drained: adapters stop reading the provider's stream until then.
+   */
+  backpressure?(): Promise<void> | undefined;
 }
 
 export interface StreamResult {

@@ -44,6 +44,18 @@ export function tooLarge(providerName: string, maxBytes: number): UpstreamExcept
   });
 }
 
+
+/** Calls whose provider began a 2xx answer (keyed by the call's signal): a failure after that is mid-answer. */
+const answered = new WeakSet<AbortSignal>();
+
+/**
+ * Whether the provider began a successful answer for the call with this signal. A failure before that
+ * (refused connection, timeout to headers, an error status) used nothing and is billed at 0 (issue 14).
+ */
+export function upstreamAnswered(signal: AbortSignal): boolean {
+  return answered.has(signal);
+}
+
 /** Writable that keeps the whole body (non-streamed answers, error bodies), up to the response cap. */
 class Collector extends Writable {
   readonly chunks: Buffer[] = [];
@@ -68,23 +80,30 @@ class Collector extends Writable {
   }
 }
 
-/** Writable that hands each chunk to `onData` as it arrives; throwing there (or the cap) aborts the request. */
+/**
+ * Writable that hands each chunk to `onData` as it arrives; throwing there (or the cap) aborts the request.
+ * When `onData` returns a promise (the client is behind), the next chunk waits for it, so undici stops
+ * reading the provider's socket and the provider's own send buffer backs up instead of the gateway's memory.
+ */
 class Forwarder extends Writable {
   constructor(
-    private readonly onData: (chunk: Buffer) => void,
+    private readonly onData: (chunk: Buffer) => Promise<void> | void,
     private readonly budget: ResponseBudget,
   ) {
     super();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    let wait: Promise<void> | void;
     try {
       this.budget.take(chunk.length);
-      this.onData(chunk);
-      cb();
+      wait = this.onData(chunk);
     } catch (err) {
       cb(err as Error);
+      return;
     }
+    if (wait) wait.then(() => cb(), cb);
+    else cb();
   }
 }
 
@@ -139,15 +158,15 @@ export class UpstreamHttp {
   }
 
   /**
-   * POSTs and, on a 2xx, hands the body to `onData` chunk by chunk; other statuses are collected and
-   * returned for the caller to map. Resolves when the body ends.
+   * POSTs and, on a 2xx, hands the body to `onData` chunk by chunk (a promise returned there holds the next
+   * chunk back); other statuses are collected and returned for the caller to map. Resolves when the body ends.
    */
   async postStreaming(
     path: string,
     headers: Record<string, string>,
     body: string,
     signal: AbortSignal,
-    onData: (chunk: Buffer) => void,
+    onData: (chunk: Buffer) => Promise<void> | void,
   ): Promise<UpstreamResponse> {
     let status = 0;
     let responseHeaders: IncomingHttpHeaders = {};
@@ -190,7 +209,13 @@ export class UpstreamHttp {
   ): Promise<void> {
     if (this.hostRefusal) throw this.addressRefused(this.hostRefusal);
     try {
-      await this.pool.stream({ method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null }, factory);
+      await this.pool.stream(
+        { method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null },
+        (data) => {
+          if (data.statusCode >= 200 && data.statusCode < 300) answered.add(signal);
+          return factory(data);
+        },
+      );
     } catch (err) {
       throw this.transportError(err, signal);
     }

@@ -18,6 +18,8 @@ export class CallContext {
   private firstTokenAt: number | null = null;
   readonly clientIp: string | null;
   readonly userAgent: string | null;
+  private left = false;
+  private onLeave: (() => void) | null = null;
 
   constructor(
     readonly request: ProxyRequest,
@@ -34,6 +36,25 @@ export class CallContext {
     this.clientIp = request.ip ?? null;
     const ua = request.headers['user-agent'];
     this.userAgent = typeof ua === 'string' ? ua.slice(0, 512) : null;
+    // listened for from the start, so a client that leaves during admission is noticed (issue 14)
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      this.left = true;
+      this.onLeave?.();
+    });
+  }
+
+  /** The client closed the connection before the answer was complete. */
+  get clientLeft(): boolean {
+    if (this.left) return true;
+    const res = this.reply.raw;
+    return !res.writableFinished && (res.destroyed || !res.socket || res.socket.destroyed);
+  }
+
+  /** Runs `fn` when the client leaves before the answer is complete (at once if it already has). */
+  whenClientLeaves(fn: () => void): void {
+    if (this.clientLeft) fn();
+    else this.onLeave = fn;
   }
 
   get key(): AuthenticatedKey | undefined {

@@ -5,11 +5,12 @@ import { classifyError } from '#src/core/http/exception.filter';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
-import type { BilledUsage, CallCompletedEvent } from '#src/modules/calls/call-event';
+import { type BilledUsage, type CallCompletedEvent, ZERO_USAGE } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type Resolution, ModelResolver } from '#src/modules/models/model-resolver.service';
 import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
+import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
@@ -49,6 +50,8 @@ export interface CallOutcome {
 @Injectable()
 export class CallPipeline {
   private readonly logger = new Logger(CallPipeline.name);
+  /** Calls already completed, with their cost: completing twice would settle and publish twice. */
+  private readonly completed = new WeakMap<PreparedCall, CostResult>();
 
   constructor(
     private readonly config: AppConfig,
@@ -121,21 +124,42 @@ export class CallPipeline {
 
   /**
    * Prices the call and returns the cost at once (for `x-gateway-cost-usd`); settling the reservation and
-   * publishing the call-completed event happen after, off the response's path. Never throws.
+   * publishing the call-completed event happen after, off the response's path. Never throws, and runs once
+   * per call (a second call returns the first cost): whatever fails in pricing, the call is still settled,
+   * published and released from the in-flight set that a graceful shutdown waits on.
    */
   complete(call: PreparedCall, outcome: CallOutcome): CostResult {
-    const usage: BilledUsage = outcome.usage ? { ...stripCost(outcome.usage), estimated: false } : outcome.estimate();
-    const cost = calculateCost(
-      call.resolution.model.pricing,
-      { ...usage, providerCostUsd: outcome.usage?.providerCostUsd },
-      call.serviceTier,
-    );
+    const done = this.completed.get(call);
+    if (done) return done;
+    const log = { callId: call.ctx.callId, model: call.resolution.model.name, provider: call.provider.name };
+    let usage: BilledUsage;
+    try {
+      usage = outcome.usage ? { ...stripCost(outcome.usage), estimated: false } : outcome.estimate();
+    } catch (err) {
+      this.logger.error({ err, ...log }, 'estimating the usage failed; the call is billed 0 tokens');
+      usage = { ...ZERO_USAGE, estimated: true };
+    }
+    let cost: CostResult;
+    try {
+      cost = calculateCost(
+        call.resolution.model.pricing,
+        { ...usage, providerCostUsd: outcome.usage?.providerCostUsd },
+        call.serviceTier,
+      );
+    } catch (err) {
+      this.logger.error({ err, ...log }, 'pricing the call failed; the call is billed $0');
+      cost = { costUsd: '0', costNanos: 0, unpriced: true };
+    }
+    this.completed.set(call, cost);
     const timing = { latencyMs: call.ctx.latencyMs, ttftMs: call.ctx.ttftMs, overheadMs: call.ctx.overheadMs };
     void this.settleAndPublish(call, outcome, usage, cost, timing);
     return cost;
   }
 
-  /** Settles first, so the billing job (which clears the call's unbilled marker) always runs after the marker exists. */
+  /**
+   * Settles first, so the billing job (which clears the call's unbilled marker) always runs after the marker
+   * exists. Never rejects; the call always leaves the in-flight set.
+   */
   private async settleAndPublish(
     call: PreparedCall,
     outcome: CallOutcome,
@@ -143,47 +167,72 @@ export class CallPipeline {
     cost: CostResult,
     timing: Pick<CallCompletedEvent, 'latencyMs' | 'ttftMs' | 'overheadMs'>,
   ): Promise<void> {
+    const { ctx, resolution, provider } = call;
     try {
-      await call.admission.settle({
-        totalTokens: usage.promptTokens + usage.completionTokens,
+      try {
+        await call.admission.settle({
+          totalTokens: usage.promptTokens + usage.completionTokens,
+          costNanos: cost.costNanos,
+        });
+      } catch (err) {
+        // the reservation expires after BUDGET_RESERVATION_TTL; billing still records the call
+        this.logger.warn({ err, callId: ctx.callId }, 'settling the reservation failed');
+      }
+      this.events.publish({
+        callId: ctx.callId,
+        clientRequestId: ctx.clientRequestId,
+        startedAt: ctx.startedAt,
+        endpoint: ctx.endpoint,
+        admitted: true,
+        apiKey: { id: ctx.key!.id, name: ctx.key!.name },
+        requestedModel: resolution.requested,
+        alias: resolution.alias?.name ?? null,
+        model: { id: resolution.model.id, name: resolution.model.name },
+        provider: { id: provider.id, name: provider.name, type: provider.type },
+        status: outcome.status,
+        errorCode: outcome.errorCode,
+        stream: call.stream,
+        usage,
+        costUsd: cost.costUsd,
         costNanos: cost.costNanos,
+        unpriced: cost.unpriced,
+        ...timing,
+        requestBody: call.clientBody,
+        responseBody: outcome.responseBody,
+        clientIp: ctx.clientIp,
+        userAgent: ctx.userAgent,
       });
     } catch (err) {
-      // the reservation expires after BUDGET_RESERVATION_TTL; billing still records the call
-      this.logger.warn({ err, callId: call.ctx.callId }, 'settling the reservation failed');
+      this.logger.error({ err, callId: ctx.callId }, 'publishing the call failed');
+    } finally {
+      this.lifecycle.callEnded(ctx.callId);
     }
-    const { ctx, resolution, provider } = call;
-    this.events.publish({
-      callId: ctx.callId,
-      clientRequestId: ctx.clientRequestId,
-      startedAt: ctx.startedAt,
-      endpoint: ctx.endpoint,
-      admitted: true,
-      apiKey: { id: ctx.key!.id, name: ctx.key!.name },
-      requestedModel: resolution.requested,
-      alias: resolution.alias?.name ?? null,
-      model: { id: resolution.model.id, name: resolution.model.name },
-      provider: { id: provider.id, name: provider.name, type: provider.type },
-      status: outcome.status,
-      errorCode: outcome.errorCode,
-      stream: call.stream,
-      usage,
-      costUsd: cost.costUsd,
-      costNanos: cost.costNanos,
-      unpriced: cost.unpriced,
-      ...timing,
-      requestBody: call.clientBody,
-      responseBody: outcome.responseBody,
-      clientIp: ctx.clientIp,
-      userAgent: ctx.userAgent,
-    });
-    this.lifecycle.callEnded(ctx.callId);
   }
 
   /** Status and code of a failed provider call, for the usage record and audit log. */
   static failure(err: unknown): { status: number; errorCode: string } {
     const c = classifyError(err);
     return { status: c.status, errorCode: c.code };
+  }
+
+  /**
+   * The outcome of a failed call (issue 14): a provider failure before its answer began (connection refused,
+   * timeout to headers, an error status) reports no usage and used nothing, so it is billed 0 tokens and $0;
+   * a client abort, or a failure once the answer began, keeps the estimate of what was sent and generated.
+   */
+  static failedOutcome(
+    err: unknown,
+    answerStarted: boolean,
+    estimate: () => BilledUsage,
+    responseBody: unknown,
+  ): CallOutcome {
+    const keepEstimate = answerStarted || err instanceof CallAbortedError;
+    return {
+      ...CallPipeline.failure(err),
+      usage: null,
+      estimate: keepEstimate ? estimate : () => ZERO_USAGE,
+      responseBody,
+    };
   }
 
   /** Records a request refused before admission (unknown model, allowlist, limits, bad body). */

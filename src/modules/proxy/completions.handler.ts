@@ -2,13 +2,19 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/core/config/app-config';
 import { renderError } from '#src/core/http/exception.filter';
+import { type BilledUsage, ZERO_USAGE } from '#src/modules/calls/call-event';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
-import { CallAbortedError } from '#src/modules/providers/upstream-http';
+import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { CallPipeline, type PreparedCall } from '#src/modules/proxy/call-pipeline.service';
 import { encodeEmbeddingsBase64 } from '#src/modules/proxy/embeddings-encoding';
-import { requireObjectBody, validateChat, validateEmbeddings } from '#src/modules/proxy/request-body';
+import {
+  refusedBodyForAudit,
+  requireObjectBody,
+  validateChat,
+  validateEmbeddings,
+} from '#src/modules/proxy/request-body';
 import { StreamRelay } from '#src/modules/proxy/stream-relay';
 import { completionText, estimateChatUsage, estimateEmbeddingsUsage } from '#src/modules/proxy/usage-estimate';
 
@@ -28,13 +34,16 @@ export class CompletionsHandler {
       body = requireObjectBody(req.body, req.headers['content-type']);
       fields = validateChat(body);
     } catch (err) {
-      this.pipeline.publishRefusal(ctx, err, req.body);
+      this.pipeline.publishRefusal(ctx, err, refusedBodyForAudit(err, req.body));
       throw err;
     }
     const call = await this.pipeline.prepare(ctx, body, fields);
-    this.abortOnDisconnect(call, reply);
-    if (fields.stream) await this.stream(call, reply, fields.includeUsage);
-    else await this.json(call, reply);
+    if (!this.abortOnDisconnect(call)) return;
+    await this.completeOnThrow(
+      call,
+      () => (fields.stream ? this.stream(call, reply, fields.includeUsage) : this.json(call, reply)),
+      () => estimateChatUsage(call.body, ''),
+    );
   }
 
   async embeddings(req: ProxyRequest, reply: FastifyReply): Promise<void> {
@@ -45,7 +54,7 @@ export class CompletionsHandler {
       body = requireObjectBody(req.body, req.headers['content-type']);
       fields = validateEmbeddings(body);
     } catch (err) {
-      this.pipeline.publishRefusal(ctx, err, req.body);
+      this.pipeline.publishRefusal(ctx, err, refusedBodyForAudit(err, req.body));
       throw err;
     }
     const call = await this.pipeline.prepare(ctx, body, {
@@ -54,7 +63,16 @@ export class CompletionsHandler {
       maxOutputTokens: null,
       serviceTier: null,
     });
-    this.abortOnDisconnect(call, reply);
+    if (!this.abortOnDisconnect(call)) return;
+    await this.completeOnThrow(
+      call,
+      () => this.embed(call, reply, fields.base64),
+      () => estimateEmbeddingsUsage(call.body),
+    );
+  }
+
+  private async embed(call: PreparedCall, reply: FastifyReply, base64: boolean): Promise<void> {
+    const { ctx } = call;
     ctx.upstreamStarted();
     let result;
     try {
@@ -64,16 +82,14 @@ export class CompletionsHandler {
         signal: call.signal,
       });
     } catch (err) {
-      this.pipeline.complete(call, {
-        ...CallPipeline.failure(err),
-        usage: null,
-        estimate: () => estimateEmbeddingsUsage(call.body),
-        responseBody: null,
-      });
+      this.pipeline.complete(
+        call,
+        CallPipeline.failedOutcome(err, upstreamAnswered(call.signal), () => estimateEmbeddingsUsage(call.body), null),
+      );
       throw err;
     }
     ctx.firstToken();
-    const responseBody = fields.base64 ? encodeEmbeddingsBase64(result.body) : result.body;
+    const responseBody = base64 ? encodeEmbeddingsBase64(result.body) : result.body;
     const cost = this.pipeline.complete(call, {
       status: 200,
       errorCode: null,
@@ -100,12 +116,10 @@ export class CompletionsHandler {
       });
     } catch (err) {
       stopRefresh();
-      this.pipeline.complete(call, {
-        ...CallPipeline.failure(err),
-        usage: null,
-        estimate: () => estimateChatUsage(call.body, ''),
-        responseBody: null,
-      });
+      this.pipeline.complete(
+        call,
+        CallPipeline.failedOutcome(err, upstreamAnswered(call.signal), () => estimateChatUsage(call.body, ''), null),
+      );
       throw err;
     }
     stopRefresh();
@@ -149,13 +163,16 @@ export class CompletionsHandler {
         responseBody: relay.assembled(),
       });
     } catch (err) {
-      const failure = CallPipeline.failure(err);
-      this.pipeline.complete(call, {
-        ...failure,
-        usage: null,
-        estimate: () => estimateChatUsage(call.body, relay.generatedText()),
-        responseBody: relay.assembled(),
-      });
+      // before the first byte reached the client nothing was generated for it (a provider error, a refused connection)
+      this.pipeline.complete(
+        call,
+        CallPipeline.failedOutcome(
+          err,
+          relay.hasStarted,
+          () => estimateChatUsage(call.body, relay.generatedText()),
+          relay.assembled(),
+        ),
+      );
       if (!(err instanceof CallAbortedError)) this.failStream(relay, res, ctx, err);
     } finally {
       stopRefresh();
@@ -163,6 +180,24 @@ export class CompletionsHandler {
         { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
         'request completed',
       );
+    }
+  }
+
+  /**
+   * Runs the rest of an admitted call; whatever it throws that was not an upstream failure already completed
+   * (a gateway bug, a body it cannot encode), the call is still completed: settled, billed, audited and
+   * released from the in-flight set. `complete` runs once per call, so a completed call is left as it is.
+   */
+  private async completeOnThrow(
+    call: PreparedCall,
+    work: () => Promise<void>,
+    estimate: () => BilledUsage,
+  ): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.pipeline.complete(call, CallPipeline.failedOutcome(err, upstreamAnswered(call.signal), estimate, null));
+      throw err;
     }
   }
 
@@ -203,10 +238,22 @@ export class CompletionsHandler {
       : { ...call.admission.headers, 'x-gateway-max-tokens': String(lowered) };
   }
 
-  /** The client leaving (connection closed before the answer finished) aborts the upstream request. */
-  private abortOnDisconnect(call: PreparedCall, reply: FastifyReply): void {
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) call.abort(new CallAbortedError());
-    });
+  /**
+   * The client leaving (connection closed before the answer finished) aborts the upstream request. A client
+   * that left while the call was admitted gets no upstream call: it completes as 499, billed 0 (issue 14).
+   * Returns false in that case.
+   */
+  private abortOnDisconnect(call: PreparedCall): boolean {
+    if (call.ctx.clientLeft) {
+      this.pipeline.complete(call, {
+        ...CallPipeline.failure(new CallAbortedError()),
+        usage: null,
+        estimate: () => ZERO_USAGE,
+        responseBody: null,
+      });
+      return false;
+    }
+    call.ctx.whenClientLeaves(() => call.abort(new CallAbortedError()));
+    return true;
   }
 }

@@ -2,6 +2,7 @@ import { AppException } from '#src/core/errors/app.exception';
 
 export enum ProxyErrorCode {
   InvalidJson = 'invalid_json',
+  BodyTooDeep = 'body_too_deep',
   MissingParameter = 'missing_required_parameter',
   InvalidType = 'invalid_type',
   InvalidValue = 'invalid_value',
@@ -11,6 +12,7 @@ export enum ProxyErrorCode {
 
 const STATUS: Record<ProxyErrorCode, number> = {
   [ProxyErrorCode.InvalidJson]: 400,
+  [ProxyErrorCode.BodyTooDeep]: 400,
   [ProxyErrorCode.MissingParameter]: 400,
   [ProxyErrorCode.InvalidType]: 400,
   [ProxyErrorCode.InvalidValue]: 400,

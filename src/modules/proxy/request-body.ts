@@ -1,3 +1,4 @@
+import { DEEP_BODY_PLACEHOLDER, MAX_BODY_DEPTH, nestedDeeperThan } from '#src/core/http/body-depth';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { ProxyErrorCode, ProxyException } from '#src/modules/proxy/proxy.exception';
 
@@ -17,7 +18,20 @@ export function requireObjectBody(body: unknown, contentType?: string): JsonObje
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ProxyException(ProxyErrorCode.InvalidJson, 'The request body must be a JSON object.');
   }
+  if (nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+    throw new ProxyException(
+      ProxyErrorCode.BodyTooDeep,
+      `The request body is nested deeper than ${MAX_BODY_DEPTH} levels.`,
+    );
+  }
   return body as JsonObject;
+}
+
+/** The body as a refusal's audit record may hold it: a too-deep body is replaced by a placeholder. */
+export function refusedBodyForAudit(err: unknown, body: unknown): unknown {
+  return err instanceof ProxyException && err.code === String(ProxyErrorCode.BodyTooDeep)
+    ? DEEP_BODY_PLACEHOLDER
+    : body;
 }
 
 function positiveInt(body: JsonObject, field: string): number | null {

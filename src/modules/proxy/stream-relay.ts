@@ -23,10 +23,13 @@ export function isUsageOnlyChunk(chunk: JsonObject): boolean {
  * Relays a provider's stream to the client as OpenAI SSE, chunk by chunk as it arrives: headers go out
  * with the first chunk (so an error before it is still a normal JSON error), the usage-only chunk is
  * dropped unless the client asked for it, and the text and tool calls are assembled on the side for the
- * audit log and for estimating usage when the provider reports none.
+ * audit log and for estimating usage when the provider reports none. When the client reads slower than
+ * the provider sends, `backpressure()` holds the provider's stream back until the client's socket drains.
  */
 export class StreamRelay implements ChunkSink {
   private started = false;
+  /** Set while the client's socket buffer is full; settled on 'drain' (or when the client leaves). */
+  private drained: Promise<void> | null = null;
   private readonly choices = new Map<number, AssembledChoice>();
 
   constructor(
@@ -44,7 +47,11 @@ export class StreamRelay implements ChunkSink {
     this.assemble(chunk);
     if (isUsageOnlyChunk(chunk) && !this.includeUsage) return;
     this.start();
-    if (!this.res.writableEnded) this.res.write(`data: ${raw ?? JSON.stringify(chunk)}\n\n`);
+    if (!this.res.writableEnded && !this.res.write(`data: ${raw ?? JSON.stringify(chunk)}\n\n`)) this.waitForDrain();
+  }
+
+  backpressure(): Promise<void> | undefined {
+    return this.drained ?? undefined;
   }
 
   /** Ends a complete stream with `[DONE]`. */
@@ -68,6 +75,20 @@ export class StreamRelay implements ChunkSink {
     return this.assembled()
       .choices.map((c) => c.content + c.tool_calls.map((t) => t.function.name + t.function.arguments).join(''))
       .join('');
+  }
+
+  private waitForDrain(): void {
+    if (this.drained || this.res.destroyed) return;
+    this.drained = new Promise((resolve) => {
+      const settle = (): void => {
+        this.res.off('drain', settle);
+        this.res.off('close', settle);
+        this.drained = null;
+        resolve();
+      };
+      this.res.once('drain', settle);
+      this.res.once('close', settle);
+    });
   }
 
   private start(): void {

@@ -77,7 +77,10 @@ export class AnthropicAdapter implements ProviderAdapter {
       this.headers(),
       JSON.stringify({ ...request.body, stream: true }),
       call.signal,
-      (buf) => parser.feed(decoder.write(buf)),
+      (buf) => {
+        parser.feed(decoder.write(buf));
+        return sink.backpressure?.(); // a slow client holds the provider's stream back
+      },
     );
     if (res.status < 200 || res.status >= 300) throw anthropicHttpError(res, this.name);
     parser.feed(decoder.end());

@@ -89,7 +89,10 @@ export class BedrockAdapter implements ProviderAdapter {
         abortSignal: call.signal,
       });
       const translator = new ConverseStreamTranslator(call.upstreamModel, sink, res.$metadata.requestId);
-      for await (const event of res.stream ?? []) translator.push(event);
+      for await (const event of res.stream ?? []) {
+        translator.push(event);
+        await sink.backpressure?.(); // a slow client holds the provider's event stream back
+      }
       return { usage: translator.finish() };
     } catch (err) {
       throw bedrockError(err, call.signal, this.name);

@@ -132,7 +132,10 @@ export class OpenAiAdapter implements ProviderAdapter {
       this.headers(),
       body,
       call.signal,
-      (buf) => parser.feed(decoder.write(buf)),
+      (buf) => {
+        parser.feed(decoder.write(buf));
+        return sink.backpressure?.(); // a slow client holds the provider's stream back
+      },
     );
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
     parser.feed(decoder.end());

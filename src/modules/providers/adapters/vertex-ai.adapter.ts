@@ -128,7 +128,10 @@ export class VertexAiAdapter implements ProviderAdapter {
       headers,
       JSON.stringify(request),
       call.signal,
-      (buf) => parser.feed(decoder.write(buf)),
+      (buf) => {
+        parser.feed(decoder.write(buf));
+        return sink.backpressure?.(); // a slow client holds the provider's stream back
+      },
     );
     if (res.status < 200 || res.status >= 300) throw this.failure(res);
     parser.feed(decoder.end());
