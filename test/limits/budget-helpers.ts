@@ -69,18 +69,17 @@ export async function ledger(
   redis: Redis,
   api: TestApp,
   apiKeyId: string,
-): Promise<{ spend: number | null; reserved: number; reservations: Record<string, string> }> {
+): Promise<{ spend: number | null; reserved: number; reservedTotal: number; reservations: Record<string, string> }> {
   const k = api.get(RedisKeys).apiKey(apiKeyId);
-  const res = await redis
-    .multi()
-    .get(k.spend(utcMonth(new Date())))
-    .hgetall(k.reservations)
-    .exec();
+  const month = utcMonth(new Date());
+  const res = await redis.multi().get(k.spend(month)).hgetall(k.reservations(month)).get(k.reservedTotal(month)).exec();
   const spend = res![0][1] as string | null;
   const reservations = res![1][1] as Record<string, string>;
   return {
     spend: spend === null ? null : Number(spend),
     reserved: Object.values(reservations).reduce((s, v) => s + Number(v), 0),
+    /** The running total admission reads; must always equal `reserved`. */
+    reservedTotal: Number((res![2][1] as string | null) ?? 0),
     reservations,
   };
 }

@@ -321,7 +321,7 @@ describe('reservations of long calls on a live pod', () => {
     const k = api.get(RedisKeys).apiKey(key.id);
     const [seconds, micros] = await redis.time();
     const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const expiresAt = Number(await redis.zscore(k.reservationExpiry, callId));
+    const expiresAt = Number(await redis.zscore(k.reservationExpiry(utcMonth(new Date())), callId));
     expect(expiresAt).toBeGreaterThan(nowMs);
     expect((await ledger(redis, api, key.id)).reserved).toBe(held.reserved);
     upstream.release();

@@ -162,6 +162,8 @@ export const ENV_SCHEMA = {
   BUDGET_MIN_OUTPUT_TOKENS: v(int(1, 10_000_000), '16'),
   // an unsettled reservation is released after this (UPSTREAM_TIMEOUT + 60s when unset)
   BUDGET_RESERVATION_TTL: v(duration),
+  // every this long one pod recomputes each budgeted key's month counter from PostgreSQL + unbilled calls (0 = off)
+  BUDGET_RECONCILE_INTERVAL: v(duration, '5m'),
   // closed refuses calls when Redis is unreachable, open lets them through unmetered
   REDIS_FAILURE_MODE: v(oneOf('closed', 'open'), 'closed'),
   // on SIGTERM, keep serving new connections this long (0 when unset outside production)

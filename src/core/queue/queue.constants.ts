@@ -11,6 +11,8 @@ export enum BillingJob {
   /** The usage of many calls: what the API enqueues (one job per enqueue batch). */
   RecordUsageBatch = 'record-usage-batch',
   PruneUsage = 'prune-usage',
+  /** Recompute budgeted keys' Redis month counters from PostgreSQL (BUDGET_RECONCILE_INTERVAL). */
+  ReconcileBudgets = 'reconcile-budgets',
 }
 
 export enum LogFlushJob {
@@ -46,10 +48,15 @@ export interface UsageJobData {
   latencyMs: number;
   ttftMs: number | null;
   overheadMs: number;
-  /** ISO-8601 admission time; the call belongs to its UTC month. */
+  /** ISO-8601 admission time (Redis server time when metered); the call belongs to `month`. */
   createdAt: string;
-  /** The UTC month (`YYYY-MM`) whose Redis counter the call was settled into. */
+  /** The UTC month (`YYYY-MM`) whose Redis counter the call counts in (chosen by Redis time at admission). */
   month: string;
+  /**
+   * False when the call's cost is not in the Redis month counter yet: billing adds it with the usage row.
+   * Absent (events enqueued before this field existed) means settled.
+   */
+  spendSettled?: boolean;
 }
 
 /** Job name → payload, so every enqueue is type-checked. */
@@ -57,6 +64,7 @@ export interface JobPayloads {
   [BillingJob.RecordUsage]: UsageJobData;
   [BillingJob.RecordUsageBatch]: { events: UsageJobData[] };
   [BillingJob.PruneUsage]: Record<string, never>;
+  [BillingJob.ReconcileBudgets]: Record<string, never>;
   [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
 }
 

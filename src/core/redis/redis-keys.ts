@@ -24,9 +24,9 @@ export class RedisKeys {
     return {
       requests: `${tag}:rpm`,
       tokens: `${tag}:tpm`,
-      reservations: `${tag}:resv`,
-      reservationExpiry: `${tag}:resv-exp`,
-      settled: `${tag}:settled`,
+      reservations: (month: string) => `${tag}:resv:${month}`,
+      reservationExpiry: (month: string) => `${tag}:resv-exp:${month}`,
+      reservedTotal: (month: string) => `${tag}:resv-total:${month}`,
       spend: (month: string) => `${tag}:spend:${month}`,
       unbilled: (month: string) => `${tag}:unbilled:${month}`,
       rebuildLock: (month: string) => `${tag}:rebuild:${month}`,
@@ -54,6 +54,11 @@ export class RedisKeys {
     return `{${this.prefix}:audit}:push:${pushId}`;
   }
 
+  /** The periodic budget reconcile's lock (one pod at a time). */
+  budgetReconcileLock(): string {
+    return `${this.prefix}:budget-reconcile`;
+  }
+
   /** Failed logins of one account from one client address (bucket); tagged by the address bucket. */
   loginFailures(account: string, addressBucket: string): string {
     return `{${this.prefix}:login:${addressBucket}}:acct:${account}`;
@@ -68,9 +73,10 @@ export class RedisKeys {
 export interface ApiKeyRedisKeys {
   requests: string;
   tokens: string;
-  reservations: string;
-  reservationExpiry: string;
-  settled: string;
+  /** The month's open reservations (call id → nanos), their expiry (zset) and their running total. */
+  reservations: (month: string) => string;
+  reservationExpiry: (month: string) => string;
+  reservedTotal: (month: string) => string;
   spend: (month: string) => string;
   unbilled: (month: string) => string;
   rebuildLock: (month: string) => string;

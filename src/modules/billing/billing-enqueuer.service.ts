@@ -144,7 +144,8 @@ function toJob(e: CallCompletedEvent): UsageJobData {
     latencyMs: e.latencyMs,
     ttftMs: e.ttftMs,
     overheadMs: e.overheadMs,
-    createdAt: e.startedAt.toISOString(),
-    month: utcMonth(e.startedAt),
+    createdAt: (e.period?.admittedAt ?? e.startedAt).toISOString(),
+    month: e.period?.month ?? utcMonth(e.startedAt),
+    spendSettled: e.spendSettled ?? true,
   };
 }

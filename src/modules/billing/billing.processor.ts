@@ -5,11 +5,13 @@ import { GatewayWorkerHost } from '#src/core/queue/gateway-worker-host';
 import { BillingJob, type JobPayloads, QueueName } from '#src/core/queue/queue.constants';
 import { BillingService } from '#src/modules/billing/billing.service';
 import { UsageRetentionService } from '#src/modules/billing/usage-retention.service';
+import { BudgetReconciler } from '#src/modules/ratelimit/budget-reconciler.service';
 
 type BillingJobs =
   | Job<JobPayloads[BillingJob.RecordUsage], boolean, BillingJob.RecordUsage>
   | Job<JobPayloads[BillingJob.RecordUsageBatch], number, BillingJob.RecordUsageBatch>
-  | Job<JobPayloads[BillingJob.PruneUsage], number, BillingJob.PruneUsage>;
+  | Job<JobPayloads[BillingJob.PruneUsage], number, BillingJob.PruneUsage>
+  | Job<JobPayloads[BillingJob.ReconcileBudgets], number, BillingJob.ReconcileBudgets>;
 
 /**
  * Thin: one service call per job; errors propagate so BullMQ retries with backoff, then keeps the job in the
@@ -23,6 +25,7 @@ export class BillingProcessor extends GatewayWorkerHost {
   constructor(
     private readonly billing: BillingService,
     private readonly retention: UsageRetentionService,
+    private readonly reconciler: BudgetReconciler,
     @InjectQueue(QueueName.Billing) private readonly queue: Queue,
   ) {
     super();
@@ -50,6 +53,8 @@ export class BillingProcessor extends GatewayWorkerHost {
         if (deleted > 0) this.logger.log({ jobId: job.id, deleted }, 'old usage records pruned');
         return deleted;
       }
+      case BillingJob.ReconcileBudgets:
+        return this.reconciler.reconcileAll();
     }
   }
 

@@ -5,10 +5,13 @@ import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { CLEAR_UNBILLED_LUA } from '#src/modules/billing/billing.lua';
+import { LATE_SETTLE_LUA } from '#src/modules/ratelimit/admission.lua';
+import { UNBILLED_TTL_MS } from '#src/modules/ratelimit/budget-rebuilder.service';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import { UsageRecordRepository } from '#src/modules/billing/usage-record.repository';
 
 type ClearUnbilled = (unbilled: string, lock: string, ...callIds: string[]) => Promise<number>;
+type LateSettle = (...args: (string | number)[]) => Promise<number>;
 
 export interface BatchOutcome {
   /** How many of the calls got their usage row now (the others had one already). */
@@ -36,6 +39,7 @@ export class BillingService implements OnModuleInit {
 
   onModuleInit(): void {
     this.redis.defineCommand('llmgwClearUnbilled', { numberOfKeys: 2, lua: CLEAR_UNBILLED_LUA });
+    this.redis.defineCommand('llmgwLateSettle', { numberOfKeys: 5, lua: LATE_SETTLE_LUA });
   }
 
   /** One call; true when this delivery inserted its row. */
@@ -82,26 +86,53 @@ export class BillingService implements OnModuleInit {
   private write(events: UsageJobData[]): Promise<Set<string>> {
     return this.dataSource.transaction(async (m) => {
       const fresh = await this.records.insertManyIfAbsent(events, m);
-      await this.aggregates.addMany(
-        events.filter((e) => fresh.has(e.callId)),
-        m,
-      );
+      const inserted = events.filter((e) => fresh.has(e.callId));
+      await this.aggregates.addMany(inserted, m);
+      // before commit, like a settle before its billing job: a rebuild meanwhile counts each call once
+      await this.settleLate(inserted.filter((e) => e.spendSettled === false));
       return fresh;
     });
   }
 
+  /**
+   * Adds to the Redis month counters the calls whose cost did not reach them at settlement (a failed settle,
+   * fail-open admission, no budget at the time, a lapsed reservation), with the same unbilled marker a
+   * settle sets. Best effort: a counter missed here (Redis unreachable) is corrected by the periodic
+   * reconcile (BUDGET_RECONCILE_INTERVAL), and billing never waits on it.
+   */
+  private async settleLate(events: UsageJobData[]): Promise<void> {
+    if (events.length === 0) return;
+    const late = (this.redis as unknown as { llmgwLateSettle: LateSettle }).llmgwLateSettle.bind(this.redis);
+    await Promise.all(
+      [...groupByKeyMonth(events).values()].map(async ({ apiKeyId, month, events: group }) => {
+        const k = this.keys.apiKey(apiKeyId);
+        try {
+          await late(
+            k.spend(month),
+            k.unbilled(month),
+            k.reservations(month),
+            k.reservationExpiry(month),
+            k.reservedTotal(month),
+            UNBILLED_TTL_MS,
+            ...group.flatMap((e) => [e.callId, e.costNanos]),
+          );
+        } catch (err) {
+          this.logger.warn(
+            { err: { message: (err as Error).message }, apiKeyId, calls: group.length },
+            'could not add unsettled calls to the budget counter; the periodic reconcile will',
+          );
+        }
+      }),
+    );
+  }
+
   /** Best effort, one script per key and month: a marker left behind is checked against PostgreSQL by the next rebuild. */
   private async clearUnbilled(events: UsageJobData[]): Promise<void> {
-    const groups = new Map<string, { apiKeyId: string; month: string; callIds: string[] }>();
-    for (const e of events) {
-      const id = `${e.apiKeyId}/${e.month}`;
-      const group = groups.get(id) ?? { apiKeyId: e.apiKeyId, month: e.month, callIds: [] };
-      group.callIds.push(e.callId);
-      groups.set(id, group);
-    }
+    const groups = groupByKeyMonth(events);
     const clear = (this.redis as unknown as { llmgwClearUnbilled: ClearUnbilled }).llmgwClearUnbilled.bind(this.redis);
     await Promise.all(
-      [...groups.values()].map(async ({ apiKeyId, month, callIds }) => {
+      [...groups.values()].map(async ({ apiKeyId, month, events: group }) => {
+        const callIds = group.map((e) => e.callId);
         const k = this.keys.apiKey(apiKeyId);
         try {
           await clear(k.unbilled(month), k.rebuildLock(month), ...callIds);
@@ -111,4 +142,17 @@ export class BillingService implements OnModuleInit {
       }),
     );
   }
+}
+
+function groupByKeyMonth(
+  events: UsageJobData[],
+): Map<string, { apiKeyId: string; month: string; events: UsageJobData[] }> {
+  const groups = new Map<string, { apiKeyId: string; month: string; events: UsageJobData[] }>();
+  for (const e of events) {
+    const id = `${e.apiKeyId}/${e.month}`;
+    const group = groups.get(id) ?? { apiKeyId: e.apiKeyId, month: e.month, events: [] };
+    group.events.push(e);
+    groups.set(id, group);
+  }
+  return groups;
 }

@@ -32,8 +32,19 @@ export interface Admission {
   loweredOutputLimit: number | null;
   /** `x-ratelimit-*` headers for the response. */
   headers: Record<string, string>;
-  /** Settles the reservation to the real cost and charges tokens; idempotent per call id. */
-  settle(settlement: Settlement): Promise<void>;
+  /**
+   * The UTC month (`YYYY-MM`) the call counts in, taken from Redis server time at admission; null when the
+   * call was not admitted through Redis (no limits, or fail-open), which then counts in its arrival's month.
+   */
+  month: string | null;
+  /** The admission instant by Redis server time (null as for `month`). */
+  admittedAt: Date | null;
+  /**
+   * Settles the reservation to the real cost and charges tokens. Resolves true when the cost went into the
+   * key's month counter; false when it did not (no budget, the reservation lapsed or was released), and the
+   * billing processor adds it. The money part applies at most once per call.
+   */
+  settle(settlement: Settlement): Promise<boolean>;
   /** Keeps an open stream's reservation alive. */
   refresh(): Promise<void>;
 }

@@ -14,8 +14,18 @@ export interface BilledUsage extends Omit<UsageCounts, 'providerCostUsd'> {
 export interface CallCompletedEvent {
   callId: string;
   clientRequestId: string | null;
-  /** When the call arrived (admission time); it belongs to this instant's UTC month. */
+  /** When the call arrived. */
   startedAt: Date;
+  /**
+   * The UTC month the call counts in and its admission instant, both by Redis server time (admitted calls
+   * metered in Redis); absent otherwise, when the call counts in `startedAt`'s month.
+   */
+  period?: { month: string; admittedAt: Date };
+  /**
+   * Whether the call's cost already went into the key's Redis month counter at settlement. When false, the
+   * billing processor adds it as it writes the usage row (LATE_SETTLE_LUA). Absent on refused calls.
+   */
+  spendSettled?: boolean;
   endpoint: CallEndpoint;
   /** Whether the call passed admission (and so is billed). */
   admitted: boolean;

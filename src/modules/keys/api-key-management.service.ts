@@ -1,8 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
 import { ResourceErrorCode, ResourceException } from '#src/core/errors/resource.exception';
+import type { RedisClient } from '#src/core/redis/redis.factory';
+import { HOT_REDIS } from '#src/core/redis/redis.module';
+import { RedisKeys } from '#src/core/redis/redis-keys';
+import { monthCandidates } from '#src/modules/billing/month';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import { generateApiKey } from '#src/modules/keys/api-key-secret';
 import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
@@ -36,6 +40,10 @@ function limit(field: string, v: number | null | undefined): number | null | und
   return v;
 }
 
+function sameBudget(before: string | null, after: string | null): boolean {
+  return before === null || after === null ? before === after : new Decimal(before).eq(after);
+}
+
 function budget(v: number | string | null | undefined): string | null | undefined {
   if (v === undefined || v === null) return v;
   let d: Decimal;
@@ -52,10 +60,14 @@ function budget(v: number | string | null | undefined): string | null | undefine
 /** Creates and changes API keys; the plaintext exists only in the answers of create and regenerate. */
 @Injectable()
 export class ApiKeyManagementService {
+  private readonly logger = new Logger(ApiKeyManagementService.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: ApiKeyRepository,
     private readonly invalidation: CacheInvalidationService,
+    @Inject(HOT_REDIS) private readonly redis: RedisClient,
+    private readonly redisKeys: RedisKeys,
   ) {}
 
   async create(input: ApiKeyInput): Promise<{ key: ApiKeyEntity; plaintext: string }> {
@@ -85,8 +97,10 @@ export class ApiKeyManagementService {
     const rateLimit = limit('rate_limit', patch.rateLimit);
     const tokensPerMinute = limit('tokens_per_minute', patch.tokensPerMinute);
     const monthlyBudget = budget(patch.monthlyBudget);
+    let budgetChanged = false;
     const key = await this.dataSource.transaction(async (m) => {
       const key = await this.live(id, m);
+      budgetChanged = monthlyBudget !== undefined && !sameBudget(key.monthlyBudget, monthlyBudget);
       if (patch.name !== undefined) key.name = patch.name;
       if (patch.enabled !== undefined) key.enabled = patch.enabled;
       if (patch.allowedModels !== undefined) key.allowedModels = patch.allowedModels;
@@ -99,8 +113,25 @@ export class ApiKeyManagementService {
       if (patch.tags !== undefined) await this.keys.replaceTags(id, patch.tags, m);
       return (await this.keys.findById(id, m))!;
     });
+    if (budgetChanged) await this.dropSpendCounters(id);
     await this.invalidation.invalidate('api_keys');
     return key;
+  }
+
+  /**
+   * A changed or cleared budget starts from PostgreSQL: the key's month counter is dropped, and the next
+   * admission (or `/gateway/key`) rebuilds it from the usage rows plus the calls not billed yet, so a counter
+   * kept from before the budget was removed is never reused. Should Redis be unreachable, the periodic
+   * reconcile corrects the counter within BUDGET_RECONCILE_INTERVAL.
+   */
+  private async dropSpendCounters(id: string): Promise<void> {
+    const k = this.redisKeys.apiKey(id);
+    const { a, b } = monthCandidates(Date.now());
+    try {
+      await this.redis.del(...new Set([k.spend(a), k.spend(b)]));
+    } catch (err) {
+      this.logger.warn({ err: { message: (err as Error).message }, apiKeyId: id }, 'could not drop the spend counter');
+    }
   }
 
   /** A new secret; the old one stops working at once, on every pod. */

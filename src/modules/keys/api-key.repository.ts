@@ -38,6 +38,16 @@ export class ApiKeyRepository {
     return this.repo.findOne({ where: { keyHash }, relations: { metadata: true } });
   }
 
+  /** Ids of the keys that have a budget and can still be used (not revoked or deleted). */
+  async idsWithBudget(): Promise<string[]> {
+    const rows = await this.repo
+      .createQueryBuilder('k')
+      .select('k.id', 'id')
+      .where('k.monthly_budget IS NOT NULL AND k.revoked_at IS NULL AND k.deleted_at IS NULL')
+      .getRawMany<{ id: string }>();
+    return rows.map((r) => r.id);
+  }
+
   findById(id: string, manager?: EntityManager): Promise<ApiKeyEntity | null> {
     return this.r(manager).findOne({ where: { id }, relations: { metadata: true } });
   }

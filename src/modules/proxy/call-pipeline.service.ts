@@ -167,21 +167,26 @@ export class CallPipeline {
     cost: CostResult,
     timing: Pick<CallCompletedEvent, 'latencyMs' | 'ttftMs' | 'overheadMs'>,
   ): Promise<void> {
-    const { ctx, resolution, provider } = call;
+    const { ctx, resolution, provider, admission } = call;
     try {
+      let spendSettled = false;
       try {
-        await call.admission.settle({
+        spendSettled = await admission.settle({
           totalTokens: usage.promptTokens + usage.completionTokens,
           costNanos: cost.costNanos,
         });
       } catch (err) {
-        // the reservation expires after BUDGET_RESERVATION_TTL; billing still records the call
+        // the reservation expires after BUDGET_RESERVATION_TTL; billing records the call and adds its cost
         this.logger.warn({ err, callId: ctx.callId }, 'settling the reservation failed');
       }
       this.events.publish({
         callId: ctx.callId,
         clientRequestId: ctx.clientRequestId,
         startedAt: ctx.startedAt,
+        ...(admission.month !== null && admission.admittedAt !== null
+          ? { period: { month: admission.month, admittedAt: admission.admittedAt } }
+          : {}),
+        spendSettled,
         endpoint: ctx.endpoint,
         admitted: true,
         apiKey: { id: ctx.key!.id, name: ctx.key!.name },

@@ -12,6 +12,8 @@ import { REBUILD_LUA } from '#src/modules/ratelimit/admission.lua';
 const LOCK_TTL_MS = 10_000;
 /** Month counters outlive their month by a few days, then are rebuilt from PostgreSQL if ever needed. */
 export const SPEND_COUNTER_TTL_MS = 40 * 86_400_000;
+/** Unbilled markers live as long as the counters they feed. */
+export const UNBILLED_TTL_MS = SPEND_COUNTER_TTL_MS;
 
 /**
  * Rebuilds a key's missing month spend counter (after a Redis restart or flush, or its expiry) from the
@@ -30,14 +32,17 @@ export class BudgetRebuilder {
     private readonly dataSource: DataSource,
   ) {}
 
-  /** Resolves once the counter exists (rebuilt here, or by another pod holding the lock). */
-  async rebuild(apiKeyId: string, month: string): Promise<void> {
+  /**
+   * Resolves once the counter exists (rebuilt here, or by another pod holding the lock). With `force` (the
+   * periodic reconcile) the counter is recomputed even when it exists; returns whether this call rebuilt it.
+   */
+  async rebuild(apiKeyId: string, month: string, force = false): Promise<boolean> {
     const k = this.keys.apiKey(apiKeyId);
     const token = randomBytes(8).toString('hex');
     const locked = await this.redis.set(k.rebuildLock(month), token, 'PX', LOCK_TTL_MS, 'NX');
     if (locked !== 'OK') {
-      await this.waitForCounter(k.spend(month));
-      return;
+      if (!force) await this.waitForCounter(k.spend(month));
+      return false;
     }
     try {
       const { spendUsd, markers, billed } = await this.snapshot(apiKeyId, month);
@@ -49,14 +54,17 @@ export class BudgetRebuilder {
         k.unbilled(month),
         spendNanos,
         SPEND_COUNTER_TTL_MS,
+        force ? 1 : 0,
         ...billed,
       );
-      this.logger.log('budget counter rebuilt', {
-        apiKeyId,
-        month,
-        spendNanos: total,
-        unbilled: Object.keys(markers).length - billed.length,
-      });
+      if (!force)
+        this.logger.log('budget counter rebuilt', {
+          apiKeyId,
+          month,
+          spendNanos: total,
+          unbilled: Object.keys(markers).length - billed.length,
+        });
+      return true;
     } finally {
       if ((await this.redis.get(k.rebuildLock(month))) === token) await this.redis.del(k.rebuildLock(month));
     }

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { BillingModule } from '#src/modules/billing/billing.module';
 import { AdmissionService } from '#src/modules/calls/admission';
+import { KeysModule } from '#src/modules/keys/keys.module';
+import { BudgetReconciler } from '#src/modules/ratelimit/budget-reconciler.service';
 import { BudgetRebuilder } from '#src/modules/ratelimit/budget-rebuilder.service';
 import { RedisAdmissionService } from '#src/modules/ratelimit/redis-admission.service';
 
 /** Admission of proxied calls against rate limits, token limits and budgets (SPEC §7). */
 @Module({
-  imports: [BillingModule],
-  providers: [BudgetRebuilder, { provide: AdmissionService, useClass: RedisAdmissionService }],
-  exports: [AdmissionService, BudgetRebuilder],
+  imports: [BillingModule, KeysModule],
+  providers: [BudgetRebuilder, BudgetReconciler, { provide: AdmissionService, useClass: RedisAdmissionService }],
+  exports: [AdmissionService, BudgetRebuilder, BudgetReconciler],
 })
 export class LimitsModule {}

@@ -5,7 +5,7 @@ import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { type ApiKeyRedisKeys, RedisKeys } from '#src/core/redis/redis-keys';
 import { formatUsd, outputTokenNanos, worstCaseNanos } from '#src/modules/billing/cost-calculator';
-import { utcMonth } from '#src/modules/billing/month';
+import { type MonthCandidates, monthCandidates, utcMonth } from '#src/modules/billing/month';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import {
   type Admission,
@@ -16,24 +16,28 @@ import {
 } from '#src/modules/calls/admission';
 import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
-import { ADMIT_LUA, REFRESH_LUA, SETTLE_LUA, SPEND_VIEW_LUA } from '#src/modules/ratelimit/admission.lua';
-import { BudgetRebuilder } from '#src/modules/ratelimit/budget-rebuilder.service';
+import { ADMIT_LUA, REFRESH_LUA, RELEASE_LUA, SETTLE_LUA, SPEND_VIEW_LUA } from '#src/modules/ratelimit/admission.lua';
+import { BudgetRebuilder, UNBILLED_TTL_MS } from '#src/modules/ratelimit/budget-rebuilder.service';
 import { LimitsException } from '#src/modules/ratelimit/limits.exception';
 import { requestHeaders, tokenHeaders } from '#src/modules/ratelimit/rate-limit-headers';
 
-type AdmitReply = [string, number, number, number, number, number, number];
+type AdmitReply = [string, number, number, number, number, number, number, number, number];
 interface LimitCommands {
   llmgwAdmit(...args: (string | number)[]): Promise<AdmitReply>;
+  llmgwRelease(...args: (string | number)[]): Promise<number>;
   llmgwSettle(...args: (string | number)[]): Promise<number>;
   llmgwRefresh(...args: (string | number)[]): Promise<number>;
   llmgwSpendView(...args: (string | number)[]): Promise<[string | null, string]>;
 }
 
+/** Not metered in Redis: nothing to settle, and the month is this process's (the billing processor settles it). */
 const NO_LIMITS: Admission = {
   outputLimit: null,
   loweredOutputLimit: null,
   headers: {},
-  settle: () => Promise.resolve(),
+  month: null,
+  admittedAt: null,
+  settle: () => Promise.resolve(false),
   refresh: () => Promise.resolve(),
 };
 
@@ -61,42 +65,43 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
   }
 
   onModuleInit(): void {
-    this.redis.defineCommand('llmgwAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
+    this.redis.defineCommand('llmgwAdmit', { numberOfKeys: 10, lua: ADMIT_LUA });
+    this.redis.defineCommand('llmgwRelease', { numberOfKeys: 7, lua: RELEASE_LUA });
     this.redis.defineCommand('llmgwSettle', { numberOfKeys: 6, lua: SETTLE_LUA });
-    this.redis.defineCommand('llmgwRefresh', { numberOfKeys: 1, lua: REFRESH_LUA });
-    this.redis.defineCommand('llmgwSpendView', { numberOfKeys: 3, lua: SPEND_VIEW_LUA });
+    this.redis.defineCommand('llmgwRefresh', { numberOfKeys: 3, lua: REFRESH_LUA });
+    this.redis.defineCommand('llmgwSpendView', { numberOfKeys: 4, lua: SPEND_VIEW_LUA });
   }
 
   async admit(req: AdmissionRequest): Promise<Admission> {
     const key = req.key;
     if (key.rateLimit === null && key.tokensPerMinute === null && key.monthlyBudget === null) return NO_LIMITS;
     const k = this.keys.apiKey(key.id);
-    const month = utcMonth(new Date());
     const budget = this.budgetArgs(req);
-    let reply: AdmitReply;
+    let admitted: { reply: AdmitReply; month: string };
+    const months = monthCandidates(Date.now());
     try {
-      reply = await this.callAdmit(req, k, month, budget);
+      admitted = await this.callAdmit(req, k, months, budget);
     } catch (err) {
       if (err instanceof LimitsException) throw err;
+      this.releaseAfterTimeout(err, req, k, months);
       return this.redisDown(err, req);
     }
-    return this.admitted(req, k, month, reply, budget.wanted);
+    return this.admitted(req, k, admitted.month, admitted.reply, budget.wanted);
   }
 
   private async callAdmit(
     req: AdmissionRequest,
     k: ApiKeyRedisKeys,
-    month: string,
+    months: MonthCandidates,
     b: ReturnType<RedisAdmissionService['budgetArgs']>,
-  ): Promise<AdmitReply> {
+  ): Promise<{ reply: AdmitReply; month: string }> {
     const key = req.key;
     for (let attempt = 0; attempt < 3; attempt++) {
       const reply = await this.cmd.llmgwAdmit(
         k.requests,
         k.tokens,
-        k.reservations,
-        k.reservationExpiry,
-        k.spend(month),
+        ...this.monthKeys(k, months.a),
+        ...this.monthKeys(k, months.b),
         req.callId,
         key.rateLimit ?? -1,
         key.tokensPerMinute ?? -1,
@@ -107,11 +112,42 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
         this.config.env.BUDGET_MIN_OUTPUT_TOKENS,
         this.config.env.BUDGET_NEAR_LIMIT === 'shorten' ? 1 : 0,
         this.config.budgetReservationTtlMs,
+        months.startA,
+        months.startB,
+        months.endB,
       );
-      if (reply[0] !== 'rebuild') return this.refusedOrOk(req, reply, b);
+      const month = reply[7] === 1 ? months.b : months.a;
+      if (reply[0] === 'clock') {
+        // this process's clock is more than a day off Redis's: ask again around Redis time
+        months = monthCandidates(reply[8]);
+        continue;
+      }
+      if (reply[0] !== 'rebuild') return { reply: this.refusedOrOk(req, reply, b), month };
       await this.rebuilder.rebuild(key.id, month);
     }
     throw LimitsException.redisUnavailable(new Error('budget counter could not be rebuilt'));
+  }
+
+  private monthKeys(k: ApiKeyRedisKeys, month: string): string[] {
+    return [k.spend(month), k.reservations(month), k.reservationExpiry(month), k.reservedTotal(month)];
+  }
+
+  /**
+   * When the admission timed out on this side, Redis may still run it: give back its request slot and
+   * reservation by call id (best effort, on the same connection so it runs after the admission), so a key
+   * near its budget or rate limit gets no false refusals until the reservation's TTL.
+   */
+  private releaseAfterTimeout(err: unknown, req: AdmissionRequest, k: ApiKeyRedisKeys, months: MonthCandidates): void {
+    if (!(err instanceof Error) || !/timed? ?out/i.test(err.message)) return;
+    const monthKeys = (m: string): string[] => [k.reservations(m), k.reservationExpiry(m), k.reservedTotal(m)];
+    this.cmd
+      .llmgwRelease(k.requests, ...monthKeys(months.a), ...monthKeys(months.b), req.callId)
+      .catch((e: unknown) =>
+        this.logger.warn(
+          { err: { message: (e as Error).message }, callId: req.callId },
+          'releasing a timed-out admission failed; its reservation lapses after BUDGET_RESERVATION_TTL',
+        ),
+      );
   }
 
   /** Worst-case inputs of the budget check; computed only for keys with a budget (tokenizing costs CPU). */
@@ -178,40 +214,53 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     wanted: number,
   ): Admission {
     const key = req.key;
-    const [, outputLimit, lowered, remaining, resetMs, used, tokenResetMs] = reply;
+    const [, outputLimit, lowered, remaining, resetMs, used, tokenResetMs, , now] = reply;
     const headers: Record<string, string> = {};
     if (key.rateLimit !== null) Object.assign(headers, requestHeaders(key.rateLimit, remaining, resetMs));
     if (key.tokensPerMinute !== null) Object.assign(headers, tokenHeaders(key.tokensPerMinute, used, tokenResetMs));
     const hasBudget = key.monthlyBudget !== null;
     const sendLimit = hasBudget && req.endpoint === 'chat' ? outputLimit : null;
+    const ttl = this.config.budgetReservationTtlMs;
     return {
       outputLimit: sendLimit,
       loweredOutputLimit: lowered === 1 && outputLimit < wanted ? outputLimit : null,
       headers,
+      month,
+      admittedAt: new Date(now),
       settle: (s) => this.settle(req, k, month, s),
       refresh: async () => {
-        if (hasBudget) await this.cmd.llmgwRefresh(k.reservationExpiry, req.callId, this.config.budgetReservationTtlMs);
+        if (hasBudget)
+          await this.cmd.llmgwRefresh(
+            k.reservationExpiry(month),
+            k.reservations(month),
+            k.reservedTotal(month),
+            req.callId,
+            ttl,
+          );
       },
     };
   }
 
-  private async settle(req: AdmissionRequest, k: ApiKeyRedisKeys, month: string, s: Settlement): Promise<void> {
+  /** True when the call's cost went into the month counter (else the billing processor adds it). */
+  private async settle(req: AdmissionRequest, k: ApiKeyRedisKeys, month: string, s: Settlement): Promise<boolean> {
     const trackSpend = req.key.monthlyBudget !== null;
     const chargeTokens = req.key.tokensPerMinute !== null;
-    if (!trackSpend && !chargeTokens) return;
-    await this.cmd.llmgwSettle(
-      k.reservations,
-      k.reservationExpiry,
+    if (!trackSpend && !chargeTokens) return false;
+    const applied = await this.cmd.llmgwSettle(
+      k.reservations(month),
+      k.reservationExpiry(month),
+      k.reservedTotal(month),
       k.spend(month),
       k.unbilled(month),
-      k.settled,
       k.tokens,
       req.callId,
       s.costNanos,
       s.totalTokens,
       trackSpend ? 1 : 0,
       chargeTokens ? 1 : 0,
+      UNBILLED_TTL_MS,
     );
+    return applied === 1;
   }
 
   private redisDown(err: unknown, req: AdmissionRequest): Admission {
@@ -230,7 +279,20 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     let spentNanos: number | null = null;
     let reservedNanos = 0;
     try {
-      const [counter, reserved] = await this.cmd.llmgwSpendView(k.reservations, k.reservationExpiry, k.spend(month));
+      const view = (): Promise<[string | null, string]> =>
+        this.cmd.llmgwSpendView(
+          k.reservations(month),
+          k.reservationExpiry(month),
+          k.reservedTotal(month),
+          k.spend(month),
+        );
+      let [counter, reserved] = await view();
+      if (counter === null && key.monthlyBudget !== null) {
+        // no counter yet (a Redis restart, a budget just changed): build it, so the figure includes settled
+        // calls the billing processor has not written yet
+        await this.rebuilder.rebuild(key.id, month);
+        [counter, reserved] = await view();
+      }
       if (counter !== null) spentNanos = Number(counter);
       reservedNanos = Number(reserved);
     } catch {

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { RedisClient } from '#src/core/redis/redis.factory';
+import { HOT_REDIS } from '#src/core/redis/redis.module';
+import { RedisKeys } from '#src/core/redis/redis-keys';
+import { utcMonth } from '#src/modules/billing/month';
+import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
+import { BudgetRebuilder } from '#src/modules/ratelimit/budget-rebuilder.service';
+
+const LOCK_TTL_MS = 5 * 60_000;
+
+/**
+ * The periodic reconcile (BUDGET_RECONCILE_INTERVAL): every budgeted key's current month counter that exists is
+ * recomputed from PostgreSQL plus the calls settled but not billed yet, so a counter that drifted for any reason
+ * (a lost write, a Redis failover that lost the tail of its log) is corrected within one interval. One pod at a
+ * time, under a lock; keys without a counter are left to the next admission, which rebuilds them anyway.
+ */
+@Injectable()
+export class BudgetReconciler {
+  private readonly logger = new Logger(BudgetReconciler.name);
+
+  constructor(
+    @Inject(HOT_REDIS) private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly apiKeys: ApiKeyRepository,
+    private readonly rebuilder: BudgetRebuilder,
+  ) {}
+
+  /** How many counters were checked (0 when another pod holds the lock). */
+  async reconcileAll(): Promise<number> {
+    const lock = this.keys.budgetReconcileLock();
+    const token = randomBytes(8).toString('hex');
+    if ((await this.redis.set(lock, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') return 0;
+    try {
+      const [seconds] = await this.redis.time();
+      const month = utcMonth(new Date(Number(seconds) * 1000));
+      let checked = 0;
+      let corrected = 0;
+      for (const id of await this.apiKeys.idsWithBudget()) {
+        const spendKey = this.keys.apiKey(id).spend(month);
+        const before = await this.redis.get(spendKey);
+        if (before === null) continue;
+        if (await this.rebuilder.rebuild(id, month, true)) {
+          checked++;
+          const after = await this.redis.get(spendKey);
+          if (after !== before) {
+            corrected++;
+            this.logger.warn({ apiKeyId: id, month, before, after }, 'budget counter corrected from PostgreSQL');
+          }
+        }
+      }
+      if (checked > 0) this.logger.log({ month, checked, corrected }, 'budget counters reconciled');
+      return checked;
+    } finally {
+      if ((await this.redis.get(lock)) === token) await this.redis.del(lock);
+    }
+  }
+}
