@@ -44,7 +44,6 @@ export function tooLarge(providerName: string, maxBytes: number): UpstreamExcept
   });
 }
 
-
 /** Calls whose provider began a 2xx answer (keyed by the call's signal): a failure after that is mid-answer. */
 const answered = new WeakSet<AbortSignal>();
 
