@@ -118,7 +118,11 @@ describe('loadConfig', () => {
   });
 
   it('drains for 0 s by default in development (Ctrl-C is immediate) and 5 s in production', () => {
-    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), ENCRYPTION_KEY: 'ab'.repeat(32) };
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('base64'),
+      ENCRYPTION_KEY: 'ab'.repeat(32),
+    };
     expect(loadConfig({ DATA_DIR: tmp() }).env.SHUTDOWN_DRAIN_DELAY).toBe(0);
     expect(loadConfig({ DATA_DIR: tmp(), SHUTDOWN_DRAIN_DELAY: '2s' }).env.SHUTDOWN_DRAIN_DELAY).toBe(2000);
     expect(loadConfig({ DATA_DIR: tmp(), ...production }).env.SHUTDOWN_DRAIN_DELAY).toBe(5000);

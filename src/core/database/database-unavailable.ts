@@ -1,3 +1,4 @@
+import { HttpException } from '@nestjs/common';
 import { AppException } from '#src/core/errors/app.exception';
 
 /** Socket-level failures of a PostgreSQL connection (node and pg error codes). */
@@ -54,7 +55,9 @@ export class DatabaseUnavailableException extends AppException {
 
   /** `err` as a DatabaseUnavailableException when it is a database outage, else `err` unchanged. */
   static wrap(err: unknown): unknown {
-    if (err instanceof DatabaseUnavailableException) return err;
+    // an error the gateway already classified (a provider's refused connection is a 502 whose cause is an
+    // ECONNREFUSED) keeps its meaning
+    if (err instanceof AppException || err instanceof HttpException) return err;
     return isDatabaseUnavailable(err) ? new DatabaseUnavailableException(err) : err;
   }
 }
