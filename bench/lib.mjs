@@ -135,6 +135,8 @@ export async function setUpGateway({ dbName, prefix, dataDir, upstreamUrl, logLe
     DATA_DIR: dataDir,
     DB_RUN_MIGRATIONS: 'false',
     SHUTDOWN_DRAIN_DELAY: '0ms',
+    // the fake upstream is on loopback, which production refuses by default
+    PROVIDER_ALLOW_PRIVATE_URLS: 'true',
   };
   cli(env, 'migrate');
   cli(

@@ -108,6 +108,7 @@ async function main() {
     DATA_DIR,
     DB_RUN_MIGRATIONS: 'false',
     SHUTDOWN_DRAIN_DELAY: '0ms',
+    PROVIDER_ALLOW_PRIVATE_URLS: 'true',
     LOGGING_SINK_S3_BUCKET: BUCKET,
     LOGGING_SINK_S3_ENDPOINT: endpoint,
     LOGGING_SINK_S3_FORCE_PATH_STYLE: 'true',
