@@ -67,9 +67,15 @@ describe('the built entrypoints', () => {
     const port = await freePort();
     const proc = spawnBuilt('worker', [], { ...baseTestEnv(), WORKER_HTTP_PORT: String(port) });
     try {
-      await waitFor(async () =>
-        (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200 ? true : undefined,
-      );
+      // readiness waits for PostgreSQL and Redis to answer; on a loaded machine the first check can take a while
+      let last = '';
+      await waitFor(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        last = `${res.status} ${await res.text()}`;
+        return res.status === 200 ? true : undefined;
+      }, 45_000).catch((err: Error) => {
+        throw new Error(`${err.message}; last /health/ready: ${last}`);
+      });
       expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain(
         'process_cpu_user_seconds_total',
       );
