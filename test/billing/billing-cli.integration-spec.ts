@@ -120,7 +120,7 @@ describe('CLI: import-catalog and billing-failed', () => {
       expect(res.status).toBe(200);
       const [event] = await events.count(1);
       const callId = event.callId;
-      // every retry of the default options (8 attempts, exponential backoff), without waiting out the backoff
+      // every retry of the billing options (21 attempts, capped exponential backoff), without waiting out the backoff
       const failed = await waitFor(
         async () => {
           const job = await queue.getJob(callId);
@@ -136,7 +136,7 @@ describe('CLI: import-catalog and billing-failed', () => {
       expect(listed.code).toBe(0);
       expect(listed.out).toMatch(
         new RegExp(
-          `^${callId}\\tcall=${callId}\\tattempts=8\\treason=.*violates check constraint "test_prompt_cap"`,
+          `^${callId}\\tcall=${callId}\\tattempts=21\\treason=.*violates check constraint "test_prompt_cap"`,
           'm',
         ),
       );

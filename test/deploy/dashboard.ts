@@ -60,6 +60,17 @@ export function metricNames(expr: string): string[] {
   return [...new Set([...expr.matchAll(/\b(?:llmgw|process|nodejs)_[a-z0-9_]+\b/g)].map((m) => m[0]))];
 }
 
+/** Brackets of a PromQL expression (outside string literals) open and close in order. */
+export function balanced(expr: string): boolean {
+  const stack: string[] = [];
+  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  for (const ch of expr.replace(/"[^"]*"/g, '""')) {
+    if ('([{'.includes(ch)) stack.push(ch);
+    else if (ch in pairs && stack.pop() !== pairs[ch]) return false;
+  }
+  return stack.length === 0;
+}
+
 /** Label matchers per metric: `metric{a="x", b=~"y"}` → metric → [{label, op, value}]. */
 export function matchers(expr: string): { metric: string; label: string; op: string; value: string }[] {
   return [...expr.matchAll(/\b((?:llmgw|process|nodejs)_[a-z0-9_]+)\s*\{([^}]*)\}/g)].flatMap((m) =>

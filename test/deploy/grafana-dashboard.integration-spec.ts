@@ -1,4 +1,12 @@
-import { allPanels, type Dashboard, groupingLabels, loadDashboard, metricNames, queries } from '#test/deploy/dashboard';
+import {
+  allPanels,
+  balanced,
+  type Dashboard,
+  groupingLabels,
+  loadDashboard,
+  metricNames,
+  queries,
+} from '#test/deploy/dashboard';
 
 /** The metrics of SPEC §9 the dashboard must show (histograms through their `_bucket` series). */
 const SPEC_METRICS = [
@@ -16,16 +24,6 @@ const SPEC_METRICS = [
   'llmgw_log_records_dropped_total',
   'llmgw_unmetered_calls_total',
 ];
-
-const balanced = (expr: string): boolean => {
-  const stack: string[] = [];
-  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-  for (const ch of expr.replace(/"[^"]*"/g, '""')) {
-    if ('([{'.includes(ch)) stack.push(ch);
-    else if (ch in pairs && stack.pop() !== pairs[ch]) return false;
-  }
-  return stack.length === 0;
-};
 
 describe('Grafana dashboard (deploy/grafana/llm-gateway.json)', () => {
   let dashboard: Dashboard;

@@ -10,6 +10,7 @@ import {
   type Sample,
   TARGET_LABELS,
 } from '#test/deploy/dashboard';
+import { alertQueries } from '#test/deploy/alerts';
 import { API, loadManifests, mainContainer, named, WORKER } from '#test/deploy/manifests';
 import { createGateway, createKey } from '#test/factories/gateway-fixtures';
 import { startApi, startWorker, type TestApp } from '#test/utils/app';
@@ -91,8 +92,11 @@ describe('the dashboard and the manifests against running apps', () => {
     await upstream?.stop();
   });
 
-  it('serves every metric the dashboard queries: from the API after traffic, the worker gauges from the worker', () => {
-    const missing = queries(loadDashboard()).flatMap(({ where, expr }) =>
+  /** The PromQL of the dashboard and of the alert rules (deploy/prometheus). */
+  const allQueries = (): { where: string; expr: string }[] => [...queries(loadDashboard()), ...alertQueries()];
+
+  it('serves every metric the dashboard and the alerts query: from the API after traffic, the worker gauges from the worker', () => {
+    const missing = allQueries().flatMap(({ where, expr }) =>
       metricNames(expr)
         .filter((name) => {
           const samples = WORKER_ONLY.some((w) => name.startsWith(w)) ? workerSamples : apiSamples;
@@ -103,9 +107,9 @@ describe('the dashboard and the manifests against running apps', () => {
     expect(missing).toEqual([]);
   });
 
-  it('carries on those metrics every label the dashboard groups or filters by, with the values it matches exactly', () => {
+  it('carries on those metrics every label the dashboard and the alerts group or filter by, with the values they match exactly', () => {
     const problems: string[] = [];
-    for (const { where, expr } of queries(loadDashboard())) {
+    for (const { where, expr } of allQueries()) {
       for (const name of metricNames(expr)) {
         const samples = [...apiSamples, ...workerSamples].filter((s) => s.name === name);
         if (samples.length === 0) continue; // reported by the test above

@@ -1,4 +1,5 @@
 import type { DefaultJobOptions } from 'bullmq';
+import { BackoffType } from '#src/core/queue/job-backoff';
 
 export enum QueueName {
   Billing = 'billing',
@@ -68,10 +69,23 @@ export interface JobPayloads {
   [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
 }
 
-/** Retries with exponential backoff; completed jobs go away, failed ones stay a week (the dead letter set). */
+/** Retries with exponential backoff; completed jobs go away, failed ones stay a week. */
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 1000 },
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/**
+ * A failed billing job is usage nobody has been billed for: it is retried for a little over an hour (waits of
+ * 1 s doubling up to 5 min, 20 of them: 3,811 s), so a PostgreSQL outage of that length loses nothing, and then
+ * stays in the failed set (the dead letters) until `billing-failed replay` or an operator removes it.
+ * `llmgw_queue_jobs{queue="billing",state="failed"}` counts them for alerting.
+ */
+export const BILLING_JOB_OPTIONS: DefaultJobOptions = {
+  ...DEFAULT_JOB_OPTIONS,
+  attempts: 21,
+  backoff: { type: BackoffType.CappedExponential, delay: 1000 },
+  removeOnFail: false,
 };

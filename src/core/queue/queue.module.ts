@@ -4,9 +4,9 @@ import type { RedisClient } from '#src/core/redis/redis.factory';
 import { BULL_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { QueueErrorLogger } from '#src/core/queue/queue-error-logger';
-import { DEFAULT_JOB_OPTIONS, QueueName } from '#src/core/queue/queue.constants';
+import { BILLING_JOB_OPTIONS, DEFAULT_JOB_OPTIONS, QueueName } from '#src/core/queue/queue.constants';
 
-/** BullMQ, configured once: the shared connection, the hash-tagged prefix and the default job options. */
+/** BullMQ, configured once: the shared connection, the hash-tagged prefix and the default job options (billing's own). */
 @Global()
 @Module({
   imports: [
@@ -18,7 +18,11 @@ import { DEFAULT_JOB_OPTIONS, QueueName } from '#src/core/queue/queue.constants'
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       }),
     }),
-    BullModule.registerQueue({ name: QueueName.Billing }, { name: QueueName.LogFlush }),
+    // a queue's own defaultJobOptions replace the shared ones (no deep merge)
+    BullModule.registerQueue(
+      { name: QueueName.Billing, defaultJobOptions: BILLING_JOB_OPTIONS },
+      { name: QueueName.LogFlush },
+    ),
   ],
   providers: [QueueErrorLogger],
   exports: [BullModule],

@@ -2,6 +2,7 @@ import { InjectQueue, OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { GatewayWorkerHost } from '#src/core/queue/gateway-worker-host';
+import { jobBackoffStrategy } from '#src/core/queue/job-backoff';
 import { BillingJob, type JobPayloads, QueueName } from '#src/core/queue/queue.constants';
 import { BillingService } from '#src/modules/billing/billing.service';
 import { UsageRetentionService } from '#src/modules/billing/usage-retention.service';
@@ -18,7 +19,8 @@ type BillingJobs =
  * failed set. A batch's calls that PostgreSQL refuses become jobs of their own (job id = call id), so each one
  * is retried, dead-lettered and replayed on its own, and the rest of the batch is billed at once.
  */
-@Processor(QueueName.Billing, { concurrency: 16 })
+// the strategy of BILLING_JOB_OPTIONS' capped backoff: a worker without it could not retry billing jobs
+@Processor(QueueName.Billing, { concurrency: 16, settings: { backoffStrategy: jobBackoffStrategy } })
 export class BillingProcessor extends GatewayWorkerHost {
   protected readonly logger = new Logger(BillingProcessor.name);
 

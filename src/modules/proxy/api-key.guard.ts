@@ -5,6 +5,9 @@ import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type AuthenticatedKey, ApiKeyAuthService } from '#src/modules/keys/api-key-auth.service';
 import { CallContext } from '#src/modules/proxy/call-context';
 
+/** The most of an unauthenticated caller's `model` field the audit record keeps. */
+const MODEL_NAME_MAX = 256;
+
 export type ProxyRequest = FastifyRequest & { apiKey?: AuthenticatedKey };
 
 /** `Authorization: Bearer <key>`, else `x-api-key: <key>`. */
@@ -18,7 +21,7 @@ export function presentedKey(req: FastifyRequest): string | null {
 
 /**
  * The proxy's guard: a usable gateway API key, or 401 in OpenAI's shape. Admin JWTs never pass it. A refused
- * call still reaches the audit log.
+ * call still reaches the audit log, without its request body: the caller is unknown.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -42,9 +45,10 @@ export class ApiKeyGuard implements CanActivate {
       const model = (req.body as { model?: unknown } | undefined)?.model;
       // recorded as answered: 401 for a bad key, 503 when the database is down
       const { status, code } = classifyError(err);
+      // without the body: anyone can send up to 64 KB per call to the audit log without a key
       this.events.publish(
-        ctx.refusedEvent(status, code, req.body ?? null, {
-          requestedModel: typeof model === 'string' ? model : null,
+        ctx.refusedEvent(status, code, null, {
+          requestedModel: typeof model === 'string' ? model.slice(0, MODEL_NAME_MAX) : null,
         }),
       );
       throw err;
