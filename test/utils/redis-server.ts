@@ -61,7 +61,9 @@ export class PrivateRedis {
     } catch {
       return false;
     } finally {
-      c.disconnect();
+      // a client whose connection was refused has already ended; disconnecting it again would arm ioredis'
+      // 2 s stream-destroy timer on the dead socket and keep the Jest worker alive past its tests
+      if (c.status !== 'end') c.disconnect();
     }
   }
 }
