@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
+import { QueueName } from '#src/core/queue/queue.constants';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { CANARY_PROVIDER_KEY } from '#test/factories/gateway-fixtures';
 import type { TestApp } from '#test/utils/app';
 import { waitFor } from '#test/utils/processes';
+import { queueOf } from '#test/utils/queues';
 import type { TestS3 } from '#test/utils/s3';
 import { REDIS_TEST_URL, TEST_JWT_SECRET, baseTestEnv } from '#test/utils/test-env';
 
@@ -53,6 +55,11 @@ export class AuditRedis {
     return Number((await this.redis.get(this.keys.auditDropped())) ?? 0);
   }
 
+  /** The running byte count the push script keeps against LOGGING_SINK_BUFFER_MAX_BYTES. */
+  async bytes(): Promise<number> {
+    return Number((await this.redis.get(this.keys.auditBytes())) ?? 0);
+  }
+
   /** Records still in Redis: buffered plus in taken, not yet stored batches. */
   async pending(): Promise<number> {
     let n = await this.bufferLength();
@@ -99,3 +106,21 @@ export const metricValue = async (app: TestApp | string, name: string): Promise<
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : 0;
 };
+
+/**
+ * Waits out the flush job a worker's scheduler runs at start-up, so only the flushes a test starts take
+ * batches.
+ */
+export async function settleFlushQueue(app: TestApp): Promise<void> {
+  const queue = queueOf(app, QueueName.LogFlush);
+  await new Promise((r) => setTimeout(r, 200));
+  await waitFor(
+    async () => {
+      const c = await queue.getJobCounts('waiting', 'active', 'prioritized');
+      const scheduled = (await queue.getJobSchedulers()).length > 0;
+      return scheduled && c.waiting + c.active + c.prioritized === 0 ? true : undefined;
+    },
+    10_000,
+    50,
+  );
+}

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
-import { AuditBuffer } from '#src/modules/audit/audit-buffer';
+import { AuditBuffer, type TakenBatch } from '#src/modules/audit/audit-buffer';
 import { AuditFlushService } from '#src/modules/audit/audit-flush.service';
 import {
   AUDIT_FIELDS,
@@ -24,6 +24,7 @@ import { queueOf } from '#test/utils/queues';
 import { resetState } from '#test/utils/reset';
 import { TestS3 } from '#test/utils/s3';
 
+const NO_CAPS = { records: 100_000, bytes: 1024 * 1024 * 1024 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('audit logs', () => {
@@ -220,7 +221,7 @@ describe('audit logs', () => {
     const ids = Array.from({ length: 1000 }, (_, i) => `call-${i}`);
     for (let i = 0; i < ids.length; i += 100) {
       const records = ids.slice(i, i + 100).map((id) => JSON.stringify({ call_id: id }));
-      await buffer.push(buffer.newPushId(), records, 100_000);
+      await buffer.push(buffer.newPushId(), records, NO_CAPS);
     }
     const results = await Promise.all(
       workers.flatMap((w) => [0, 1].map(() => w.get(AuditFlushService).flush('manual', 1000))),
@@ -244,7 +245,7 @@ describe('audit logs', () => {
       buffer.push(
         buffer.newPushId(),
         Array.from({ length: n }, (_, j) => record(from + j)),
-        100_000,
+        NO_CAPS,
       );
     const lines = async (id: string): Promise<string[]> => {
       const out: string[] = [];
@@ -256,29 +257,33 @@ describe('audit logs', () => {
     // a batch takes 100 records per script call and is filled to the record limit...
     const byCount = (await buffer.take('slices-count', 15_000, 250, 64 * 1024 * 1024))!;
     expect(await buffer.batchLength(byCount.id)).toBe(250);
+    expect(byCount.count).toBe(250);
     // ...or to the byte limit, across calls
     const byBytes = (await buffer.take('slices-bytes', 15_000, 1000, 150 * size))!;
     expect(await buffer.batchLength(byBytes.id)).toBe(150);
+    expect(byBytes.count).toBe(150);
     // while records keep arriving, every one lands in exactly one batch
     let pushed = false;
     const pushing = (async () => {
       for (let i = 1000; i < 1200; i += 10) await push(i, 10);
       pushed = true;
     })();
-    const taken: string[] = [];
+    const taken: TakenBatch[] = [];
     for (let n = 0; ; n++) {
       const done = pushed; // read before taking: an empty take after the last push ends the loop
       const batch = await buffer.take(`slices-${n}`, 15_000, 250, 64 * 1024 * 1024);
-      if (batch) taken.push(batch.id);
+      if (batch) taken.push(batch);
       else if (done) break;
     }
     await pushing;
-    const all = (await Promise.all([byCount.id, byBytes.id, ...taken].map(lines))).flat();
+    const all = (await Promise.all([byCount, byBytes, ...taken].map((b) => lines(b.id)))).flat();
     expect(all).toHaveLength(1200);
     expect(new Set(all).size).toBe(1200);
     expect((await lines(byCount.id)).slice(0, 2)).toEqual([record(0), record(1)]);
-    for (const id of [byCount.id, byBytes.id, ...taken]) await buffer.ack(id);
+    for (const batch of [byCount, byBytes, ...taken]) expect(await buffer.ack(batch)).toBe(true);
     expect(await redis.pending()).toBe(0);
+    // every byte pushed was counted once and released by its batch's ack
+    expect(await redis.bytes()).toBe(0);
   });
 
   it('drops and counts records past LOGGING_SINK_BUFFER_MAX while billing every call', async () => {

@@ -117,6 +117,28 @@ describe('loadConfig', () => {
     expect(sut.env.MAX_BODY_SIZE).toBe(512 * 1024);
   });
 
+  it('caps the audit buffer at 512mb and S3 requests at 60s by default, parses both with units, refuses a 0 timeout', () => {
+    const defaults = loadConfig({ DATA_DIR: tmp() }).env;
+    expect(defaults.LOGGING_SINK_BUFFER_MAX_BYTES).toBe(512 * 1024 * 1024);
+    expect(defaults.LOGGING_SINK_S3_REQUEST_TIMEOUT).toBe(60_000);
+    const sut = loadConfig({
+      DATA_DIR: tmp(),
+      LOGGING_SINK_BUFFER_MAX_BYTES: '64kb',
+      LOGGING_SINK_S3_REQUEST_TIMEOUT: '1500ms',
+    }).env;
+    expect(sut.LOGGING_SINK_BUFFER_MAX_BYTES).toBe(64 * 1024);
+    expect(sut.LOGGING_SINK_S3_REQUEST_TIMEOUT).toBe(1500);
+    const lines = errorsOf({
+      DATA_DIR: tmp(),
+      LOGGING_SINK_S3_REQUEST_TIMEOUT: '0',
+      LOGGING_SINK_BUFFER_MAX_BYTES: '0',
+    });
+    expect(lines.map((l) => l.split(':')[0]).sort()).toEqual([
+      'LOGGING_SINK_BUFFER_MAX_BYTES',
+      'LOGGING_SINK_S3_REQUEST_TIMEOUT',
+    ]);
+  });
+
   it('drains for 0 s by default in development (Ctrl-C is immediate) and 5 s in production', () => {
     const production = {
       NODE_ENV: 'production',

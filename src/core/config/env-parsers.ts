@@ -38,6 +38,12 @@ export const duration: Parser<number> = (raw) => {
     : fail('a duration such as 500ms, 30s, 5m or 1h');
 };
 
+/** A duration above zero, for timeouts that must not be switched off. */
+export const positiveDuration: Parser<number> = (raw) => {
+  const parsed = duration(raw);
+  return parsed.ok && parsed.value === 0 ? fail('a duration above 0, such as 500ms, 30s or 5m') : parsed;
+};
+
 export const byteSize: Parser<number> = (raw) => {
   const value = bytes.parse(raw.trim());
   return typeof value === 'number' && Number.isFinite(value) && value > 0

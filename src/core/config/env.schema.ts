@@ -2,6 +2,7 @@ import {
   bool,
   byteSize,
   duration,
+  positiveDuration,
   hostList,
   int,
   key32,
@@ -112,6 +113,8 @@ export const ENV_SCHEMA = {
   LOGGING_SINK_S3_FORCE_PATH_STYLE: v(bool, 'false'),
   // key prefix of log objects
   LOGGING_SINK_S3_PREFIX: v(str, 'logs/'),
+  // longest one S3 request of a flush may take (a hung upload fails, and its batch is retried)
+  LOGGING_SINK_S3_REQUEST_TIMEOUT: v(positiveDuration, '60s'),
   // flush when this many records are buffered
   LOGGING_SINK_FLUSH_SIZE: v(int(1, 1_000_000), '1000'),
   // flush at least this often
@@ -122,6 +125,8 @@ export const ENV_SCHEMA = {
   LOG_BODY_MAX_BYTES: v(int(0, 100 * 1024 * 1024), '65536'),
   // records the Redis audit buffer may hold
   LOGGING_SINK_BUFFER_MAX: v(int(1, 100_000_000), '100000'),
+  // bytes of audit records Redis may hold (buffer plus batches being stored); past it records are dropped
+  LOGGING_SINK_BUFFER_MAX_BYTES: v(byteSize, '512mb'),
   // pino log level of the process log
   LOG_LEVEL: v(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
   // names log objects and metrics (host name when unset)

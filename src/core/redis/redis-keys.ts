@@ -41,6 +41,16 @@ export class RedisKeys {
     return `{${this.prefix}:audit}:batch:${batchId}`;
   }
 
+  /** Each taken batch's lease token, record count and bytes, as `<batch id>:token|count|bytes` fields. */
+  auditBatchMeta(): string {
+    return `{${this.prefix}:audit}:batch-meta`;
+  }
+
+  /** Bytes of the audit records held in Redis: the buffer plus the batches not yet stored. */
+  auditBytes(): string {
+    return `{${this.prefix}:audit}:bytes`;
+  }
+
   auditInflight(): string {
     return `{${this.prefix}:audit}:inflight`;
   }

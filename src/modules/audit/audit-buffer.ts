@@ -19,7 +19,9 @@ interface AuditCommands {
     buffer: string,
     dropped: string,
     marker: string,
+    bytes: string,
     cap: number,
+    maxBytes: number,
     ttl: number,
     ...records: string[]
   ): Promise<[number, number, number]>;
@@ -27,21 +29,31 @@ interface AuditCommands {
     buffer: string,
     inflight: string,
     batch: string,
+    meta: string,
     leaseMs: number,
     maxRecords: number,
     maxBytes: number,
     batchId: string,
+    token: string,
   ): Promise<[string, number, number, number] | []>;
   llmgwAuditFill(
     buffer: string,
-    inflight: string,
+    meta: string,
     batch: string,
     batchId: string,
+    token: string,
     maxRecords: number,
     maxBytes: number,
   ): Promise<[number, number]>;
-  llmgwAuditLease(inflight: string, batchId: string, ms: number): Promise<number>;
-  llmgwAuditAck(batch: string, inflight: string, batchId: string): Promise<number>;
+  llmgwAuditLease(inflight: string, meta: string, batchId: string, token: string, ms: number): Promise<number>;
+  llmgwAuditAck(
+    batch: string,
+    meta: string,
+    inflight: string,
+    bytes: string,
+    batchId: string,
+    token: string,
+  ): Promise<number>;
 }
 
 export interface PushResult {
@@ -49,10 +61,20 @@ export interface PushResult {
   dropped: number;
 }
 
+/** What a push may fill: LOGGING_SINK_BUFFER_MAX records in the buffer, LOGGING_SINK_BUFFER_MAX_BYTES in all. */
+export interface BufferCaps {
+  records: number;
+  bytes: number;
+}
+
 export interface TakenBatch {
   /** The object key, fixed when the batch was first taken. */
   id: string;
   resumed: boolean;
+  /** This take's lease token: only its holder may renew, give up or acknowledge the batch. */
+  token: string;
+  /** Records in the batch as counted when they were moved in; null for a batch taken before counts were kept. */
+  count: number | null;
 }
 
 /**
@@ -76,11 +98,11 @@ export class AuditBuffer implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.hotRedis.defineCommand('llmgwAuditPush', { numberOfKeys: 3, lua: PUSH_LUA });
-    this.redis.defineCommand('llmgwAuditTake', { numberOfKeys: 3, lua: TAKE_LUA });
+    this.hotRedis.defineCommand('llmgwAuditPush', { numberOfKeys: 4, lua: PUSH_LUA });
+    this.redis.defineCommand('llmgwAuditTake', { numberOfKeys: 4, lua: TAKE_LUA });
     this.redis.defineCommand('llmgwAuditFill', { numberOfKeys: 3, lua: FILL_LUA });
-    this.redis.defineCommand('llmgwAuditLease', { numberOfKeys: 1, lua: LEASE_LUA });
-    this.redis.defineCommand('llmgwAuditAck', { numberOfKeys: 2, lua: ACK_LUA });
+    this.redis.defineCommand('llmgwAuditLease', { numberOfKeys: 2, lua: LEASE_LUA });
+    this.redis.defineCommand('llmgwAuditAck', { numberOfKeys: 4, lua: ACK_LUA });
   }
 
   /** Whether the push connection is up (a drain does not wait on a dead Redis). */
@@ -93,12 +115,14 @@ export class AuditBuffer implements OnModuleInit {
   }
 
   /** Appends serialized records under `pushId` (reuse it when retrying the same records). */
-  async push(pushId: string, records: string[], cap: number): Promise<PushResult> {
+  async push(pushId: string, records: string[], caps: BufferCaps): Promise<PushResult> {
     const [length, dropped] = await this.hot.llmgwAuditPush(
       this.keys.auditBuffer(),
       this.keys.auditDropped(),
       this.keys.auditPushMarker(pushId),
-      cap,
+      this.keys.auditBytes(),
+      caps.records,
+      caps.bytes,
       PUSH_MARKER_TTL_MS,
       ...records,
     );
@@ -106,27 +130,39 @@ export class AuditBuffer implements OnModuleInit {
   }
 
   /**
-   * A batch of up to `maxRecords` records (about `maxBytes`): a batch whose lease ran out, as it is, or a new
-   * one filled slice by slice (TAKE_SLICE records per script call, so Redis is never held long).
+   * A batch of up to `maxRecords` records (about `maxBytes`) under a new lease token: a batch whose lease ran
+   * out, as it is, or a new one filled slice by slice (TAKE_SLICE records per script call, so Redis is never
+   * held long).
    */
   async take(newBatchId: string, leaseMs: number, maxRecords: number, maxBytes: number): Promise<TakenBatch | null> {
     const buffer = this.keys.auditBuffer();
-    const inflight = this.keys.auditInflight();
+    const meta = this.keys.auditBatchMeta();
     const batch = this.keys.auditBatch(newBatchId);
+    const token = randomUUID();
     let asked = Math.min(TAKE_SLICE, maxRecords);
-    const reply = await this.cmd.llmgwAuditTake(buffer, inflight, batch, leaseMs, asked, maxBytes, newBatchId);
+    const reply = await this.cmd.llmgwAuditTake(
+      buffer,
+      this.keys.auditInflight(),
+      batch,
+      meta,
+      leaseMs,
+      asked,
+      maxBytes,
+      newBatchId,
+      token,
+    );
     if (reply.length === 0) return null;
-    if (reply[1] === 1) return { id: reply[0], resumed: true };
+    if (reply[1] === 1) return { id: reply[0], resumed: true, token, count: reply[2] < 0 ? null : reply[2] };
     let [, , last, bytes] = reply;
     let moved = last;
     while (last === asked && moved < maxRecords && bytes < maxBytes) {
       asked = Math.min(TAKE_SLICE, maxRecords - moved);
-      const [m, b] = await this.cmd.llmgwAuditFill(buffer, inflight, batch, newBatchId, asked, maxBytes - bytes);
+      const [m, b] = await this.cmd.llmgwAuditFill(buffer, meta, batch, newBatchId, token, asked, maxBytes - bytes);
       last = m;
       moved += m;
       bytes += b;
     }
-    return { id: newBatchId, resumed: false };
+    return { id: newBatchId, resumed: false, token, count: moved };
   }
 
   /** The batch's records, page by page (a batch never changes once taken). */
@@ -143,17 +179,34 @@ export class AuditBuffer implements OnModuleInit {
     return this.redis.llen(this.keys.auditBatch(batchId));
   }
 
-  async renew(batchId: string, leaseMs: number): Promise<void> {
-    await this.cmd.llmgwAuditLease(this.keys.auditInflight(), batchId, leaseMs);
+  /** Extends the lease; false when `batch.token` no longer holds the batch (another worker took it over). */
+  async renew(batch: TakenBatch, leaseMs: number): Promise<boolean> {
+    const held = await this.cmd.llmgwAuditLease(
+      this.keys.auditInflight(),
+      this.keys.auditBatchMeta(),
+      batch.id,
+      batch.token,
+      leaseMs,
+    );
+    return held === 1;
   }
 
   /** Gives a batch up (its upload failed): the next flush, on any worker, takes it first. */
-  async release(batchId: string): Promise<void> {
-    await this.cmd.llmgwAuditLease(this.keys.auditInflight(), batchId, 0);
+  async release(batch: TakenBatch): Promise<void> {
+    await this.renew(batch, 0);
   }
 
-  async ack(batchId: string): Promise<void> {
-    await this.cmd.llmgwAuditAck(this.keys.auditBatch(batchId), this.keys.auditInflight(), batchId);
+  /** Deletes a stored batch; false (and nothing deleted) when `batch.token` no longer holds it. */
+  async ack(batch: TakenBatch): Promise<boolean> {
+    const acked = await this.cmd.llmgwAuditAck(
+      this.keys.auditBatch(batch.id),
+      this.keys.auditBatchMeta(),
+      this.keys.auditInflight(),
+      this.keys.auditBytes(),
+      batch.id,
+      batch.token,
+    );
+    return acked === 1;
   }
 
   length(): Promise<number> {

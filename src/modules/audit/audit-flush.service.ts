@@ -5,6 +5,7 @@ import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
 import { AuditBuffer, type TakenBatch } from '#src/modules/audit/audit-buffer';
+import { AuditErrorCode, AuditException } from '#src/modules/audit/audit.exception';
 import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
 import { AuditSink } from '#src/modules/audit/audit-sink.service';
 import { AUDIT_STORE, type AuditStore } from '#src/modules/audit/audit-store';
@@ -85,28 +86,56 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
     return result;
   }
 
+  /**
+   * Stores one batch and acknowledges it, both fenced by the batch's lease token: the object is sent (or the
+   * file renamed) only once every recorded record was read and the token still holds the batch, so a worker
+   * whose lease was taken over never overwrites the new holder's object with a partial copy, nor deletes
+   * what the new holder is reading.
+   */
   private async storeBatch(batch: TakenBatch): Promise<number> {
-    const count = await this.buffer.batchLength(batch.id);
-    if (count === 0) {
-      // acknowledged by another worker whose lease had run out meanwhile: nothing left to store
-      await this.buffer.ack(batch.id);
-      return 0;
-    }
     const heartbeat = setInterval(
-      () => void this.buffer.renew(batch.id, AUDIT_LEASE_MS).catch(() => undefined),
+      () => void this.buffer.renew(batch, AUDIT_LEASE_MS).catch(() => undefined),
       RENEW_EVERY_MS,
     );
     try {
-      await this.store.put(batch.id, this.buffer.read(batch.id));
-      await this.buffer.ack(batch.id);
+      // a batch taken before counts were kept is counted now (its worker stopped before this version)
+      const count = batch.count ?? (await this.buffer.batchLength(batch.id));
+      if (count > 0) await this.store.put(batch.id, this.fencedRead(batch, count));
+      if (!(await this.buffer.ack(batch))) throw AuditException.leaseLost(batch.id);
       if (batch.resumed) this.logger.log({ batch: batch.id, records: count }, 'resumed audit batch stored');
       return count;
     } catch (err) {
-      await this.buffer.release(batch.id).catch(() => undefined);
+      if (err instanceof AuditException) return this.notStored(err);
+      await this.buffer.release(batch).catch(() => undefined);
       throw err;
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /**
+   * The batch's pages, then the checks the store waits on before it commits (the S3 PUT is sent, the file
+   * renamed only after its source ends): the token still holds the batch, and every recorded record was read.
+   */
+  private async *fencedRead(batch: TakenBatch, count: number): AsyncGenerator<string[]> {
+    let read = 0;
+    for await (const page of this.buffer.read(batch.id)) {
+      read += page.length;
+      yield page;
+    }
+    if (!(await this.buffer.renew(batch, AUDIT_LEASE_MS))) throw AuditException.leaseLost(batch.id);
+    if (read !== count) throw AuditException.countMismatch(batch.id, count, read);
+  }
+
+  /**
+   * A lost lease is routine (the new holder stores the batch). A count mismatch is not: the batch keeps its
+   * lease, so this flush goes on with other batches, and is retried once the lease runs out.
+   */
+  private notStored(err: AuditException): number {
+    const fields = { batch: err.batchId, code: err.code, err: { message: err.message } };
+    if (err.code === AuditErrorCode.LeaseLost) this.logger.warn(fields, 'audit batch taken over; not stored here');
+    else this.logger.error(fields, 'audit batch not stored: records missing; left in Redis for a retry');
+    return 0;
   }
 
   /** SIGTERM: push what the sink holds, then store the whole buffer (what cannot be stored stays in Redis). */

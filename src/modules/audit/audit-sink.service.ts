@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
-import { AuditBuffer } from '#src/modules/audit/audit-buffer';
+import { AuditBuffer, type BufferCaps } from '#src/modules/audit/audit-buffer';
 import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
 import { type AuditRecordOptions, toAuditLine } from '#src/modules/audit/audit-record';
 import { AUDIT_STORE, type AuditStore } from '#src/modules/audit/audit-store';
@@ -32,7 +32,8 @@ interface Push {
 /**
  * Every call-completed event, refused calls included, becomes one audit record (SPEC §8) appended to the
  * Redis buffer. The proxy never waits: records are serialized at once and pushed in small batches a few
- * milliseconds later by one Lua call that also enforces LOGGING_SINK_BUFFER_MAX. Billing is a separate
+ * milliseconds later by one Lua call that also enforces LOGGING_SINK_BUFFER_MAX and
+ * LOGGING_SINK_BUFFER_MAX_BYTES. Billing is a separate
  * sink and never waits on this one.
  */
 @Injectable()
@@ -40,6 +41,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
   readonly name = 'audit';
   private readonly logger = new Logger(AuditSink.name);
   private readonly options: AuditRecordOptions;
+  private readonly caps: BufferCaps;
   private pending: string[] = [];
   private pendingBytes = 0;
   /** A push that failed, retried first under the same id so Redis applies it at most once. */
@@ -64,6 +66,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
       logBodies: config.env.LOG_BODIES,
       bodyMaxBytes: config.env.LOG_BODY_MAX_BYTES,
     };
+    this.caps = { records: config.env.LOGGING_SINK_BUFFER_MAX, bytes: config.env.LOGGING_SINK_BUFFER_MAX_BYTES };
   }
 
   onModuleInit(): void {
@@ -150,7 +153,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     this.retry = null;
     this.inFlight = push;
     this.flushing = this.buffer
-      .push(push.id, push.records, this.config.env.LOGGING_SINK_BUFFER_MAX)
+      .push(push.id, push.records, this.caps)
       .then(({ length, dropped }) => {
         if (dropped > 0) this.dropped(dropped);
         if (length >= this.config.env.LOGGING_SINK_FLUSH_SIZE) this.requestFlush();

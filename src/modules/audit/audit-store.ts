@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '#src/core/config/app-config';
 
 /** Where flushed batches go: one gzip JSON Lines object per batch, overwritten (never duplicated) on retry. */
@@ -17,6 +18,9 @@ export interface AuditStore {
 }
 
 export const AUDIT_STORE = Symbol('AUDIT_STORE');
+
+/** Connecting to S3 fails after this (or the request timeout, if shorter). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Pages of records as a newline-terminated text stream, for gzip. */
 function jsonLines(pages: AsyncIterable<string[]>): Readable {
@@ -30,7 +34,8 @@ function jsonLines(pages: AsyncIterable<string[]>): Readable {
 /**
  * S3 (or MinIO, s3rver) through @aws-sdk/client-s3. Records are read from Redis a page at a time and
  * gzipped as they come; only the compressed object is held, then sent with its length (PutObject needs one).
- * Credentials come from the AWS SDK's default chain.
+ * Credentials come from the AWS SDK's default chain. Each request (each of the SDK's 3 attempts) fails after
+ * LOGGING_SINK_S3_REQUEST_TIMEOUT, so a hung endpoint cannot hold a batch's lease (renewed meanwhile) forever.
  */
 export class S3AuditStore implements AuditStore {
   readonly kind = 's3';
@@ -48,6 +53,12 @@ export class S3AuditStore implements AuditStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: Math.min(env.LOGGING_SINK_S3_REQUEST_TIMEOUT, CONNECT_TIMEOUT_MS),
+        requestTimeout: env.LOGGING_SINK_S3_REQUEST_TIMEOUT,
+        // without it a request past requestTimeout only logs a warning and keeps waiting
+        throwOnRequestTimeout: true,
+      }),
     });
   }
 
