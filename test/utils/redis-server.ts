@@ -48,6 +48,18 @@ export class PrivateRedis {
     this.child = null;
   }
 
+  /**
+   * Freezes the server (SIGSTOP): connections stay open but nothing is answered, as with a hung Redis or a
+   * network that drops packets; `resume()` (SIGCONT) lets it answer everything sent meanwhile.
+   */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** A fresh client (the caller quits it). */
   client(): Redis {
     return new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });

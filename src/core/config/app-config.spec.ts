@@ -29,6 +29,9 @@ describe('loadConfig', () => {
     expect(sut.budgetReservationTtlMs).toBe(660_000);
     expect(sut.env.REDIS_PREFIX).toBe('llmgw');
     expect(sut.production).toBe(false);
+    expect(sut.env.BILLING_PENDING_MAX).toBe(10_000);
+    expect(sut.env.BILLING_ENQUEUE_TIMEOUT).toBe(2000);
+    expect(sut.env.LOGGING_SINK_MEMORY_MAX_BYTES).toBe(64 * 1024 * 1024);
   });
 
   it('reports every bad variable at once, one line each naming it and what it expects', () => {
@@ -102,6 +105,8 @@ describe('loadConfig', () => {
       UPSTREAM_TIMEOUT: '30s',
       CACHE_TTL: '1h',
       MAX_BODY_SIZE: '512kb',
+      BILLING_ENQUEUE_TIMEOUT: '750ms',
+      LOGGING_SINK_MEMORY_MAX_BYTES: '8mb',
     });
     expect(sut.redis).toEqual({
       mode: 'cluster',
@@ -115,6 +120,8 @@ describe('loadConfig', () => {
     expect(sut.budgetReservationTtlMs).toBe(90_000);
     expect(sut.env.CACHE_TTL).toBe(3_600_000);
     expect(sut.env.MAX_BODY_SIZE).toBe(512 * 1024);
+    expect(sut.env.BILLING_ENQUEUE_TIMEOUT).toBe(750);
+    expect(sut.env.LOGGING_SINK_MEMORY_MAX_BYTES).toBe(8 * 1024 * 1024);
   });
 
   it('caps the audit buffer at 512mb and S3 requests at 60s by default, parses both with units, refuses a 0 timeout', () => {

@@ -127,6 +127,8 @@ export const ENV_SCHEMA = {
   LOGGING_SINK_BUFFER_MAX: v(int(1, 100_000_000), '100000'),
   // bytes of audit records Redis may hold (buffer plus batches being stored); past it records are dropped
   LOGGING_SINK_BUFFER_MAX_BYTES: v(byteSize, '512mb'),
+  // audit records an API process holds in memory before they reach the Redis buffer; past it new ones are dropped
+  LOGGING_SINK_MEMORY_MAX_BYTES: v(byteSize, '64mb'),
   // pino log level of the process log
   LOG_LEVEL: v(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
   // names log objects and metrics (host name when unset)
@@ -169,6 +171,10 @@ export const ENV_SCHEMA = {
   BUDGET_RESERVATION_TTL: v(duration),
   // every this long one pod recomputes each budgeted key's month counter from PostgreSQL + unbilled calls (0 = off)
   BUDGET_RECONCILE_INTERVAL: v(duration, '5m'),
+  // billing events an API process holds in memory while neither Redis nor PostgreSQL takes them; past it new ones are dropped
+  BILLING_PENDING_MAX: v(int(1, 10_000_000), '10000'),
+  // a billing batch Redis has not acknowledged within this is written to PostgreSQL directly
+  BILLING_ENQUEUE_TIMEOUT: v(duration, '2s'),
   // closed refuses calls when Redis is unreachable, open lets them through unmetered
   REDIS_FAILURE_MODE: v(oneOf('closed', 'open'), 'closed'),
   // on SIGTERM, keep serving new connections this long (0 when unset outside production)

@@ -17,8 +17,6 @@ const BATCH_MS = 5;
 const BATCH_RECORDS = 200;
 const BATCH_BYTES = 1024 * 1024;
 const RETRY_MS = 500;
-/** Records held in memory while Redis does not answer; past it new ones are dropped and counted. */
-const MEMORY_MAX = 10_000;
 /** At most one size-triggered flush enqueue per process this often (BullMQ deduplicates across processes). */
 const ENQUEUE_EVERY_MS = 250;
 
@@ -27,14 +25,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface Push {
   id: string;
   records: string[];
+  bytes: number;
 }
 
 /**
  * Every call-completed event, refused calls included, becomes one audit record (SPEC §8) appended to the
  * Redis buffer. The proxy never waits: records are serialized at once and pushed in small batches a few
  * milliseconds later by one Lua call that also enforces LOGGING_SINK_BUFFER_MAX and
- * LOGGING_SINK_BUFFER_MAX_BYTES. Billing is a separate
- * sink and never waits on this one.
+ * LOGGING_SINK_BUFFER_MAX_BYTES. Billing is a separate sink and never waits on this one. While Redis does not
+ * take them, records wait in memory up to LOGGING_SINK_MEMORY_MAX_BYTES (their serialized length); past it new
+ * ones are dropped and counted.
  */
 @Injectable()
 export class AuditSink implements CallEventSink, OnModuleInit {
@@ -44,6 +44,8 @@ export class AuditSink implements CallEventSink, OnModuleInit {
   private readonly caps: BufferCaps;
   private pending: string[] = [];
   private pendingBytes = 0;
+  /** Pending, retried and in-flight records: what LOGGING_SINK_MEMORY_MAX_BYTES caps. */
+  private heldBytes = 0;
   /** A push that failed, retried first under the same id so Redis applies it at most once. */
   private retry: Push | null = null;
   /** The push Redis has not answered yet. */
@@ -76,10 +78,12 @@ export class AuditSink implements CallEventSink, OnModuleInit {
   }
 
   accept(e: CallCompletedEvent): void {
-    if (this.pending.length + (this.retry?.records.length ?? 0) >= MEMORY_MAX) return this.dropped(1, e.callId);
     const line = toAuditLine(e, this.options);
+    if (this.heldBytes + line.length > this.config.env.LOGGING_SINK_MEMORY_MAX_BYTES)
+      return this.dropped(1, 'LOGGING_SINK_MEMORY_MAX_BYTES held in memory', e.callId);
     this.pending.push(line);
     this.pendingBytes += line.length;
+    this.heldBytes += line.length;
     if (this.pending.length >= BATCH_RECORDS || this.pendingBytes >= BATCH_BYTES) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
   }
@@ -109,6 +113,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     this.retry = null;
     this.pending = [];
     this.pendingBytes = 0;
+    this.heldBytes = 0;
     if (records.length === 0) return;
     const prefix = this.store.kind === 's3' ? this.config.env.LOGGING_SINK_S3_PREFIX : '';
     const key = new AuditObjectKeys(prefix, this.config.podName).next();
@@ -139,7 +144,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     while (n < this.pending.length && n < BATCH_RECORDS && bytes < BATCH_BYTES) bytes += this.pending[n++].length;
     const records = this.pending.splice(0, n);
     this.pendingBytes -= bytes;
-    return { id: this.buffer.newPushId(), records };
+    return { id: this.buffer.newPushId(), records, bytes };
   }
 
   private flush(): Promise<void> {
@@ -155,7 +160,9 @@ export class AuditSink implements CallEventSink, OnModuleInit {
     this.flushing = this.buffer
       .push(push.id, push.records, this.caps)
       .then(({ length, dropped }) => {
-        if (dropped > 0) this.dropped(dropped);
+        if (this.inFlight === push) this.heldBytes -= push.bytes;
+        if (dropped > 0)
+          this.dropped(dropped, 'Redis buffer full (LOGGING_SINK_BUFFER_MAX or LOGGING_SINK_BUFFER_MAX_BYTES)');
         if (length >= this.config.env.LOGGING_SINK_FLUSH_SIZE) this.requestFlush();
       })
       .catch((err: unknown) => {
@@ -187,10 +194,15 @@ export class AuditSink implements CallEventSink, OnModuleInit {
       );
   }
 
-  private dropped(n: number, callId?: string): void {
+  private dropped(n: number, reason: string, callId?: string): void {
     metrics.logRecordsDropped.inc(n);
     if (Date.now() - this.lastDropLog < 10_000) return;
     this.lastDropLog = Date.now();
-    this.logger.warn({ dropped: n, callId }, 'audit buffer full: records dropped');
+    this.logger.warn({ dropped: n, reason, callId }, 'audit records dropped');
+  }
+
+  /** Bytes of serialized records this process holds in memory (for operators and the outage tests). */
+  get memoryBytes(): number {
+    return this.heldBytes;
   }
 }

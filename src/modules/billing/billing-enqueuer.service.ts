@@ -1,43 +1,76 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { BillingJob, QueueName, type UsageJobData } from '#src/core/queue/queue.constants';
 import type { RedisClient } from '#src/core/redis/redis.factory';
-import { HOT_REDIS } from '#src/core/redis/redis.module';
+import { BULL_REDIS } from '#src/core/redis/redis.module';
 import { BillingService } from '#src/modules/billing/billing.service';
 import { utcMonth } from '#src/modules/billing/month';
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
+import { metrics } from '#src/modules/metrics/gateway-metrics';
 
 /** Events are sent to BullMQ in batches (one job, one round trip) this often or this large. */
 const BATCH_MS = 10;
 const BATCH_MAX = 200;
+/** Most events in one job or one direct write: 25 parameters a row stays well under PostgreSQL's 65,535. */
+const WRITE_MAX = 1000;
 const RETRY_MS = 500;
+/** The outage log line repeats at most this often (the counts in it are totals). */
+const LOG_EVERY_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
+/** What this process holds and what it did without Redis (for operators' logs and the outage tests). */
+export interface BillingBacklog {
+  /** Events in memory: waiting, plus the batch being sent. Never more than BILLING_PENDING_MAX. */
+  pending: number;
+  /** Events written to PostgreSQL directly because Redis did not take them. */
+  writtenDirectly: number;
+  /** Events lost: neither Redis nor PostgreSQL took them. */
+  dropped: number;
+}
+
 /**
  * Every admitted call becomes a billing event. The proxy never waits for this: events are batched in memory for
- * a few milliseconds and sent as one `record-usage-batch` job, which the processor writes in one transaction; a
- * failed send is retried, and a graceful shutdown sends whatever is still pending before the process exits.
+ * a few milliseconds and sent as one `record-usage-batch` job, which the processor writes in one transaction.
+ * While Redis is unreachable (not connected, or a job not acknowledged within BILLING_ENQUEUE_TIMEOUT) batches
+ * go straight to PostgreSQL through the same idempotent writer, so a job that still reaches the queue later
+ * bills nothing twice. Only when PostgreSQL fails too do events wait in memory, at most BILLING_PENDING_MAX of
+ * them; past that new ones are dropped, counted and logged with their usage.
  */
 @Injectable()
 export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   readonly name = 'billing';
   private readonly logger = new Logger(BillingEnqueuer.name);
+  private readonly pendingMax: number;
+  private readonly enqueueTimeoutMs: number;
   private pending: UsageJobData[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private inFlight: UsageJobData[] = [];
+  /** Events written to PostgreSQL directly while a send still waits on Redis (see accept). */
+  private overflowing: UsageJobData[] = [];
+  private overflow: Promise<void> | null = null;
+  /** A job Redis has not acknowledged in time is still outstanding: send nothing more until it settles. */
+  private unacknowledged = false;
+  private writtenDirectly = 0;
+  private dropped = 0;
+  private lastDirectLog = 0;
 
   constructor(
     @InjectQueue(QueueName.Billing) private readonly queue: Queue,
     private readonly events: CallEventsService,
     private readonly lifecycle: LifecycleService,
     private readonly billing: BillingService,
-    @Inject(HOT_REDIS) private readonly redis: RedisClient,
-  ) {}
+    @Inject(BULL_REDIS) private readonly redis: RedisClient,
+    config: AppConfig,
+  ) {
+    this.pendingMax = config.env.BILLING_PENDING_MAX;
+    this.enqueueTimeoutMs = config.env.BILLING_ENQUEUE_TIMEOUT;
+  }
 
   onModuleInit(): void {
     this.events.register(this);
@@ -46,45 +79,46 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
 
   accept(e: CallCompletedEvent): void {
     if (!e.admitted || !e.apiKey) return;
-    this.pending.push(toJob(e));
-    if (this.pending.length >= BATCH_MAX) void this.flush();
+    const event = toJob(e);
+    if (this.held() >= this.pendingMax) return this.drop([{ event, reason: 'BILLING_PENDING_MAX events pending' }]);
+    this.pending.push(event);
+    // half the cap waiting behind a send Redis has not answered yet: PostgreSQL takes it rather than the cap
+    if (this.flushing && !this.overflow && this.pending.length >= Math.ceil(this.pendingMax / 2))
+      void this.writeOverflow();
+    else if (this.pending.length >= BATCH_MAX) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
   }
 
-  /** Sends everything pending, retrying until it is acknowledged or `deadline` passes (a hung Redis call included). */
+  backlog(): BillingBacklog {
+    return {
+      pending: this.held(),
+      writtenDirectly: this.writtenDirectly,
+      dropped: this.dropped,
+    };
+  }
+
+  /**
+   * Sends everything pending before the process exits, retrying until `deadlineMs` passes; then one last
+   * direct write of whatever is left (a batch being sent included: the writer is idempotent).
+   */
   async drain(deadlineMs = 10_000): Promise<void> {
     const until = Date.now() + deadlineMs;
-    while (this.pending.length > 0 || this.flushing) {
+    while (this.pending.length > 0 || this.flushing || this.overflow) {
       const left = until - Date.now();
-      if (left <= 0 || this.redis.status !== 'ready') return this.writeDirectly();
+      if (left <= 0) return this.writeLeftovers();
       await Promise.race([this.flush(), sleep(Math.min(left, 1000))]);
       if (this.pending.length > 0 && !this.flushing) await sleep(100);
     }
   }
 
-  /**
-   * Last resort when Redis cannot take the events before the process exits: the usage rows go straight to
-   * PostgreSQL (idempotent per call id, so a batch that did reach the queue is not billed twice).
-   */
-  private async writeDirectly(): Promise<void> {
-    const events = [...this.inFlight, ...this.pending];
+  private async writeLeftovers(): Promise<void> {
+    const events = [...this.inFlight, ...this.overflowing, ...this.pending];
     this.pending = [];
-    let failed: { event: UsageJobData; error: Error }[];
     try {
-      failed = (await this.billing.recordBatch(events)).failed;
-    } catch (error) {
-      failed = events.map((event) => ({ event, error: error as Error }));
+      await this.writeDirectly(events);
+    } catch (err) {
+      this.drop(events.map((event) => ({ event, reason: (err as Error).message })));
     }
-    for (const { event, error } of failed)
-      this.logger.error(
-        { err: { message: error.message }, callId: event.callId, usage: event },
-        'billing event lost: neither Redis nor PostgreSQL took it',
-      );
-    const lost = failed.length;
-    this.logger.warn(
-      { events: events.length, lost },
-      'Redis unavailable at shutdown: billing events written to PostgreSQL directly',
-    );
   }
 
   private flush(): Promise<void> {
@@ -94,26 +128,127 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     }
     if (this.flushing) return this.flushing;
     if (this.pending.length === 0) return Promise.resolve();
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.splice(0, WRITE_MAX);
     this.inFlight = batch;
-    this.flushing = this.queue
-      .add(BillingJob.RecordUsageBatch, { events: batch })
-      .then(() => undefined)
+    let retryIn = BATCH_MS;
+    this.flushing = this.send(batch)
       .catch((err: unknown) => {
         this.logger.warn(
           { err: { message: (err as Error).message }, events: batch.length },
-          'billing enqueue failed; retrying',
+          'billing batch taken by neither Redis nor PostgreSQL; retrying',
         );
+        // back in front: with the batch counted in inFlight until now, pending + inFlight stays within the cap
         this.pending = batch.concat(this.pending);
-        this.timer ??= setTimeout(() => void this.flush(), RETRY_MS);
+        retryIn = RETRY_MS;
       })
       .finally(() => {
         this.flushing = null;
         this.inFlight = [];
-        if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
+        if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), retryIn);
       });
     return this.flushing;
+  }
+
+  private writeOverflow(): Promise<void> {
+    const batch = this.pending.splice(0, WRITE_MAX);
+    this.overflowing = batch;
+    // a send has waited on Redis this long: its timeout decides the send, the overflow does not wait on Redis
+    this.overflow = this.writeDirectly(batch, true)
+      .catch((err: unknown) => {
+        this.logger.warn(
+          { err: { message: (err as Error).message }, events: batch.length },
+          'billing batch taken by neither Redis nor PostgreSQL; retrying',
+        );
+        this.pending = batch.concat(this.pending);
+      })
+      .finally(() => {
+        this.overflow = null;
+        this.overflowing = [];
+        // the send still waits: keep PostgreSQL taking what arrived meanwhile
+        if (this.flushing && this.pending.length > 0) void this.writeOverflow();
+      });
+    return this.overflow;
+  }
+
+  private held(): number {
+    return this.pending.length + this.inFlight.length + this.overflowing.length;
+  }
+
+  private redisDown(): boolean {
+    return this.redis.status !== 'ready' || this.unacknowledged;
+  }
+
+  /** To the queue while Redis takes jobs; otherwise straight to PostgreSQL. Throws when neither took the batch. */
+  private async send(batch: UsageJobData[]): Promise<void> {
+    if (!this.redisDown()) {
+      try {
+        return await this.enqueue(batch);
+      } catch (err) {
+        this.logger.warn(
+          { err: { message: (err as Error).message }, events: batch.length },
+          'billing enqueue failed; writing the batch to PostgreSQL directly',
+        );
+      }
+    }
+    await this.writeDirectly(batch);
+  }
+
+  /**
+   * BullMQ's add waits as long as its connection does (offline queue, a Redis that stopped answering), so it
+   * races a timer. A job that loses the race may still be added later: its events are then written twice,
+   * which the per-call-id writer turns into one row. Until it settles, batches skip Redis, so at most one such
+   * job is ever held by the connection.
+   */
+  private async enqueue(batch: UsageJobData[]): Promise<void> {
+    const added = this.queue.add(BillingJob.RecordUsageBatch, { events: batch });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not acknowledge the job within ${this.enqueueTimeoutMs} ms`)),
+        this.enqueueTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([added, timeout]);
+    } catch (err) {
+      this.unacknowledged = true;
+      added.then(
+        () => (this.unacknowledged = false),
+        () => setTimeout(() => (this.unacknowledged = false), RETRY_MS).unref(),
+      );
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The same idempotent writer as the processor's (usage rows unique per call id). Throws when PostgreSQL
+   * is unreachable (the batch is retried); events it refuses one by one are dropped.
+   */
+  private async writeDirectly(events: UsageJobData[], redisDown = this.redisDown()): Promise<void> {
+    if (events.length === 0) return;
+    const { failed } = await this.billing.recordBatch(events, { redisDown });
+    this.writtenDirectly += events.length - failed.length;
+    this.drop(failed.map(({ event, error }) => ({ event, reason: error.message })));
+    if (Date.now() - this.lastDirectLog < LOG_EVERY_MS) return;
+    this.lastDirectLog = Date.now();
+    this.logger.warn(
+      { writtenDirectly: this.writtenDirectly, pending: this.backlog().pending },
+      'Redis unavailable: billing events written to PostgreSQL directly',
+    );
+  }
+
+  /** Each lost event is logged with its usage: the log is then its only record, for billing it by hand. */
+  private drop(lost: { event: UsageJobData; reason: string }[]): void {
+    if (lost.length === 0) return;
+    this.dropped += lost.length;
+    metrics.billingEventsDropped.inc(lost.length);
+    for (const { event, reason } of lost)
+      this.logger.error(
+        { err: { message: reason }, callId: event.callId, apiKeyId: event.apiKeyId, usage: event },
+        'billing event lost: neither Redis nor PostgreSQL took it',
+      );
   }
 }
 

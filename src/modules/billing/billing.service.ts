@@ -53,14 +53,16 @@ export class BillingService implements OnModuleInit {
    * Many calls in one transaction: three statements for the whole batch instead of three per call. When
    * PostgreSQL refuses the batch (a constraint, a deadlock), each call is written on its own, so a bad event
    * holds back only itself; the calls that still fail come back for the caller to retry one by one. Any other
-   * error (PostgreSQL unreachable) is thrown: the batch is retried whole.
+   * error (PostgreSQL unreachable) is thrown: the batch is retried whole. `redisDown` (the caller knows Redis
+   * does not answer) skips the Redis steps instead of waiting on each: the reconcile corrects what they missed.
    */
-  async recordBatch(events: UsageJobData[]): Promise<BatchOutcome> {
+  async recordBatch(events: UsageJobData[], opts: { redisDown?: boolean } = {}): Promise<BatchOutcome> {
     const unique = [...new Map(events.map((e) => [e.callId, e])).values()];
     if (unique.length === 0) return { inserted: 0, failed: [] };
+    const redis = !opts.redisDown;
     try {
-      const inserted = await this.write(unique);
-      await this.clearUnbilled(unique);
+      const inserted = await this.write(unique, redis);
+      if (redis) await this.clearUnbilled(unique);
       return { inserted: inserted.size, failed: [] };
     } catch (err) {
       if (!(err instanceof QueryFailedError)) throw err;
@@ -73,23 +75,23 @@ export class BillingService implements OnModuleInit {
     const written: UsageJobData[] = [];
     for (const event of unique) {
       try {
-        if ((await this.write([event])).size > 0) outcome.inserted++;
+        if ((await this.write([event], redis)).size > 0) outcome.inserted++;
         written.push(event);
       } catch (error) {
         outcome.failed.push({ event, error: error as Error });
       }
     }
-    await this.clearUnbilled(written);
+    if (redis) await this.clearUnbilled(written);
     return outcome;
   }
 
-  private write(events: UsageJobData[]): Promise<Set<string>> {
+  private write(events: UsageJobData[], redis = true): Promise<Set<string>> {
     return this.dataSource.transaction(async (m) => {
       const fresh = await this.records.insertManyIfAbsent(events, m);
       const inserted = events.filter((e) => fresh.has(e.callId));
       await this.aggregates.addMany(inserted, m);
       // before commit, like a settle before its billing job: a rebuild meanwhile counts each call once
-      await this.settleLate(inserted.filter((e) => e.spendSettled === false));
+      if (redis) await this.settleLate(inserted.filter((e) => e.spendSettled === false));
       return fresh;
     });
   }

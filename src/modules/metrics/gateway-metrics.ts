@@ -63,7 +63,12 @@ export const metrics = {
   ]),
   logRecordsDropped: counter(
     'llmgw_log_records_dropped_total',
-    'Audit records dropped because the Redis buffer was full',
+    "Audit records dropped because the Redis buffer was full, or the API process's memory cap while Redis was unreachable",
+    [],
+  ),
+  billingEventsDropped: counter(
+    'llmgw_billing_events_dropped_total',
+    'Billing events dropped because neither Redis nor PostgreSQL took them and BILLING_PENDING_MAX were pending',
     [],
   ),
   unmeteredCalls: counter(
