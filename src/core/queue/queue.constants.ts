@@ -65,7 +65,8 @@ export interface JobPayloads {
   [BillingJob.RecordUsage]: UsageJobData;
   [BillingJob.RecordUsageBatch]: { events: UsageJobData[] };
   [BillingJob.PruneUsage]: Record<string, never>;
-  [BillingJob.ReconcileBudgets]: Record<string, never>;
+  /** Every budgeted key's current month, or only `keys` (the months billed without Redis, see BillingEnqueuer). */
+  [BillingJob.ReconcileBudgets]: { keys?: { apiKeyId: string; month: string }[] };
   [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
 }
 

@@ -176,7 +176,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
       .finally(() => {
         this.flushing = null;
         if (this.inFlight === push) this.inFlight = null;
-        if (this.retry) this.timer ??= setTimeout(() => void this.flush(), RETRY_MS);
+        if (this.retry) this.timer ??= setTimeout(() => void this.flush(), RETRY_MS).unref();
         else if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), 0);
       });
     return this.flushing;

@@ -18,6 +18,8 @@ const BATCH_MAX = 200;
 /** Most events in one job or one direct write: 25 parameters a row stays well under PostgreSQL's 65,535. */
 const WRITE_MAX = 1000;
 const RETRY_MS = 500;
+/** Key months to reconcile after an outage; past this many, every budgeted key's month is reconciled. */
+const OWED_MAX = 10_000;
 /** The outage log line repeats at most this often (the counts in it are totals). */
 const LOG_EVERY_MS = 10_000;
 
@@ -58,6 +60,12 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   private unacknowledged = false;
   private writtenDirectly = 0;
   private dropped = 0;
+  /**
+   * Key months billed straight to PostgreSQL without Redis: their late settlement and marker clearing did not
+   * run, so their counters are reconciled once Redis takes jobs again (`null`: too many, reconcile them all).
+   */
+  private owed: Map<string, { apiKeyId: string; month: string }> | null = new Map();
+  private repairing = false;
   private lastDirectLog = 0;
 
   constructor(
@@ -75,6 +83,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   onModuleInit(): void {
     this.events.register(this);
     this.lifecycle.onDrain('billing-enqueue', () => this.drain());
+    this.redis.on('ready', () => void this.repairOwed());
   }
 
   accept(e: CallCompletedEvent): void {
@@ -144,7 +153,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
       .finally(() => {
         this.flushing = null;
         this.inFlight = [];
-        if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), retryIn);
+        if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), retryIn).unref();
       });
     return this.flushing;
   }
@@ -182,7 +191,8 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   private async send(batch: UsageJobData[]): Promise<void> {
     if (!this.redisDown()) {
       try {
-        return await this.enqueue(batch);
+        await this.enqueue(batch);
+        return void this.repairOwed();
       } catch (err) {
         this.logger.warn(
           { err: { message: (err as Error).message }, events: batch.length },
@@ -200,7 +210,10 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
    * job is ever held by the connection.
    */
   private async enqueue(batch: UsageJobData[]): Promise<void> {
-    const added = this.queue.add(BillingJob.RecordUsageBatch, { events: batch });
+    return this.withTimeout(this.queue.add(BillingJob.RecordUsageBatch, { events: batch }));
+  }
+
+  private async withTimeout(added: Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -213,7 +226,10 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     } catch (err) {
       this.unacknowledged = true;
       added.then(
-        () => (this.unacknowledged = false),
+        () => {
+          this.unacknowledged = false;
+          void this.repairOwed();
+        },
         () => setTimeout(() => (this.unacknowledged = false), RETRY_MS).unref(),
       );
       throw err;
@@ -230,6 +246,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     if (events.length === 0) return;
     const { failed } = await this.billing.recordBatch(events, { redisDown });
     this.writtenDirectly += events.length - failed.length;
+    if (redisDown) this.owe(events);
     this.drop(failed.map(({ event, error }) => ({ event, reason: error.message })));
     if (Date.now() - this.lastDirectLog < LOG_EVERY_MS) return;
     this.lastDirectLog = Date.now();
@@ -237,6 +254,37 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
       { writtenDirectly: this.writtenDirectly, pending: this.backlog().pending },
       'Redis unavailable: billing events written to PostgreSQL directly',
     );
+  }
+
+  private owe(events: UsageJobData[]): void {
+    for (const { apiKeyId, month } of events) {
+      if (!this.owed) return;
+      this.owed.set(`${apiKeyId}:${month}`, { apiKeyId, month });
+      if (this.owed.size > OWED_MAX) this.owed = null;
+    }
+  }
+
+  /**
+   * Once Redis takes jobs again, one reconcile job for the key months billed without it (the worker rebuilds
+   * each counter from PostgreSQL plus the unbilled markers), so /gateway/key shows their real spend at once
+   * rather than after BUDGET_RECONCILE_INTERVAL. Given back for the next try when Redis does not take it.
+   */
+  private async repairOwed(): Promise<void> {
+    if (this.repairing || this.redisDown() || (this.owed && this.owed.size === 0)) return;
+    this.repairing = true;
+    const owed = this.owed;
+    this.owed = new Map();
+    try {
+      await this.withTimeout(
+        this.queue.add(BillingJob.ReconcileBudgets, owed ? { keys: [...owed.values()] } : {}, { attempts: 3 }),
+      );
+    } catch (err) {
+      this.logger.warn({ err: { message: (err as Error).message } }, 'budget reconcile after an outage not queued');
+      if (!owed) this.owed = null;
+      else for (const [k, v] of owed) this.owed?.set(k, v);
+    } finally {
+      this.repairing = false;
+    }
   }
 
   /** Each lost event is logged with its usage: the log is then its only record, for billing it by hand. */

@@ -56,7 +56,7 @@ export class BillingProcessor extends GatewayWorkerHost {
         return deleted;
       }
       case BillingJob.ReconcileBudgets:
-        return this.reconciler.reconcileAll();
+        return job.data.keys ? this.reconciler.reconcileKeys(job.data.keys) : this.reconciler.reconcileAll();
     }
   }
 

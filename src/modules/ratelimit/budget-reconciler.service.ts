@@ -34,25 +34,40 @@ export class BudgetReconciler {
     try {
       const [seconds] = await this.redis.time();
       const month = utcMonth(new Date(Number(seconds) * 1000));
-      let checked = 0;
-      let corrected = 0;
-      for (const id of await this.apiKeys.idsWithBudget()) {
-        const spendKey = this.keys.apiKey(id).spend(month);
-        const before = await this.redis.get(spendKey);
-        if (before === null) continue;
-        if (await this.rebuilder.rebuild(id, month, true)) {
-          checked++;
-          const after = await this.redis.get(spendKey);
-          if (after !== before) {
-            corrected++;
-            this.logger.warn({ apiKeyId: id, month, before, after }, 'budget counter corrected from PostgreSQL');
-          }
-        }
-      }
-      if (checked > 0) this.logger.log({ month, checked, corrected }, 'budget counters reconciled');
-      return checked;
+      const ids = await this.apiKeys.idsWithBudget();
+      return await this.reconcile(ids.map((apiKeyId) => ({ apiKeyId, month })));
     } finally {
       if ((await this.redis.get(lock)) === token) await this.redis.del(lock);
     }
+  }
+
+  /**
+   * The given keys' month counters only: the months whose calls were billed straight to PostgreSQL while Redis
+   * was unreachable, so neither their late settlement nor the clearing of their unbilled markers ran. Each
+   * rebuild holds that key's own lock, so this needs no global one. Returns how many counters were checked.
+   */
+  reconcileKeys(keys: { apiKeyId: string; month: string }[]): Promise<number> {
+    return this.reconcile(keys);
+  }
+
+  /** Counters that do not exist are left to the next admission, which rebuilds them anyway. */
+  private async reconcile(keys: { apiKeyId: string; month: string }[]): Promise<number> {
+    let checked = 0;
+    let corrected = 0;
+    for (const { apiKeyId, month } of keys) {
+      const spendKey = this.keys.apiKey(apiKeyId).spend(month);
+      const before = await this.redis.get(spendKey);
+      if (before === null) continue;
+      if (await this.rebuilder.rebuild(apiKeyId, month, true)) {
+        checked++;
+        const after = await this.redis.get(spendKey);
+        if (after !== before) {
+          corrected++;
+          this.logger.warn({ apiKeyId, month, before, after }, 'budget counter corrected from PostgreSQL');
+        }
+      }
+    }
+    if (checked > 0) this.logger.log({ checked, corrected }, 'budget counters reconciled');
+    return checked;
   }
 }
