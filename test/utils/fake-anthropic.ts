@@ -40,7 +40,8 @@ export interface FakeAnthropicOptions {
   hang?: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
  * Default usage, from the example response of https://docs.anthropic.com/en/api/messages (2095 in, 503 out)

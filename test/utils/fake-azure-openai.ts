@@ -17,7 +17,8 @@ export interface FakeAzureOpenAiOptions {
   hang?: boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /** Azure's content-filter annotations (https://learn.microsoft.com/azure/ai-services/openai/concepts/content-filter). */
 const SAFE = { filtered: false, severity: 'safe' };

@@ -54,7 +54,8 @@ export interface FakeBedrockOptions {
   chunkDelayMs?: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
 
 /**

@@ -40,7 +40,8 @@ export interface FakeOpenAiOptions {
   usage?: { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
  * A local server speaking OpenAI's wire format (JSON and SSE with `data:` lines and `[DONE]`), built from

@@ -77,7 +77,8 @@ export function testServiceAccount(
   return { json, clientEmail, publicKey, privateKeyPem };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 const MODEL_PATH =
   /^\/(v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^/:]+):(generateContent|streamGenerateContent|predict)(?:\?(.*))?$/;
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
