@@ -70,7 +70,8 @@ describe('budget state in Redis', () => {
     server = await PrivateRedis.start();
     redis = server.client();
     upstream = await new BudgetUpstream().start();
-    api = await startApi({ REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT: '300ms' });
+    // long enough for 3,000 calls on a loaded machine, short enough for the paused-admission test below
+    api = await startApi({ REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT: '1s' });
     m = await createBudgetModel(api, upstream.url, 'state-model');
   });
   afterAll(async () => {
@@ -100,7 +101,7 @@ describe('budget state in Redis', () => {
     const authed = await api.get(ApiKeyAuthService).authenticate(key.key);
     const resolution = (await api.get(ModelResolver).resolve(m.model))!;
     const admissions = api.get(AdmissionService);
-    const admitOne = async (callId: string): Promise<Record<string, number>> => {
+    const admitOnce = async (callId: string): Promise<Record<string, number>> => {
       await redis.config('RESETSTAT');
       await admissions.admit({
         callId,
@@ -115,6 +116,19 @@ describe('budget state in Redis', () => {
       delete counts.config;
       delete counts.info;
       return counts;
+    };
+    // the app's own background work (queue polling, billing of earlier calls) can land in a window: each
+    // command's fewest calls over three admissions is what admission itself sends
+    const admitOne = async (callId: string): Promise<Record<string, number>> => {
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await admitOnce(`${callId}-${i}`));
+      const names = new Set(runs.flatMap((r) => Object.keys(r)));
+      const fewest: Record<string, number> = {};
+      for (const name of names) {
+        const n = Math.min(...runs.map((r) => r[name] ?? 0));
+        if (n > 0) fewest[name] = n;
+      }
+      return fewest;
     };
     await admitOne('warm-up'); // builds the month counter
     const withNone = await admitOne('with-none');
@@ -146,7 +160,7 @@ describe('budget state in Redis', () => {
     const slotsBefore = await redis.zcard(k.requests);
 
     const pauser = server.client();
-    await pauser.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+    await pauser.call('CLIENT', 'PAUSE', '2500', 'WRITE');
     const refused = await fetch(`${api.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
@@ -157,7 +171,7 @@ describe('budget state in Redis', () => {
 
     // Redis runs the late admission when the pause ends; the release sent after it on the same connection
     // undoes it (reads are not paused, so wait past the pause before looking)
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 3000));
     expect(await redis.ping()).toBe('PONG');
     expect(await redis.zcard(k.requests)).toBe(slotsBefore);
     expect((await ledger(redis, api, key.id)).reserved).toBe(0);
