@@ -27,6 +27,7 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ProviderRegistry.name);
   private providers = new Map<string, RegisteredProvider>();
   private loading: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   private stale = true;
   private reloadTimer?: NodeJS.Timeout;
   private readonly retiring = new Set<NodeJS.Timeout>();
@@ -68,8 +69,21 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     return this.providers.get(providerId);
   }
 
+  /**
+   * Resolves once a load that started after this call has finished: a load already running may have read the
+   * rows before the change this reload is for, so one more follows it (concurrent callers share that one).
+   */
   reload(): Promise<void> {
-    this.loading ??= this.load().finally(() => {
+    if (this.loading) {
+      this.queued ??= this.loading
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = null;
+          return this.reload();
+        });
+      return this.queued;
+    }
+    this.loading = this.load().finally(() => {
       this.loading = null;
     });
     return this.loading;
