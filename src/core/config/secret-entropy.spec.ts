@@ -15,13 +15,16 @@ describe('estimateEntropyBits', () => {
     ['one repeated character', 'a'.repeat(200), false],
     ['two alternating characters', 'ab'.repeat(60), false],
     ['a repeated pattern', 'Xy7#kP2q'.repeat(12), false],
+    ['a 43-character base64url key without digits, - or _', 'qWeRtYuIoPaSdFgHjKlZxCvBnMmNbVcXzLkJhGfDsAq', true],
+    ['a letters-only phrase of 44 characters', 'CorrectHorseBatteryStapleCorrectHorseBattery', false],
     ['empty', '', false],
   ])('%s holds 32 bytes: %s', (_name, secret, expected) => {
     expect(enough(secret)).toBe(expected);
   });
 
-  it('accepts every one of 2,000 random 32-byte keys in hex, base64 and base64url', () => {
-    for (let i = 0; i < 2000; i++) {
+  it('accepts every one of 20,000 random 32-byte keys in hex, base64 and base64url', () => {
+    // a base64url key without a digit, `-` or `_` comes about once in 10,000: it must pass too
+    for (let i = 0; i < 20_000; i++) {
       const key = randomBytes(32);
       for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(enough(key.toString(encoding))).toBe(true);
     }
