@@ -95,7 +95,7 @@ export const ENV_SCHEMA = {
   CACHE_API_KEY_SIZE: v(int(1, 10_000_000), '1000'),
   // LRU size of the model, alias and price caches
   CACHE_MODEL_SIZE: v(int(1, 10_000_000), '500'),
-  // longest a cached key, model, alias, provider or admin may be stale
+  // longest a cached key, model, alias, provider or admin may be stale; 0 turns caching off
   CACHE_TTL: v(duration, '60s'),
   // periodic full reload of providers
   PROVIDER_RELOAD_INTERVAL: v(duration, '5m'),

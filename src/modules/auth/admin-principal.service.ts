@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
+import { TtlCache } from '#src/core/cache/ttl-cache';
 import { AppConfig } from '#src/core/config/app-config';
 import { isUuid } from '#src/core/database/ids';
 import { type AdminAuthType } from '#src/modules/auth/admin-roles';
@@ -34,9 +34,7 @@ const CACHE_MAX = 1000;
  */
 @Injectable()
 export class AdminPrincipalService {
-  private readonly cache: LRUCache<string, CachedAdmin | typeof GONE> | null;
-  /** Bumped on invalidation, so a load that started before a change never caches what it read. */
-  private generation = 0;
+  private readonly cache: TtlCache<string, CachedAdmin | typeof GONE>;
 
   constructor(
     config: AppConfig,
@@ -44,25 +42,22 @@ export class AdminPrincipalService {
     private readonly tokens: AdminTokenRepository,
     invalidation: CacheInvalidationService,
   ) {
-    // lru-cache reads ttl 0 as "never expires": CACHE_TTL=0 means no caching here
-    this.cache = config.env.CACHE_TTL > 0 ? new LRUCache({ max: CACHE_MAX, ttl: config.env.CACHE_TTL }) : null;
-    invalidation.on('admins', () => {
-      this.generation++;
-      this.cache?.clear();
+    this.cache = new TtlCache<string, CachedAdmin | typeof GONE>({
+      max: CACHE_MAX,
+      ttl: config.env.CACHE_TTL,
+      load: async (key) => {
+        const [type, id] = key.split(':') as [AdminAuthType, string];
+        return (await this.load(type, id)) ?? GONE;
+      },
     });
+    invalidation.on('admins', () => this.cache.clear());
   }
 
   /** The enabled, unexpired admin behind a JWT's subject (a user's at credential version `cv`), or null. */
   async resolve(type: AdminAuthType, id: string, cv?: unknown): Promise<AdminPrincipal | null> {
     if ((type !== 'user' && type !== 'service') || typeof id !== 'string' || !isUuid(id)) return null;
-    const key = `${type}:${id}`;
-    let entry = this.cache?.get(key);
-    if (entry === undefined) {
-      const generation = this.generation;
-      entry = (await this.load(type, id)) ?? GONE;
-      if (generation === this.generation) this.cache?.set(key, entry);
-    }
-    if (entry === GONE || !entry.enabled) return null;
+    const entry = await this.cache.get(`${type}:${id}`);
+    if (entry === undefined || entry === GONE || !entry.enabled) return null;
     if (entry.credentialVersion !== null && cv !== entry.credentialVersion) return null;
     if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now()) return null;
     return entry.principal;

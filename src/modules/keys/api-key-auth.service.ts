@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
+import { TtlCache } from '#src/core/cache/ttl-cache';
 import { AppConfig } from '#src/core/config/app-config';
 import { DatabaseUnavailableException } from '#src/core/database/database-unavailable';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
@@ -35,70 +35,42 @@ const UNUSABLE = Symbol('unusable');
  */
 @Injectable()
 export class ApiKeyAuthService {
-  private readonly cache: LRUCache<string, AuthenticatedKey | typeof UNUSABLE>;
-  private readonly unknown: LRUCache<string, true>;
-  private readonly inflight = new Map<string, Promise<AuthenticatedKey | typeof UNUSABLE | null>>();
-  /** Bumped on invalidation, so a load that started before a change never caches what it read. */
-  private generation = 0;
+  private readonly cache: TtlCache<string, AuthenticatedKey | typeof UNUSABLE>;
 
   constructor(
     config: AppConfig,
     private readonly repository: ApiKeyRepository,
     invalidation: CacheInvalidationService,
   ) {
-    this.cache = new LRUCache({ max: config.env.CACHE_API_KEY_SIZE, ttl: config.env.CACHE_TTL });
-    this.unknown = new LRUCache({ max: NEGATIVE_MAX, ttl: Math.min(NEGATIVE_TTL_MS, config.env.CACHE_TTL) });
-    invalidation.on('api_keys', () => {
-      this.generation++;
-      this.inflight.clear();
-      this.cache.clear();
-      this.unknown.clear();
+    const ttl = config.env.CACHE_TTL;
+    this.cache = new TtlCache({
+      max: config.env.CACHE_API_KEY_SIZE,
+      ttl,
+      negative: { max: NEGATIVE_MAX, ttl: Math.min(NEGATIVE_TTL_MS, ttl) },
+      load: (hash) => this.load(hash),
     });
+    // a key created later drops a remembered unknown hash too
+    invalidation.on('api_keys', () => this.cache.clear());
   }
 
   /** The usable key for this plaintext, or InvalidApiKeyException. */
   async authenticate(plaintext: string | null): Promise<AuthenticatedKey> {
     if (!plaintext) throw new InvalidApiKeyException();
-    const hash = hashApiKey(plaintext);
-    let entry = this.cache.get(hash);
-    if (entry === undefined) {
-      if (this.unknown.has(hash)) throw new InvalidApiKeyException();
-      const loaded = await this.load(hash).catch((err: unknown) => {
-        // a database outage is not a bad key: 503, never 401
-        throw DatabaseUnavailableException.wrap(err);
-      });
-      if (loaded === null) {
-        this.unknown.set(hash, true); // a key created later drops this via invalidation
-        throw new InvalidApiKeyException();
-      }
-      entry = loaded;
-    }
-    if (entry === UNUSABLE) throw new InvalidApiKeyException();
+    const entry = await this.cache.get(hashApiKey(plaintext)).catch((err: unknown) => {
+      // a database outage is not a bad key: 503, never 401
+      throw DatabaseUnavailableException.wrap(err);
+    });
+    if (entry === undefined || entry === UNUSABLE) throw new InvalidApiKeyException();
     if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now())
       throw new InvalidApiKeyException('This API key has expired.');
     return entry;
   }
 
-  /** One query per hash even when many requests miss at once. */
-  private load(hash: string): Promise<AuthenticatedKey | typeof UNUSABLE | null> {
-    let pending = this.inflight.get(hash);
-    if (!pending) {
-      const generation = this.generation;
-      const load = this.repository
-        .findByHash(hash)
-        .then((row) => {
-          if (!row) return null;
-          const entry = usable(row) ? toAuthenticated(row) : UNUSABLE;
-          if (generation === this.generation) this.cache.set(hash, entry);
-          return entry;
-        })
-        .finally(() => {
-          if (this.inflight.get(hash) === load) this.inflight.delete(hash);
-        });
-      this.inflight.set(hash, load);
-      pending = load;
-    }
-    return pending;
+  /** undefined for an unknown hash (cached negatively, apart from the keys). */
+  private async load(hash: string): Promise<AuthenticatedKey | typeof UNUSABLE | undefined> {
+    const row = await this.repository.findByHash(hash);
+    if (!row) return undefined;
+    return usable(row) ? toAuthenticated(row) : UNUSABLE;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
+import { TtlCache } from '#src/core/cache/ttl-cache';
 import { AppConfig } from '#src/core/config/app-config';
 import type { ModelEntity } from '#src/modules/models/model.entity';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
@@ -45,9 +45,7 @@ type Entry = Resolution | typeof UNKNOWN;
  */
 @Injectable()
 export class ModelResolver {
-  private readonly cache: LRUCache<string, Entry>;
-  /** Bumped on invalidation, so a load that started before a change never caches what it read. */
-  private generation = 0;
+  private readonly cache: TtlCache<string, Entry>;
 
   constructor(
     config: AppConfig,
@@ -55,23 +53,21 @@ export class ModelResolver {
     private readonly aliases: ModelAliasRepository,
     invalidation: CacheInvalidationService,
   ) {
-    this.cache = new LRUCache<string, Entry>({ max: config.env.CACHE_MODEL_SIZE, ttl: config.env.CACHE_TTL });
-    const clear = (): void => {
-      this.generation++;
-      this.cache.clear();
-    };
+    // unknown names share this LRU (as UNKNOWN), not a separate negative cache
+    this.cache = new TtlCache<string, Entry>({
+      max: config.env.CACHE_MODEL_SIZE,
+      ttl: config.env.CACHE_TTL,
+      load: async (name) => (await this.load(name)) ?? UNKNOWN,
+    });
+    const clear = (): void => this.cache.clear();
     invalidation.on('models', clear);
     invalidation.on('providers', clear);
   }
 
   /** The resolution, or null when no enabled, routable alias or model has this name. */
   async resolve(name: string): Promise<Resolution | null> {
-    const cached = this.cache.get(name);
-    if (cached !== undefined) return cached === UNKNOWN ? null : cached;
-    const generation = this.generation;
-    const resolved = await this.load(name);
-    if (generation === this.generation) this.cache.set(name, resolved ?? UNKNOWN);
-    return resolved;
+    const entry = await this.cache.get(name);
+    return entry === undefined || entry === UNKNOWN ? null : entry;
   }
 
   private async load(name: string): Promise<Resolution | null> {
