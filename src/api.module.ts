@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
+import { MetricsModule } from '#src/modules/metrics/metrics.module';
 import { AdminModule } from '#src/modules/admin/admin.module';
 import { AuditModule } from '#src/modules/audit/audit.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
@@ -19,6 +20,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         CoreModule.forRoot(config, logger),
+        MetricsModule.forRoot(config),
         HealthModule,
         CallsModule,
         AuthModule,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ApiModule } from '#src/api.module';
 import type { AppConfig } from '#src/core/config/app-config';
 import { createDataSource } from '#src/core/database/data-source';
+import { ENTITIES } from '#src/entities';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
 import { BodyTooDeepException, nestedDeeperThan } from '#src/core/http/body-depth';
 import { GatewayExceptionFilter } from '#src/core/http/exception.filter';
@@ -20,7 +21,7 @@ import { WorkerModule } from '#src/worker.module';
 export async function prepareDatabase(config: AppConfig, logger: Logger): Promise<void> {
   await ensureDatabase(config.env.DATABASE_URL);
   if (!config.env.DB_RUN_MIGRATIONS) return;
-  const dataSource = createDataSource(config);
+  const dataSource = createDataSource(config, ENTITIES);
   await dataSource.initialize();
   try {
     const applied = await runMigrations(dataSource);

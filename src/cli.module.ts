@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
+import { MetricsModule } from '#src/modules/metrics/metrics.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
 import { CatalogModule } from '#src/modules/billing/catalog/catalog.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
@@ -17,6 +18,7 @@ export class CliModule {
       module: CliModule,
       imports: [
         CoreModule.forRoot(config, logger),
+        MetricsModule.forRoot(config),
         CallsModule,
         AuthModule,
         KeysModule,

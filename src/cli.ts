@@ -6,6 +6,7 @@ import { CliModule } from '#src/cli.module';
 import type { AppConfig } from '#src/core/config/app-config';
 import { loadConfigOrExit } from '#src/core/config/load-or-exit';
 import { createDataSource } from '#src/core/database/data-source';
+import { ENTITIES } from '#src/entities';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
 import { createLogger, PinoNestLogger } from '#src/core/logging/logger';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
@@ -45,7 +46,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'migrate                     create the database if missing and apply pending migrations',
     run: async (_args, config, print) => {
       await ensureDatabase(config.env.DATABASE_URL);
-      const dataSource = createDataSource(config);
+      const dataSource = createDataSource(config, ENTITIES);
       await dataSource.initialize();
       try {
         const applied = await runMigrations(dataSource);

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
+import { MetricsModule } from '#src/modules/metrics/metrics.module';
 import { PublicOnlyGuard } from '#src/core/http/public-only.guard';
 import { AuditWorkerModule } from '#src/modules/audit/audit-worker.module';
 import { BillingWorkerModule } from '#src/modules/billing/billing-worker.module';
@@ -22,7 +23,13 @@ export class WorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, logger), CallsModule, HealthModule, ...WORKER_FEATURE_MODULES],
+      imports: [
+        CoreModule.forRoot(config, logger),
+        MetricsModule.forRoot(config),
+        CallsModule,
+        HealthModule,
+        ...WORKER_FEATURE_MODULES,
+      ],
       providers: [{ provide: APP_GUARD, useClass: PublicOnlyGuard }],
     };
   }

@@ -8,9 +8,8 @@ import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { LoggerModule } from '#src/core/logging/logger.module';
 import { QueueModule } from '#src/core/queue/queue.module';
 import { RedisModule } from '#src/core/redis/redis.module';
-import { MetricsModule } from '#src/modules/metrics/metrics.module';
 
-/** Infrastructure every entrypoint shares: config, logger, PostgreSQL, Redis, BullMQ, caches, lifecycle, metrics. */
+/** Infrastructure every entrypoint shares: config, logger, PostgreSQL, Redis, BullMQ, caches, lifecycle. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -24,7 +23,6 @@ export class CoreModule {
         RedisModule,
         QueueModule,
         CacheModule,
-        MetricsModule.forRoot(config),
       ],
       providers: [LifecycleService],
       exports: [LifecycleService],

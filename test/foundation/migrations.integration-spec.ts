@@ -2,8 +2,9 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '#src/core/database/data-source';
 import { ensureDatabase, runMigrations } from '#src/core/database/database-setup';
+import { ENTITIES } from '#src/entities';
 import { MIGRATIONS } from '#migrations/migrations';
-import { testConfig } from '#test/utils/app';
+import { startApi, testConfig } from '#test/utils/app';
 import { PG_ROOT_URL, dbUrl, runId, runTmpRoot } from '#test/utils/test-env';
 import { spawnBuilt } from '#test/utils/processes';
 
@@ -60,7 +61,7 @@ describe('migrations', () => {
     try {
       await ensureDatabase(dbUrl(name));
       await ensureDatabase(dbUrl(name)); // a second call finds it and does nothing
-      const ds = new DataSource(dataSourceOptions(testConfig({ DATABASE_URL: dbUrl(name) })));
+      const ds = new DataSource(dataSourceOptions(testConfig({ DATABASE_URL: dbUrl(name) }), ENTITIES));
       await ds.initialize();
       try {
         expect(await runMigrations(ds)).toEqual(ALL);
@@ -81,13 +82,23 @@ describe('migrations', () => {
   });
 
   it('leaves nothing for the entities to change: the migrations are the whole schema', async () => {
-    const ds = new DataSource(dataSourceOptions(testConfig()));
+    const ds = new DataSource(dataSourceOptions(testConfig(), ENTITIES));
     await ds.initialize();
     try {
       const pending = await ds.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
     } finally {
       await ds.destroy();
+    }
+  });
+
+  it('maps in the app exactly the entities of src/entities.ts, each registered by its feature module', async () => {
+    const api = await startApi();
+    try {
+      const mapped = api.get(DataSource).entityMetadatas.map((m) => (m.target as { name: string }).name);
+      expect(mapped.sort()).toEqual(ENTITIES.map((e) => e.name).sort());
+    } finally {
+      await api.close();
     }
   });
 

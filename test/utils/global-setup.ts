@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { dataSourceOptions } from '#src/core/database/data-source';
 import { loadConfig } from '#src/core/config/app-config';
 import { runMigrations } from '#src/core/database/database-setup';
+import { ENTITIES } from '#src/entities';
 import { DataSource } from 'typeorm';
 import {
   PG_ROOT_URL,
@@ -31,7 +32,7 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
       JWT_SECRET: TEST_JWT_SECRET,
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     });
-    const ds = new DataSource(dataSourceOptions(config));
+    const ds = new DataSource(dataSourceOptions(config, ENTITIES));
     await ds.initialize();
     await runMigrations(ds);
     await ds.destroy();

@@ -1,15 +1,20 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '#migrations/migrations';
 import type { AppConfig } from '#src/core/config/app-config';
-import { ENTITIES } from '#src/core/database/entities';
 import { SnakeNamingStrategy } from '#src/core/database/snake-naming.strategy';
 
-/** The one DataSource definition: the app, the CLI and the migrations all use it. */
-export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+/** What a DataSource maps: the entity classes (core knows none; the app passes them in). */
+export type DataSourceEntities = NonNullable<DataSourceOptions['entities']>;
+
+/**
+ * The one DataSource definition: the app, the CLI and the migrations all use it. Inside Nest the entities come
+ * from each feature module's `TypeOrmModule.forFeature` (autoLoadEntities); outside, the caller lists them.
+ */
+export function dataSourceOptions(config: AppConfig, entities: DataSourceEntities = []): DataSourceOptions {
   return {
     type: 'postgres',
     url: config.env.DATABASE_URL,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     namingStrategy: new SnakeNamingStrategy(),
@@ -24,6 +29,6 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   };
 }
 
-export function createDataSource(config: AppConfig): DataSource {
-  return new DataSource(dataSourceOptions(config));
+export function createDataSource(config: AppConfig, entities: DataSourceEntities): DataSource {
+  return new DataSource(dataSourceOptions(config, entities));
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminAuditInterceptor } from '#src/modules/admin/admin-audit.interceptor';
 import { AdminAuditLogRepository } from '#src/modules/admin/admin-audit-log.repository';
 import { AdminAuditController } from '#src/modules/admin/controllers/admin-audit.controller';
@@ -16,10 +17,19 @@ import { CatalogModule } from '#src/modules/billing/catalog/catalog.module';
 import { KeysModule } from '#src/modules/keys/keys.module';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
+import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
 
 /** The admin API (SPEC §4): controllers and DTOs built on the other modules' services. */
 @Module({
-  imports: [AuthModule, KeysModule, ModelsModule, ProvidersModule, BillingModule, CatalogModule],
+  imports: [
+    TypeOrmModule.forFeature([AdminAuditLogEntity]),
+    AuthModule,
+    KeysModule,
+    ModelsModule,
+    ProvidersModule,
+    BillingModule,
+    CatalogModule,
+  ],
   controllers: [
     AdminAuthController,
     AdminUserController,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '#src/core/config/app-config';
 import { AdminAuthGuard } from '#src/modules/auth/admin-auth.guard';
 import { ADMIN_JWT_AUDIENCE, AdminAuthService, jwtLifetimeSeconds } from '#src/modules/auth/admin-auth.service';
@@ -13,6 +14,8 @@ import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service
 import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
 import { PasswordVerifier } from '#src/modules/auth/password-verifier.service';
 import { ServiceTokenManagementService } from '#src/modules/auth/service-token-management.service';
+import { AdminUserEntity } from '#src/modules/auth/admin-user.entity';
+import { AdminTokenEntity } from '#src/modules/auth/admin-token.entity';
 
 const EXPORTED = [
   AdminUserRepository,
@@ -31,6 +34,7 @@ const EXPORTED = [
  */
 @Module({
   imports: [
+    TypeOrmModule.forFeature([AdminUserEntity, AdminTokenEntity]),
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({

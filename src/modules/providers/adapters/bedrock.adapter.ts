@@ -39,8 +39,8 @@ import {
   isObject,
   promptDigits,
   RequestRefusal,
-} from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
-import { toEmbeddingsList } from '#src/modules/providers/adapters/vertex/vertex-embeddings.mapper';
+  toEmbeddingsList,
+} from '#src/modules/providers/adapters/shared/openai.shapes';
 
 /**
  * Upper bound for the budget (docs/providers/bedrock.md): Bedrock serves several tokenizer families; the

@@ -33,13 +33,13 @@ import {
   isObject,
   promptDigits,
   RequestRefusal,
-} from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+  toEmbeddingsList,
+} from '#src/modules/providers/adapters/shared/openai.shapes';
 import {
   embeddingTexts,
   predictBatches,
   predictRequest,
   readPredictions,
-  toEmbeddingsList,
 } from '#src/modules/providers/adapters/vertex/vertex-embeddings.mapper';
 import {
   rpcStatusOf,

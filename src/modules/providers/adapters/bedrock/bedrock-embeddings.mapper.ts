@@ -1,5 +1,5 @@
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
-import { isObject, RequestRefusal } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { isObject, RequestRefusal } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 /** Cohere Embed on Bedrock takes at most 96 texts per call. */
 const COHERE_MAX_TEXTS = 96;

@@ -1,7 +1,7 @@
 import { AddressRefusedError } from '#src/core/net/address-guard';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
-import { abortedCallError } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { abortedCallError } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 /** What the AWS SDK puts on its errors (service exceptions carry `$metadata`; `$response` is the raw answer). */
 interface SdkError {

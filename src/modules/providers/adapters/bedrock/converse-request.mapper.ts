@@ -20,7 +20,7 @@ import {
   refuseUnsupported,
   RequestRefusal,
   stopSequences,
-} from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+} from '#src/modules/providers/adapters/shared/openai.shapes';
 
 /** A JSON value as the SDK types documents (tool inputs and schemas). */
 type DocumentType = NonNullable<ToolUseBlock['input']>;

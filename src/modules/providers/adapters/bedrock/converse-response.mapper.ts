@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConverseResponse, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
-import { openAiUsage } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 export type OpenAiFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 

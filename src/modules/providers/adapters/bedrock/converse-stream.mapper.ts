@@ -1,6 +1,6 @@
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChunkSink, JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
-import { openAiUsage } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import {
   completionId,
   converseUsage,

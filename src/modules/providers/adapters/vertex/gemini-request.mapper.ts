@@ -7,7 +7,7 @@ import {
   refuseUnsupported,
   RequestRefusal,
   stopSequences,
-} from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+} from '#src/modules/providers/adapters/shared/openai.shapes';
 import { toGeminiSchema } from '#src/modules/providers/adapters/vertex/gemini-schema.mapper';
 import { thoughtSignatureOf } from '#src/modules/providers/adapters/vertex/tool-call-id.codec';
 import { toGeminiTooling } from '#src/modules/providers/adapters/vertex/gemini-tools.mapper';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
-import { isObject, openAiUsage } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { newToolCallId } from '#src/modules/providers/adapters/vertex/tool-call-id.codec';
 
 export type OpenAiFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';

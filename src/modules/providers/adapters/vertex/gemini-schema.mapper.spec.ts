@@ -1,5 +1,5 @@
 import { toGeminiSchema } from '#src/modules/providers/adapters/vertex/gemini-schema.mapper';
-import { RequestRefusal } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { RequestRefusal } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { newToolCallId, thoughtSignatureOf } from '#src/modules/providers/adapters/vertex/tool-call-id.codec';
 
 describe('JSON Schema → Vertex Schema', () => {

@@ -1,5 +1,5 @@
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
-import { isObject, RequestRefusal } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { isObject, RequestRefusal } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 /**
  * JSON Schema (what OpenAI's `response_format.json_schema.schema` and tool `parameters` carry) → the Vertex

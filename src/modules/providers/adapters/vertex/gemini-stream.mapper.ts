@@ -1,5 +1,5 @@
 import type { ChunkSink, JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
-import { isObject, openAiUsage } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import {
   completionId,
   createdAt,

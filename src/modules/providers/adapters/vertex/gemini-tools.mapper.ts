@@ -1,5 +1,5 @@
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
-import { isObject, RequestRefusal } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { isObject, RequestRefusal } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { toGeminiSchema } from '#src/modules/providers/adapters/vertex/gemini-schema.mapper';
 
 interface Choice {

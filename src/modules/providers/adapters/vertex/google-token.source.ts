@@ -3,7 +3,7 @@ import { GoogleAuth } from 'google-auth-library';
 import type { UpstreamTimeouts } from '#src/modules/providers/provider-adapter';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { UpstreamHttp } from '#src/modules/providers/upstream-http';
-import { abortedCallError } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { abortedCallError } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';

@@ -1,5 +1,5 @@
-import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
-import { isObject, RequestRefusal } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import type { JsonObject } from '#src/modules/providers/provider-adapter';
+import { isObject, RequestRefusal } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 /** text-embedding-005 and text-multilingual-embedding-002 take up to 250 instances per request. */
 const MAX_INSTANCES = 250;
@@ -43,20 +43,4 @@ export function readPredictions(res: JsonObject, expected: number): { vectors: n
     tokens += typeof count === 'number' ? count : 0;
   }
   return { vectors, tokens };
-}
-
-export function toEmbeddingsList(
-  vectors: number[][],
-  tokens: number,
-  model: string,
-): { body: JsonObject; usage: UsageCounts } {
-  return {
-    body: {
-      object: 'list',
-      data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
-      model,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    },
-    usage: { promptTokens: tokens, completionTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
-  };
 }

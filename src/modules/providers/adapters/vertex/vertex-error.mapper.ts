@@ -1,7 +1,7 @@
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import type { UpstreamResponse } from '#src/modules/providers/upstream-http';
-import { isObject } from '#src/modules/providers/adapters/vertex/openai-chat.shapes';
+import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';
 

@@ -11,7 +11,11 @@ import { ModelEntity } from '#src/modules/models/model.entity';
 import { PricingComponentEntity } from '#src/modules/models/pricing-component.entity';
 import { ProviderEntity } from '#src/modules/providers/provider.entity';
 
-/** Every entity of the schema; the one DataSource (app, CLI, migrations) registers them all. */
+/**
+ * Every entity of the schema, for the DataSources built outside Nest (CLI migrate, database preparation, tests)
+ * and the check that the migrations leave nothing for the entities to change. Inside Nest, each feature module
+ * registers its own entities (`TypeOrmModule.forFeature`); a test proves both lists agree.
+ */
 export const ENTITIES = [
   ProviderEntity,
   ModelEntity,

@@ -4,8 +4,8 @@ import type { UpperBoundFactors } from '#src/modules/providers/token-estimator';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
 
 /**
- * Provider-neutral helpers for translating OpenAI chat requests and answers; the Bedrock adapter uses them
- * too.
+ * Provider-neutral helpers for translating OpenAI chat and embeddings requests and answers, shared by the
+ * adapters that speak another wire format (Vertex AI, Bedrock).
  */
 
 /** A request this adapter will not translate; the adapter answers it with a 400 naming the parameter. */
@@ -140,4 +140,21 @@ export function boundFactors(config: Record<string, unknown>, defaults: UpperBou
   if (image !== undefined && (typeof image !== 'number' || !Number.isInteger(image) || image < 1))
     throw new Error('config.prompt_image_tokens must be a positive integer');
   return { textFactor: factor ?? defaults.textFactor, perImage: image ?? defaults.perImage };
+}
+
+/** Vectors and their token count → OpenAI's embeddings list and the usage to bill. */
+export function toEmbeddingsList(
+  vectors: number[][],
+  tokens: number,
+  model: string,
+): { body: JsonObject; usage: UsageCounts } {
+  return {
+    body: {
+      object: 'list',
+      data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    },
+    usage: { promptTokens: tokens, completionTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+  };
 }
