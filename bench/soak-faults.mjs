@@ -11,11 +11,11 @@
 // Needs `npm run build` first and PostgreSQL on its local default address (BENCH_PG_URL overrides).
 //   node bench/soak-faults.mjs > bench/results/soak-faults.txt
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import Decimal from 'decimal.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -73,14 +73,19 @@ class OwnRedis {
   }
 }
 
-async function readBucket(s3) {
-  const keys = [];
-  let token;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((c) => c.Key));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+/**
+ * Every object in the bucket and the call ids of its lines. s3rver cannot list past one page on Node 20
+ * (its continuation token uses a cipher OpenSSL 3 no longer has: InternalError), so the object names come
+ * from s3rver's directory (`<key>._S3rver_object` beside its metadata) and each object is read through
+ * the S3 API.
+ */
+async function readBucket(s3, s3dir) {
+  const root = join(s3dir, BUCKET);
+  const keys = readdirSync(root, { recursive: true })
+    .filter((f) => f.endsWith('._S3rver_object'))
+    .map((f) => f.slice(0, -'._S3rver_object'.length))
+    .filter((key) => existsSync(join(root, `${key}._S3rver_metadata.json`)))
+    .sort();
   const ids = [];
   for (const key of keys) {
     const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -246,7 +251,7 @@ async function main() {
   const billedSet = new Set(billedIds);
   const admittedMissing = admitted.filter((c) => !billedSet.has(c.id)).length;
   const refusedBilled = sent.filter((c) => c.status !== 200 && billedSet.has(c.id)).length;
-  const { keys, ids } = await readBucket(s3);
+  const { keys, ids } = await readBucket(s3, s3dir);
   const inS3 = new Set(ids);
   const auditMissing = sent.filter((c) => !inS3.has(c.id)).length;
   const pgSum = new Decimal(
