@@ -97,6 +97,7 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
       () => void this.buffer.renew(batch, AUDIT_LEASE_MS).catch(() => undefined),
       RENEW_EVERY_MS,
     );
+    heartbeat.unref();
     try {
       // a batch taken before counts were kept is counted now (its worker stopped before this version)
       const count = batch.count ?? (await this.buffer.batchLength(batch.id));

@@ -230,7 +230,11 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
           this.unacknowledged = false;
           void this.repairOwed();
         },
-        () => setTimeout(() => (this.unacknowledged = false), RETRY_MS).unref(),
+        () =>
+          setTimeout(() => {
+            this.unacknowledged = false;
+            void this.repairOwed();
+          }, RETRY_MS).unref(),
       );
       throw err;
     } finally {
@@ -246,7 +250,11 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     if (events.length === 0) return;
     const { failed } = await this.billing.recordBatch(events, { redisDown });
     this.writtenDirectly += events.length - failed.length;
-    if (redisDown) this.owe(events);
+    if (redisDown) {
+      this.owe(events);
+      // Redis may have come back while this write ran (its 'ready' then found nothing owed)
+      void this.repairOwed();
+    }
     this.drop(failed.map(({ event, error }) => ({ event, reason: error.message })));
     if (Date.now() - this.lastDirectLog < LOG_EVERY_MS) return;
     this.lastDirectLog = Date.now();
