@@ -11,15 +11,13 @@
 //   node bench/soak-audit.mjs > bench/results/soak-audit.txt
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import S3rver from 's3rver';
 import { cli, cliArgs, freePort, PG_ROOT, REDIS_URL, ROOT, until } from './lib.mjs';
+import { readBucket, startBucket } from './audit-bucket.mjs';
 
 const { option } = cliArgs();
 const CALLS = Number(option('calls', 10_000));
@@ -49,24 +47,6 @@ function start(name, argv, env = {}) {
 
 const ready = (url) => until(`${url} ready`, async () => (await fetch(`${url}/health/ready`)).status === 200);
 
-/** Every audit object in the bucket: keys, lines, call ids. */
-async function readBucket(s3) {
-  const keys = [];
-  let token;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((c) => c.Key));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  const ids = [];
-  for (const key of keys) {
-    const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    const text = gunzipSync(Buffer.from(await res.Body.transformToByteArray())).toString('utf8');
-    for (const line of text.split('\n')) if (line) ids.push(JSON.parse(line).call_id);
-  }
-  return { keys, ids };
-}
-
 async function main() {
   if (!existsSync(join(ROOT, 'dist/src/worker.js')))
     throw new Error('no build: run `npx tsc -p tsconfig.build.json` first');
@@ -76,22 +56,8 @@ async function main() {
   await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   await admin.end();
 
-  const s3dir = mkdtempSync(join(tmpdir(), 'llmgw-soak-s3-'));
-  const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: s3dir,
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const { port: s3port } = await s3rver.run();
-  const endpoint = `http://127.0.0.1:${s3port}`;
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  const bucket = await startBucket(BUCKET, 'llmgw-soak-s3-');
+  const { s3, endpoint } = bucket;
 
   const upstreamPort = await freePort();
   const upstream = start('upstream', ['bench/fake-upstream.mjs', String(upstreamPort)]);
@@ -223,7 +189,7 @@ async function main() {
   ).catch((err) => log(String(err)));
   const settleMs = Date.now() - settleStarted;
 
-  const { keys, ids } = await readBucket(s3);
+  const { keys, ids } = await readBucket(bucket, BUCKET);
   const distinct = new Set(ids);
   const missing = sent.filter((id) => !distinct.has(id)).length;
   const usage = await usageRows();
@@ -265,8 +231,8 @@ async function main() {
   }
   redis.disconnect();
   s3.destroy();
-  await s3rver.close();
-  rmSync(s3dir, { recursive: true, force: true });
+  await bucket.server.close();
+  rmSync(bucket.dir, { recursive: true, force: true });
   rmSync(DATA_DIR, { recursive: true, force: true });
   const cleanup = new pg.Client({ connectionString: `${PG_ROOT}/postgres` });
   await cleanup.connect();

@@ -11,16 +11,14 @@
 // Needs `npm run build` first and PostgreSQL on its local default address (BENCH_PG_URL overrides).
 //   node bench/soak-faults.mjs > bench/results/soak-faults.txt
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import Decimal from 'decimal.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import S3rver from 's3rver';
 import { Processes, cli, cliArgs, freePort, keyOf, setUpGateway, tearDownGateway, until } from './lib.mjs';
+import { readBucket, startBucket } from './audit-bucket.mjs';
 
 const { option } = cliArgs();
 const MINUTES = Number(option('minutes', 10));
@@ -73,50 +71,14 @@ class OwnRedis {
   }
 }
 
-/**
- * Every object in the bucket and the call ids of its lines. s3rver cannot list past one page on Node 20
- * (its continuation token uses a cipher OpenSSL 3 no longer has: InternalError), so the object names come
- * from s3rver's directory (`<key>._S3rver_object` beside its metadata) and each object is read through
- * the S3 API.
- */
-async function readBucket(s3, s3dir) {
-  const root = join(s3dir, BUCKET);
-  const keys = readdirSync(root, { recursive: true })
-    .filter((f) => f.endsWith('._S3rver_object'))
-    .map((f) => f.slice(0, -'._S3rver_object'.length))
-    .filter((key) => existsSync(join(root, `${key}._S3rver_metadata.json`)))
-    .sort();
-  const ids = [];
-  for (const key of keys) {
-    const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    const text = gunzipSync(Buffer.from(await res.Body.transformToByteArray())).toString('utf8');
-    for (const line of text.split('\n')) if (line) ids.push(JSON.parse(line).call_id);
-  }
-  return { keys, ids };
-}
-
 async function main() {
   const started = Date.now();
   const procs = new Processes(false);
   const redisDir = mkdtempSync(join(tmpdir(), 'llmgw-faults-redis-'));
-  const s3dir = mkdtempSync(join(tmpdir(), 'llmgw-faults-s3-'));
   const redis = new OwnRedis(await freePort(), redisDir);
   await redis.start();
-  const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: s3dir,
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const { port: s3port } = await s3rver.run();
-  const endpoint = `http://127.0.0.1:${s3port}`;
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  const bucket = await startBucket(BUCKET, 'llmgw-faults-s3-');
+  const { s3, endpoint } = bucket;
 
   const upstreamPort = await freePort();
   const upstream = procs.start('upstream', 0, 'node', ['bench/fake-upstream.mjs', String(upstreamPort)]);
@@ -251,7 +213,7 @@ async function main() {
   const billedSet = new Set(billedIds);
   const admittedMissing = admitted.filter((c) => !billedSet.has(c.id)).length;
   const refusedBilled = sent.filter((c) => c.status !== 200 && billedSet.has(c.id)).length;
-  const { keys, ids } = await readBucket(s3, s3dir);
+  const { keys, ids } = await readBucket(bucket, BUCKET);
   const inS3 = new Set(ids);
   const auditMissing = sent.filter((c) => !inS3.has(c.id)).length;
   const pgSum = new Decimal(
@@ -297,10 +259,10 @@ async function main() {
   for (const c of procs.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await redis.kill();
   s3.destroy();
-  await s3rver.close();
+  await bucket.server.close();
   await tearDownGateway({ dbName: DB_NAME, prefix: PREFIX, dataDir: DATA_DIR });
   rmSync(redisDir, { recursive: true, force: true });
-  rmSync(s3dir, { recursive: true, force: true });
+  rmSync(bucket.dir, { recursive: true, force: true });
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.exitCode = ok ? 0 : 1;
 }
