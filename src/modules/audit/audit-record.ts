@@ -72,7 +72,7 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     cache_read_tokens: e.usage.cacheReadTokens,
     cache_write_tokens: e.usage.cacheWriteTokens,
     reasoning_tokens: e.usage.reasoningTokens,
-    estimated: e.usage.estimated,
+    estimated: e.usage.estimated === true,
     cost_usd: e.costUsd,
   };
   const open = JSON.stringify(head).slice(0, -1);

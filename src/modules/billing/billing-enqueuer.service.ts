@@ -327,7 +327,7 @@ function toJob(e: CallCompletedEvent): UsageJobData {
     reasoningTokens: e.usage.reasoningTokens,
     costUsd: e.costUsd,
     costNanos: e.costNanos,
-    estimated: e.usage.estimated,
+    estimated: e.usage.estimated === true,
     unpriced: e.unpriced,
     status: e.status,
     errorCode: e.errorCode,

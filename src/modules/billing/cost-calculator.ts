@@ -1,19 +1,10 @@
 import Decimal from 'decimal.js';
+import type { Usage } from '#src/modules/calls/usage';
 import type { PriceComponent } from '#src/modules/models/model-resolver.service';
 import type { PriceDirection } from '#src/modules/models/pricing-component.entity';
 
 /** Exact decimal arithmetic for money: enough digits for fractions of a nano-dollar on millions of tokens. */
 const D = Decimal.clone({ precision: 50, rounding: Decimal.ROUND_HALF_UP });
-
-export interface CostUsage {
-  promptTokens: number;
-  completionTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  /** The provider's own figure (USD), used when the model has no price. */
-  providerCostUsd?: string;
-}
 
 export interface CostResult {
   /** USD as a plain decimal string, no exponent. */
@@ -131,11 +122,7 @@ function requestCharges(pricing: PriceComponent[], serviceTier: string | null): 
  * per-request price). Cached and reasoning tokens fall back to the input/output price when the model has
  * no price of their own. A model with no price at all uses the provider-reported cost, else 0 (`unpriced`).
  */
-export function calculateCost(
-  pricing: PriceComponent[],
-  usage: CostUsage,
-  serviceTier: string | null = null,
-): CostResult {
+export function calculateCost(pricing: PriceComponent[], usage: Usage, serviceTier: string | null = null): CostResult {
   if (pricing.length === 0) {
     if (usage.providerCostUsd !== undefined) {
       const cost = new D(usage.providerCostUsd);

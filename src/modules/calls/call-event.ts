@@ -1,11 +1,7 @@
-import type { UsageCounts } from '#src/modules/providers/provider-adapter';
+import type { Usage } from '#src/modules/calls/usage';
 
+/** The API surface a call came through (the audit record's `api`). */
 export type CallEndpoint = 'chat' | 'embeddings';
-
-/** Usage as billed: OpenAI semantics, `estimated` when the gateway counted tokens itself. */
-export interface BilledUsage extends Omit<UsageCounts, 'providerCostUsd'> {
-  estimated: boolean;
-}
 
 /**
  * One finished request that reached the proxy: admitted calls (success, upstream error, client abort) and
@@ -38,7 +34,8 @@ export interface CallCompletedEvent {
   status: number;
   errorCode: string | null;
   stream: boolean;
-  usage: BilledUsage;
+  /** `estimated` when the gateway counted the tokens; no `providerCostUsd` (it went into the cost). */
+  usage: Usage;
   /** USD, plain decimal; '0' when unpriced. */
   costUsd: string;
   /** Nano-dollars settled in Redis for this call (integer, rounded up). */
@@ -53,12 +50,3 @@ export interface CallCompletedEvent {
   clientIp: string | null;
   userAgent: string | null;
 }
-
-export const ZERO_USAGE: BilledUsage = {
-  promptTokens: 0,
-  completionTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-  estimated: false,
-};

@@ -1,16 +1,6 @@
+import type { Usage } from '#src/modules/calls/usage';
 import type { AddressPolicy } from '#src/core/net/address-guard';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
-
-/** Token usage in OpenAI's semantics: prompt includes cache read and write; completion includes reasoning. */
-export interface UsageCounts {
-  promptTokens: number;
-  completionTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  /** The provider's own cost figure when it reports one (USD, decimal string); used when a model has no price. */
-  providerCostUsd?: string;
-}
 
 export type JsonObject = Record<string, unknown>;
 
@@ -31,7 +21,7 @@ export interface UpstreamCall {
 export interface ChatResult {
   body: JsonObject;
   raw?: Buffer;
-  usage: UsageCounts | null;
+  usage: Usage | null;
 }
 
 /** Receives a streamed answer, one OpenAI `chat.completion.chunk` at a time. */
@@ -47,13 +37,13 @@ export interface ChunkSink {
 
 export interface StreamResult {
   /** Usage the provider reported for the stream; null when it reported none (the gateway then estimates). */
-  usage: UsageCounts | null;
+  usage: Usage | null;
 }
 
 export interface EmbeddingsResult {
   /** OpenAI `list` of `embedding` objects; embeddings may be float arrays or base64 strings. */
   body: JsonObject;
-  usage: UsageCounts | null;
+  usage: Usage | null;
 }
 
 /**

@@ -1,9 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError } from '#src/core/http/exception.filter';
-import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type AuthenticatedKey, ApiKeyAuthService } from '#src/modules/keys/api-key-auth.service';
-import { CallContext } from '#src/modules/proxy/call-context';
+import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 
 /** The most of an unauthenticated caller's `model` field the audit record keeps. */
 const MODEL_NAME_MAX = 256;
@@ -27,7 +25,7 @@ export function presentedKey(req: FastifyRequest): string | null {
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly auth: ApiKeyAuthService,
-    private readonly events: CallEventsService,
+    private readonly calls: ProxyCalls,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -37,19 +35,14 @@ export class ApiKeyGuard implements CanActivate {
       req.apiKey = await this.auth.authenticate(presentedKey(req));
       return true;
     } catch (err) {
-      const ctx = new CallContext(
+      const model = (req.body as { model?: unknown } | undefined)?.model;
+      // recorded as answered (401 for a bad key, 503 when the database is down), without the body: anyone can
+      // send up to 64 KB per call to the audit log without a key
+      this.calls.refuse(
         req,
         http.getResponse<FastifyReply>(),
-        req.url.startsWith('/v1/embeddings') ? 'embeddings' : 'chat',
-      );
-      const model = (req.body as { model?: unknown } | undefined)?.model;
-      // recorded as answered: 401 for a bad key, 503 when the database is down
-      const { status, code } = classifyError(err);
-      // without the body: anyone can send up to 64 KB per call to the audit log without a key
-      this.events.publish(
-        ctx.refusedEvent(status, code, null, {
-          requestedModel: typeof model === 'string' ? model.slice(0, MODEL_NAME_MAX) : null,
-        }),
+        err,
+        typeof model === 'string' ? model.slice(0, MODEL_NAME_MAX) : null,
       );
       throw err;
     }

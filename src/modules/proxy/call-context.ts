@@ -2,12 +2,11 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyReply } from 'fastify';
 import { newId } from '#src/core/database/ids';
 import { validClientRequestId } from '#src/core/http/request-id';
-import type { CallCompletedEvent, CallEndpoint } from '#src/modules/calls/call-event';
-import { ZERO_USAGE } from '#src/modules/calls/call-event';
+import type { CallEndpoint } from '#src/modules/calls/call-event';
 import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 
-/** Ids, timing and client facts of one proxied call, from arrival to the call-completed event. */
+/** Ids, timing and client facts of one proxied request, from arrival to its call-completed event (ProxyCall). */
 export class CallContext {
   readonly callId: string;
   readonly clientRequestId: string | null;
@@ -66,6 +65,11 @@ export class CallContext {
     this.upstreamStartedAt ??= performance.now();
   }
 
+  /** The provider was called (the call left admission and went upstream). */
+  get upstreamCalled(): boolean {
+    return this.upstreamStartedAt !== null;
+  }
+
   /** The first streamed chunk (or the whole answer) arrived. */
   firstToken(): void {
     this.firstTokenAt ??= performance.now();
@@ -89,43 +93,6 @@ export class CallContext {
       'x-request-id': this.request.id,
       'x-gateway-call-id': this.callId,
       'x-gateway-overhead-ms': String(this.overheadMs),
-    };
-  }
-
-  /** The event of a call refused before admission (or of an unexpected failure): nothing billed. */
-  refusedEvent(
-    status: number,
-    errorCode: string | null,
-    requestBody: unknown,
-    extra: Partial<CallCompletedEvent> = {},
-  ): CallCompletedEvent {
-    const key = this.key;
-    return {
-      callId: this.callId,
-      clientRequestId: this.clientRequestId,
-      startedAt: this.startedAt,
-      endpoint: this.endpoint,
-      admitted: false,
-      apiKey: key ? { id: key.id, name: key.name } : null,
-      requestedModel: null,
-      alias: null,
-      model: null,
-      provider: null,
-      status,
-      errorCode,
-      stream: false,
-      usage: ZERO_USAGE,
-      costUsd: '0',
-      costNanos: 0,
-      unpriced: false,
-      latencyMs: this.latencyMs,
-      ttftMs: null,
-      overheadMs: this.overheadMs,
-      requestBody,
-      responseBody: null,
-      clientIp: this.clientIp,
-      userAgent: this.userAgent,
-      ...extra,
     };
   }
 }

@@ -3,8 +3,10 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { ApiKeyAuth } from '#src/modules/proxy/api-key-auth.decorator';
-import { CompletionsHandler } from '#src/modules/proxy/completions.handler';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
+import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
+import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
+import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
 
 const OPENAI_REQUEST = {
   description:
@@ -23,7 +25,9 @@ const OPENAI_REQUEST = {
 @Controller()
 export class ProxyController {
   constructor(
-    private readonly completions: CompletionsHandler,
+    private readonly calls: ProxyCalls,
+    private readonly chat: ChatSurface,
+    private readonly embeddings: EmbeddingsSurface,
     private readonly catalog: ModelCatalogService,
   ) {}
 
@@ -32,7 +36,7 @@ export class ProxyController {
   @ApiOperation({ summary: 'OpenAI Chat Completions; `stream: true` answers with Server-Sent Events' })
   @ApiBody(OPENAI_REQUEST)
   createChatCompletion(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
-    return this.completions.chat(req, reply);
+    return this.calls.run(req, reply, this.chat);
   }
 
   @Post('v1/embeddings')
@@ -40,7 +44,7 @@ export class ProxyController {
   @ApiOperation({ summary: 'OpenAI Embeddings; `encoding_format: "base64"` works for every provider' })
   @ApiBody(OPENAI_REQUEST)
   createEmbedding(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
-    return this.completions.embeddings(req, reply);
+    return this.calls.run(req, reply, this.embeddings);
   }
 
   @Get('v1/models')

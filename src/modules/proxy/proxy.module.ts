@@ -4,15 +4,16 @@ import { MetricsSink } from '#src/modules/metrics/metrics.sink';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 import { ApiKeyGuard } from '#src/modules/proxy/api-key.guard';
-import { CallPipeline } from '#src/modules/proxy/call-pipeline.service';
-import { CompletionsHandler } from '#src/modules/proxy/completions.handler';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 import { ProxyController } from '#src/modules/proxy/proxy.controller';
+import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
+import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
+import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
 import { LimitsModule } from '#src/modules/ratelimit/limits.module';
 
 @Module({
   imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule],
   controllers: [ProxyController],
-  providers: [ApiKeyGuard, CallPipeline, CompletionsHandler, ModelCatalogService, MetricsSink],
+  providers: [ApiKeyGuard, ProxyCalls, ChatSurface, EmbeddingsSurface, ModelCatalogService, MetricsSink],
 })
 export class ProxyModule {}

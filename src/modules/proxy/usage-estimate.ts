@@ -1,4 +1,4 @@
-import type { BilledUsage } from '#src/modules/calls/call-event';
+import type { Usage } from '#src/modules/calls/usage';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { countTextTokens, measureChatPrompt, measureEmbeddingsInput } from '#src/modules/providers/token-estimator';
 
@@ -6,7 +6,7 @@ import { countTextTokens, measureChatPrompt, measureEmbeddingsInput } from '#src
  * Usage the gateway counts itself (o200k_base via gpt-tokenizer) when a provider reports none: a stream
  * that ended without a usage chunk, a broken stream, a call the client abandoned. Marked `estimated`.
  */
-export function estimateChatUsage(body: JsonObject, generatedText: string): BilledUsage {
+export function estimateChatUsage(body: JsonObject, generatedText: string): Usage {
   const prompt = measureChatPrompt(body);
   return {
     promptTokens: prompt.textTokens + prompt.messages * 4 + 3,
@@ -18,7 +18,7 @@ export function estimateChatUsage(body: JsonObject, generatedText: string): Bill
   };
 }
 
-export function estimateEmbeddingsUsage(body: JsonObject): BilledUsage {
+export function estimateEmbeddingsUsage(body: JsonObject): Usage {
   return {
     promptTokens: measureEmbeddingsInput(body.input),
     completionTokens: 0,

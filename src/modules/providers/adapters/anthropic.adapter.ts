@@ -10,13 +10,13 @@ import {
   ANTHROPIC_DEFAULT_MAX_TOKENS,
   type AnthropicRequest,
   toAnthropicRequest,
-} from '#src/modules/providers/adapters/anthropic/anthropic-request.translator';
-import { toChatCompletion } from '#src/modules/providers/adapters/anthropic/anthropic-response.translator';
+} from '#src/modules/providers/adapters/anthropic/anthropic-request.mapper';
+import { toChatCompletion } from '#src/modules/providers/adapters/anthropic/anthropic-response.mapper';
 import {
   type AnthropicPromptBound,
   readAnthropicSettings,
 } from '#src/modules/providers/adapters/anthropic/anthropic-settings';
-import { AnthropicStreamTranslator } from '#src/modules/providers/adapters/anthropic/anthropic-stream.translator';
+import { AnthropicStreamMapper } from '#src/modules/providers/adapters/anthropic/anthropic-stream.mapper';
 import type {
   ChatResult,
   ChunkSink,
@@ -69,7 +69,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   async chatStream(call: UpstreamCall, sink: ChunkSink): Promise<StreamResult> {
     const request = this.translate(call);
     const fail = (error: unknown): Error => anthropicStreamError(error, this.name);
-    const translator = new AnthropicStreamTranslator(sink, request.jsonObjectTool, fail);
+    const translator = new AnthropicStreamMapper(sink, request.jsonObjectTool, fail);
     const decoder = new StringDecoder('utf8');
     const parser = createParser({ onEvent: (event) => translator.handle(this.parseEvent(event.data)) });
     const res = await this.http.postStreaming(

@@ -33,7 +33,7 @@ import {
 import { bedrockError } from '#src/modules/providers/adapters/bedrock/bedrock-error.mapper';
 import { toConverseInput } from '#src/modules/providers/adapters/bedrock/converse-request.mapper';
 import { toChatCompletion } from '#src/modules/providers/adapters/bedrock/converse-response.mapper';
-import { ConverseStreamTranslator } from '#src/modules/providers/adapters/bedrock/converse-stream.mapper';
+import { ConverseStreamMapper } from '#src/modules/providers/adapters/bedrock/converse-stream.mapper';
 import {
   boundFactors,
   isObject,
@@ -88,7 +88,7 @@ export class BedrockAdapter implements ProviderAdapter {
       const res = await this.client.send(new ConverseStreamCommand({ modelId: call.upstreamModel, ...input }), {
         abortSignal: call.signal,
       });
-      const translator = new ConverseStreamTranslator(call.upstreamModel, sink, res.$metadata.requestId);
+      const translator = new ConverseStreamMapper(call.upstreamModel, sink, res.$metadata.requestId);
       for await (const event of res.stream ?? []) {
         translator.push(event);
         await sink.backpressure?.(); // a slow client holds the provider's event stream back

@@ -1,3 +1,4 @@
+import type { Usage } from '#src/modules/calls/usage';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import type {
@@ -10,7 +11,6 @@ import type {
   StreamResult,
   UpstreamCall,
   UpstreamTimeouts,
-  UsageCounts,
 } from '#src/modules/providers/provider-adapter';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
@@ -32,8 +32,8 @@ function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }
 
-/** OpenAI `usage` → UsageCounts (also what OpenAI-compatible servers send). */
-export function usageFromOpenAi(u: unknown): UsageCounts | null {
+/** OpenAI `usage` → Usage (also what OpenAI-compatible servers send). */
+export function usageFromOpenAi(u: unknown): Usage | null {
   if (!u || typeof u !== 'object') return null;
   const usage = u as JsonObject;
   const prompt = (usage.prompt_tokens_details ?? {}) as JsonObject;
@@ -103,7 +103,7 @@ export class OpenAiAdapter implements ProviderAdapter {
     const clientOptions = (call.body.stream_options ?? {}) as JsonObject;
     // without stream_options (config.compat), usage comes from whichever chunk carries it, else it is estimated
     const body = this.upstreamBody(call, { stream: true, stream_options: { ...clientOptions, include_usage: true } });
-    let usage: UsageCounts | null = null;
+    let usage: Usage | null = null;
     let done = false;
     const decoder = new StringDecoder('utf8');
     const parser = createParser({

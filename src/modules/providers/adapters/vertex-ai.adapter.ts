@@ -21,7 +21,7 @@ import {
 import { UpstreamHttp, type UpstreamResponse } from '#src/modules/providers/upstream-http';
 import { toGeminiRequest } from '#src/modules/providers/adapters/vertex/gemini-request.mapper';
 import { toChatCompletion } from '#src/modules/providers/adapters/vertex/gemini-response.mapper';
-import { GeminiStreamTranslator } from '#src/modules/providers/adapters/vertex/gemini-stream.mapper';
+import { GeminiStreamMapper } from '#src/modules/providers/adapters/vertex/gemini-stream.mapper';
 import {
   DefaultCredentialsTokenSource,
   parseServiceAccount,
@@ -119,7 +119,7 @@ export class VertexAiAdapter implements ProviderAdapter {
 
   async chatStream(call: UpstreamCall, sink: ChunkSink): Promise<StreamResult> {
     const request = this.translate(() => toGeminiRequest(call.body));
-    const translator = new GeminiStreamTranslator(call.upstreamModel, sink, (e) => vertexStreamError(e, this.name));
+    const translator = new GeminiStreamMapper(call.upstreamModel, sink, (e) => vertexStreamError(e, this.name));
     const decoder = new StringDecoder('utf8');
     const parser = createParser({ onEvent: (event) => translator.push(this.parseJson(Buffer.from(event.data))) });
     const headers = await this.headers(call.signal);

@@ -1,6 +1,7 @@
+import type { Usage } from '#src/modules/calls/usage';
 import { randomUUID } from 'node:crypto';
 import type { ConverseResponse, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
-import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
+import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 
 export type OpenAiFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
@@ -23,7 +24,7 @@ export function finishReason(reason: string | undefined): OpenAiFinishReason {
 }
 
 /** Converse `usage` → OpenAI semantics: the prompt counts uncached, cache-read and cache-written input tokens. */
-export function converseUsage(u: TokenUsage | undefined): UsageCounts | null {
+export function converseUsage(u: TokenUsage | undefined): Usage | null {
   if (!u) return null;
   const n = (v: number | undefined): number => (typeof v === 'number' && v > 0 ? Math.floor(v) : 0);
   const cacheRead = n(u.cacheReadInputTokens);
@@ -47,7 +48,7 @@ export function toChatCompletion(
   model: string,
 ): {
   body: JsonObject;
-  usage: UsageCounts | null;
+  usage: Usage | null;
 } {
   let text = '';
   const toolCalls: JsonObject[] = [];

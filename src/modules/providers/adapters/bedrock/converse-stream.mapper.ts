@@ -1,5 +1,6 @@
+import type { Usage } from '#src/modules/calls/usage';
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
-import type { ChunkSink, JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
+import type { ChunkSink, JsonObject } from '#src/modules/providers/provider-adapter';
 import { openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import {
   completionId,
@@ -13,12 +14,12 @@ import {
  * deltas (tool calls numbered in the order they start); messageStop → finish_reason; metadata → the usage
  * of the final usage-only chunk. Exceptions inside the stream reach the caller as thrown SDK errors.
  */
-export class ConverseStreamTranslator {
+export class ConverseStreamMapper {
   private readonly id: string;
   private readonly created = Math.floor(Date.now() / 1000);
   /** contentBlockIndex → OpenAI tool call index. */
   private readonly toolIndexes = new Map<number, number>();
-  private usage: UsageCounts | null = null;
+  private usage: Usage | null = null;
 
   constructor(
     private readonly model: string,
@@ -42,7 +43,7 @@ export class ConverseStreamTranslator {
   }
 
   /** Sends the usage-only chunk, if Bedrock reported usage, and returns that usage. */
-  finish(): UsageCounts | null {
+  finish(): Usage | null {
     if (this.usage) this.send({ choices: [], usage: openAiUsage(this.usage) });
     return this.usage;
   }

@@ -1,4 +1,5 @@
-import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
+import type { Usage } from '#src/modules/calls/usage';
+import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import type { UpperBoundFactors } from '#src/modules/providers/token-estimator';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
@@ -83,15 +84,18 @@ export function refuseUnsupported(
   }
 }
 
-/** UsageCounts → OpenAI's `usage` object (cache writes under `prompt_tokens_details.cache_write_tokens`). */
-export function openAiUsage(u: UsageCounts): JsonObject {
+/**
+ * Usage → OpenAI's `usage` object, cache writes under `prompt_tokens_details.cache_write_tokens`: always for
+ * providers that report cache writes (`reportsCacheWrites`, Anthropic), else only when there were some.
+ */
+export function openAiUsage(u: Usage, reportsCacheWrites = false): JsonObject {
   return {
     prompt_tokens: u.promptTokens,
     completion_tokens: u.completionTokens,
     total_tokens: u.promptTokens + u.completionTokens,
     prompt_tokens_details: {
       cached_tokens: u.cacheReadTokens,
-      ...(u.cacheWriteTokens > 0 ? { cache_write_tokens: u.cacheWriteTokens } : {}),
+      ...(reportsCacheWrites || u.cacheWriteTokens > 0 ? { cache_write_tokens: u.cacheWriteTokens } : {}),
     },
     completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
@@ -147,7 +151,7 @@ export function toEmbeddingsList(
   vectors: number[][],
   tokens: number,
   model: string,
-): { body: JsonObject; usage: UsageCounts } {
+): { body: JsonObject; usage: Usage } {
   return {
     body: {
       object: 'list',

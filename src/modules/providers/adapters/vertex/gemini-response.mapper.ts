@@ -1,5 +1,6 @@
+import type { Usage } from '#src/modules/calls/usage';
 import { randomUUID } from 'node:crypto';
-import type { JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
+import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { newToolCallId } from '#src/modules/providers/adapters/vertex/tool-call-id.codec';
 
@@ -32,7 +33,7 @@ export function finishReason(reason: unknown, calledTools: boolean): OpenAiFinis
  * promptTokenCount already) and tool-use prompt tokens; completion includes the thinking tokens, which
  * Vertex counts apart from candidatesTokenCount.
  */
-export function geminiUsage(meta: unknown): UsageCounts | null {
+export function geminiUsage(meta: unknown): Usage | null {
   if (!isObject(meta) || typeof meta.promptTokenCount !== 'number') return null;
   const n = (v: unknown): number => (typeof v === 'number' && v > 0 ? Math.floor(v) : 0);
   const thoughts = n(meta.thoughtsTokenCount);
@@ -83,7 +84,7 @@ export function createdAt(res: JsonObject): number {
 }
 
 /** A `generateContent` response → OpenAI `chat.completion`. A blocked prompt is one empty, filtered choice. */
-export function toChatCompletion(res: JsonObject, model: string): { body: JsonObject; usage: UsageCounts | null } {
+export function toChatCompletion(res: JsonObject, model: string): { body: JsonObject; usage: Usage | null } {
   const candidates = Array.isArray(res.candidates) ? (res.candidates as JsonObject[]) : [];
   const choices = candidates.map((c, i) => {
     const { text, toolCalls } = readParts(c);

@@ -1,4 +1,5 @@
-import type { ChunkSink, JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
+import type { Usage } from '#src/modules/calls/usage';
+import type { ChunkSink, JsonObject } from '#src/modules/providers/provider-adapter';
 import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import {
   completionId,
@@ -19,11 +20,11 @@ interface ChoiceState {
  * OpenAI does it: a delta with id and name, then the arguments as an argument delta. Usage (the latest
  * `usageMetadata`, complete on the last event) ends the stream as a usage-only chunk.
  */
-export class GeminiStreamTranslator {
+export class GeminiStreamMapper {
   private id: string | null = null;
   private created = 0;
   private model: string;
-  private usage: UsageCounts | null = null;
+  private usage: Usage | null = null;
   private readonly choices = new Map<number, ChoiceState>();
 
   constructor(
@@ -52,7 +53,7 @@ export class GeminiStreamTranslator {
   }
 
   /** Sends the usage-only chunk, if the provider reported usage, and returns that usage. */
-  finish(): UsageCounts | null {
+  finish(): Usage | null {
     if (this.usage && this.id !== null) this.send({ choices: [], usage: openAiUsage(this.usage) });
     return this.usage;
   }

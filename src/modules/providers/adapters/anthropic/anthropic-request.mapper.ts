@@ -1,5 +1,6 @@
+import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { NotTranslatableError } from '#src/modules/providers/adapters/anthropic/anthropic-error.mapper';
-import { translateMessages } from '#src/modules/providers/adapters/anthropic/anthropic-messages.translator';
+import { translateMessages } from '#src/modules/providers/adapters/anthropic/anthropic-messages.mapper';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 
 /**
@@ -17,7 +18,6 @@ export interface AnthropicRequest {
   jsonObjectTool: boolean;
 }
 
-const isObject = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 
 /** OpenAI parameters Anthropic has no equivalent for and whose absence would change the answer's shape. */

@@ -1,12 +1,7 @@
-import { JSON_OBJECT_TOOL } from '#src/modules/providers/adapters/anthropic/anthropic-request.translator';
-import {
-  finishReason,
-  openAiUsage,
-  usageFromAnthropic,
-} from '#src/modules/providers/adapters/anthropic/anthropic-response.translator';
+import { JSON_OBJECT_TOOL } from '#src/modules/providers/adapters/anthropic/anthropic-request.mapper';
+import { finishReason, usageFromAnthropic } from '#src/modules/providers/adapters/anthropic/anthropic-response.mapper';
+import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
 import type { ChunkSink, JsonObject, StreamResult } from '#src/modules/providers/provider-adapter';
-
-const isObject = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** What an Anthropic content block becomes in OpenAI deltas. */
 type BlockKind = { kind: 'text' } | { kind: 'tool'; index: number } | { kind: 'json' } | { kind: 'ignored' };
@@ -18,7 +13,7 @@ type BlockKind = { kind: 'text' } | { kind: 'tool'; index: number } | { kind: 'j
  * message_stop emits the finish chunk, then a usage-only chunk (`choices: []`) like OpenAI's include_usage.
  * Unknown event types are skipped, as Anthropic's versioning policy asks of clients.
  */
-export class AnthropicStreamTranslator {
+export class AnthropicStreamMapper {
   private id = '';
   private model = '';
   private readonly created = Math.floor(Date.now() / 1000);
@@ -113,7 +108,7 @@ export class AnthropicStreamTranslator {
     this.stopped = true;
     this.emit({}, finishReason(this.stopReason, this.jsonObjectTool));
     const usage = this.usage ? usageFromAnthropic(this.usage) : null;
-    if (usage) this.sink.chunk({ ...this.envelope(), choices: [], usage: openAiUsage(usage) });
+    if (usage) this.sink.chunk({ ...this.envelope(), choices: [], usage: openAiUsage(usage, true) });
   }
 
   private envelope(): JsonObject {

@@ -1,3 +1,4 @@
+import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { NotTranslatableError } from '#src/modules/providers/adapters/anthropic/anthropic-error.mapper';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 
@@ -13,8 +14,6 @@ export interface TranslatedMessages {
   system: AnthropicBlock[];
   messages: AnthropicTurn[];
 }
-
-const isObject = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** `data:<media type>[;params];base64,<data>` */
 const DATA_URL = /^data:([^;,]+)(?:;[^,;]*)*;base64,(.*)$/s;

@@ -1,13 +1,10 @@
-import { AnthropicStreamTranslator } from '#src/modules/providers/adapters/anthropic/anthropic-stream.translator';
-import {
-  finishReason,
-  usageFromAnthropic,
-} from '#src/modules/providers/adapters/anthropic/anthropic-response.translator';
+import { AnthropicStreamMapper } from '#src/modules/providers/adapters/anthropic/anthropic-stream.mapper';
+import { finishReason, usageFromAnthropic } from '#src/modules/providers/adapters/anthropic/anthropic-response.mapper';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 
-function translator(jsonObjectTool = false): { sut: AnthropicStreamTranslator; chunks: JsonObject[] } {
+function translator(jsonObjectTool = false): { sut: AnthropicStreamMapper; chunks: JsonObject[] } {
   const chunks: JsonObject[] = [];
-  const sut = new AnthropicStreamTranslator({ chunk: (c) => chunks.push(c) }, jsonObjectTool, (e) => {
+  const sut = new AnthropicStreamMapper({ chunk: (c) => chunks.push(c) }, jsonObjectTool, (e) => {
     return new Error(`failed: ${JSON.stringify(e)}`);
   });
   return { sut, chunks };
@@ -52,7 +49,7 @@ describe('Anthropic → OpenAI usage and finish reasons', () => {
   });
 });
 
-describe('AnthropicStreamTranslator', () => {
+describe('AnthropicStreamMapper', () => {
   it('takes cumulative usage from message_delta over message_start, including input counts newer models send there', () => {
     const { sut, chunks } = translator();
     sut.handle(start({ input_tokens: 10, cache_read_input_tokens: 0, output_tokens: 1 }));

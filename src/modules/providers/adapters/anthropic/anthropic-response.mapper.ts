@@ -1,7 +1,7 @@
-import { JSON_OBJECT_TOOL } from '#src/modules/providers/adapters/anthropic/anthropic-request.translator';
-import type { ChatResult, JsonObject, UsageCounts } from '#src/modules/providers/provider-adapter';
-
-const isObject = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
+import type { Usage } from '#src/modules/calls/usage';
+import { JSON_OBJECT_TOOL } from '#src/modules/providers/adapters/anthropic/anthropic-request.mapper';
+import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/openai.shapes';
+import type { ChatResult, JsonObject } from '#src/modules/providers/provider-adapter';
 
 function count(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
@@ -31,7 +31,7 @@ export function finishReason(stopReason: unknown, jsonObjectTool: boolean): stri
  * Anthropic usage → OpenAI semantics (SPEC §6): Anthropic's `input_tokens` excludes cached tokens, OpenAI's
  * `prompt_tokens` includes them, so prompt = input + cache read + cache creation.
  */
-export function usageFromAnthropic(usage: unknown): UsageCounts | null {
+export function usageFromAnthropic(usage: unknown): Usage | null {
   if (!isObject(usage)) return null;
   const read = count(usage.cache_read_input_tokens);
   const write = count(usage.cache_creation_input_tokens);
@@ -42,17 +42,6 @@ export function usageFromAnthropic(usage: unknown): UsageCounts | null {
     cacheReadTokens: read,
     cacheWriteTokens: write,
     reasoningTokens: count(details.thinking_tokens),
-  };
-}
-
-/** UsageCounts → OpenAI's `usage` object, with `cache_write_tokens` since Anthropic reports cache writes. */
-export function openAiUsage(u: UsageCounts): JsonObject {
-  return {
-    prompt_tokens: u.promptTokens,
-    completion_tokens: u.completionTokens,
-    total_tokens: u.promptTokens + u.completionTokens,
-    prompt_tokens_details: { cached_tokens: u.cacheReadTokens, cache_write_tokens: u.cacheWriteTokens },
-    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
 }
 
@@ -105,6 +94,6 @@ export function toChatCompletion(message: JsonObject, jsonObjectTool: boolean): 
       },
     ],
   };
-  if (usage) body.usage = openAiUsage(usage);
+  if (usage) body.usage = openAiUsage(usage, true);
   return { body, usage };
 }

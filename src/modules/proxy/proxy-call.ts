@@ -1,0 +1,385 @@
+import { Logger } from '@nestjs/common';
+import { AppConfig } from '#src/core/config/app-config';
+import { classifyError } from '#src/core/http/exception.filter';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
+import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
+import { type Admission, AdmissionService } from '#src/modules/calls/admission';
+import type { CallCompletedEvent } from '#src/modules/calls/call-event';
+import { CallEventsService } from '#src/modules/calls/call-events.service';
+import { type Usage, ZERO_USAGE } from '#src/modules/calls/usage';
+import { type Resolution, ModelResolver } from '#src/modules/models/model-resolver.service';
+import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
+import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
+import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
+import type { CallContext } from '#src/modules/proxy/call-context';
+import { ProxyException } from '#src/modules/proxy/proxy.exception';
+import { withOutputLimit } from '#src/modules/proxy/request-body';
+
+/** What a surface read from its request: enough to resolve, admit and price the call. */
+export interface CallRequest {
+  /** The alias or model name the client asked for. */
+  model: string;
+  /** The request as the client sent it: the audit record's request body. */
+  clientBody: JsonObject;
+  /** The request in the shape the adapters take (OpenAI chat or embeddings), before alias defaults. */
+  body: JsonObject;
+  stream: boolean;
+  /** The output limit the client asked for, if any. */
+  maxOutputTokens: number | null;
+  serviceTier: string | null;
+  /** The usage the gateway counts itself from the prompt and `generated` text, when the provider reports none. */
+  estimate: (body: JsonObject, generated: string) => Usage;
+}
+
+/** What the provider answered, as a surface hands it over. */
+export interface Answer {
+  /** The provider's usage; null when it reported none (then estimated from `generated`). */
+  usage: Usage | null;
+  /** The text the model generated (content and tool-call arguments), for the estimate. */
+  generated: string;
+  /** The audit record's response body. */
+  responseBody: unknown;
+}
+
+/** How far a failed call got, as the surface that saw it knows (a stream relay's state). */
+export interface Partial {
+  /** Bytes of the answer reached the client, or the provider began answering. */
+  answerStarted: boolean;
+  generated: string;
+  responseBody: unknown;
+}
+
+/** The services a call uses, from the one injectable that creates calls (ProxyCalls). */
+export interface CallServices {
+  readonly config: AppConfig;
+  readonly resolver: ModelResolver;
+  readonly providers: ProviderRegistry;
+  readonly admissions: AdmissionService;
+  readonly events: CallEventsService;
+  readonly lifecycle: LifecycleService;
+}
+
+interface Admitted {
+  resolution: Resolution;
+  provider: RegisteredProvider;
+  admission: Admission;
+  /** The body to send: alias defaults under the client's values, output limit as admitted. */
+  body: JsonObject;
+  signal: AbortSignal;
+  abort: (reason: unknown) => void;
+  stopRefresh: () => void;
+}
+
+/** The call's end as recorded once: what the usage record, the audit record and the metrics say. */
+interface Outcome {
+  status: number;
+  errorCode: string | null;
+  usage: Usage;
+  cost: CostResult;
+  responseBody: unknown;
+  timing: Pick<CallCompletedEvent, 'latencyMs' | 'ttftMs' | 'overheadMs'>;
+}
+
+const logger = new Logger('ProxyCall');
+const FREE: CostResult = { costUsd: '0', costNanos: 0, unpriced: false };
+
+/**
+ * One proxied request of any surface, from arrival to its events (SPEC §10): it resolves and admits the call,
+ * hands the surface what to send upstream, records the outcome once (the first of `succeeded`/`failed` wins),
+ * and `finish()` — called once, from the `finally` of ProxyCalls.run or of the guard's refusal — settles the
+ * reservation and publishes exactly one call-completed event: a refusal (nothing billed) when the call was
+ * never admitted, else the billed call. Nothing here waits for billing or logging.
+ */
+export class ProxyCall {
+  private request: CallRequest | null = null;
+  private resolution: Resolution | null = null;
+  private admitted: Admitted | null = null;
+  private outcome: Outcome | null = null;
+  /** The body a refusal's audit record keeps (null: none, e.g. an unauthenticated caller's). */
+  private refusedBody: unknown = null;
+  /** A model name an unauthenticated caller sent, for its refusal record. */
+  private presentedModel: string | null = null;
+  private finished = false;
+
+  constructor(
+    readonly ctx: CallContext,
+    private readonly services: CallServices,
+  ) {}
+
+  /** The request as parsed; refusals before parsing keep `rawBody` in their audit record. */
+  parsed(request: CallRequest): void {
+    this.request = request;
+  }
+
+  /** Body and model name of a request refused before it was parsed. */
+  refusedBefore(parsing: { body: unknown; model?: string | null }): void {
+    this.refusedBody = parsing.body;
+    this.presentedModel = parsing.model ?? null;
+  }
+
+  /**
+   * Resolves the alias or model, checks the key's allowlist and admits the call against its limits (one Redis
+   * round trip). Throws the refusal; the caller's `failed` records it.
+   */
+  async admit(): Promise<void> {
+    const request = this.request;
+    const key = this.ctx.key;
+    if (!request || !key) throw new Error('admit() needs a parsed request and an authenticated key');
+    const { resolver, providers, admissions, lifecycle, config } = this.services;
+
+    const resolution = await resolver.resolve(request.model);
+    if (!resolution) throw ProxyException.modelNotFound(request.model);
+    this.resolution = resolution;
+    if (key.allowedModels.length > 0 && !key.allowedModels.includes(request.model))
+      throw ProxyException.modelNotAllowed(request.model);
+    const provider = await providers.get(resolution.model.providerId);
+    if (!provider) throw ProxyException.modelNotFound(request.model);
+
+    const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
+    const admission = await admissions.admit({
+      callId: this.ctx.callId,
+      key,
+      model: resolution.model,
+      endpoint: this.ctx.endpoint,
+      promptTokenUpperBound: () => provider.adapter.promptTokenUpperBound(merged),
+      requestedOutputTokens: request.maxOutputTokens,
+      serviceTier: request.serviceTier,
+      // completions asked for (`n`, the alias may set it), each up to the output limit
+      choices: typeof merged.n === 'number' && Number.isInteger(merged.n) && merged.n > 1 ? merged.n : 1,
+    });
+    const body = admission.outputLimit !== null ? withOutputLimit(merged, admission.outputLimit) : merged;
+
+    // a graceful shutdown waits until this call's events are published (finish)
+    lifecycle.callStarted(this.ctx.callId);
+    const controller = new AbortController();
+    const total = config.env.UPSTREAM_TOTAL_TIMEOUT;
+    const signal = total > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(total)]) : controller.signal;
+    this.admitted = {
+      resolution,
+      provider,
+      admission,
+      body,
+      signal,
+      abort: (reason) => controller.abort(reason),
+      stopRefresh: this.keepReservation(admission),
+    };
+    // the client leaving (connection closed before the answer finished) aborts the upstream request
+    this.ctx.whenClientLeaves(() => this.admitted?.abort(new CallAbortedError()));
+  }
+
+  get isAdmitted(): boolean {
+    return this.admitted !== null;
+  }
+
+  private get live(): Admitted {
+    if (!this.admitted) throw new Error('the call was not admitted');
+    return this.admitted;
+  }
+
+  get provider(): RegisteredProvider {
+    return this.live.provider;
+  }
+
+  /** The body to send upstream (alias defaults merged, output limit as admitted). */
+  get body(): JsonObject {
+    return this.live.body;
+  }
+
+  /** What an adapter call takes: the provider's model id, the body, the abort signal. */
+  upstream(): UpstreamCall {
+    const a = this.live;
+    return { upstreamModel: a.resolution.model.upstreamModel, body: a.body, signal: a.signal };
+  }
+
+  /** Headers of a proxied answer: ids, overhead, `x-ratelimit-*` and `x-gateway-max-tokens`. */
+  headers(): Record<string, string> {
+    const admission = this.live.admission;
+    const lowered = admission.loweredOutputLimit;
+    return {
+      ...this.ctx.baseHeaders(),
+      ...admission.headers,
+      ...(lowered !== null ? { 'x-gateway-max-tokens': String(lowered) } : {}),
+    };
+  }
+
+  /**
+   * Records a successful answer and prices it at once (for `x-gateway-cost-usd`); settling and publishing
+   * happen in `finish`. Never throws: whatever fails in pricing, the call is still settled and published.
+   */
+  succeeded(answer: Answer): CostResult {
+    if (this.outcome) return this.outcome.cost;
+    const usage = this.usageOf(answer.usage, answer.generated);
+    this.record({
+      status: 200,
+      errorCode: null,
+      usage,
+      cost: this.price(usage, answer.usage),
+      responseBody: answer.responseBody,
+    });
+    return this.outcome!.cost;
+  }
+
+  /**
+   * Records a failure, unless an outcome is already recorded. Not admitted: a refusal. Admitted: a provider
+   * failure before its answer began (refused connection, timeout to headers, an error status) reports no usage
+   * and used nothing, so it is billed 0 tokens (and no token price); a failure once the answer began, or the client leaving
+   * after the provider was called, keeps the estimate of what was sent and generated (issue 14).
+   */
+  failed(err: unknown, partial?: Partial): void {
+    if (this.outcome) return;
+    const { status, code } = classifyError(err);
+    if (!this.admitted) {
+      this.record({ status, errorCode: code, usage: ZERO_USAGE, cost: FREE, responseBody: null });
+      return;
+    }
+    const answerStarted = partial?.answerStarted ?? upstreamAnswered(this.admitted.signal);
+    const keepEstimate = answerStarted || (err instanceof CallAbortedError && this.ctx.upstreamCalled);
+    const usage = keepEstimate ? this.usageOf(null, partial?.generated ?? '') : ZERO_USAGE;
+    this.record({
+      status,
+      errorCode: code,
+      usage,
+      cost: this.price(usage, null),
+      responseBody: partial?.responseBody ?? null,
+    });
+  }
+
+  /**
+   * Ends the call, once: settles the reservation (admitted calls) and publishes its one event, off the
+   * response's path. A call that ends with no outcome recorded (a surface bug) is published as a 500.
+   */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (!this.outcome) this.failed(new Error('the call ended without an outcome'));
+    const outcome = this.outcome!;
+    if (!this.admitted) {
+      this.publish(this.refusalEvent(outcome));
+      return;
+    }
+    this.admitted.stopRefresh();
+    void this.settleAndPublish(this.admitted, outcome);
+  }
+
+  private record(o: Omit<Outcome, 'timing'>): void {
+    const ctx = this.ctx;
+    this.outcome = { ...o, timing: { latencyMs: ctx.latencyMs, ttftMs: ctx.ttftMs, overheadMs: ctx.overheadMs } };
+  }
+
+  /** The provider's usage without its cost figure, else the gateway's own count, marked `estimated`. */
+  private usageOf(reported: Usage | null, generated: string): Usage {
+    if (reported) {
+      const { providerCostUsd: _cost, ...counts } = reported;
+      return { ...counts, estimated: false };
+    }
+    try {
+      return { ...this.request!.estimate(this.live.body, generated), estimated: true };
+    } catch (err) {
+      logger.error({ err, callId: this.ctx.callId }, 'estimating the usage failed; the call is billed 0 tokens');
+      return { ...ZERO_USAGE, estimated: true };
+    }
+  }
+
+  private price(usage: Usage, reported: Usage | null): CostResult {
+    try {
+      return calculateCost(
+        this.live.resolution.model.pricing,
+        { ...usage, providerCostUsd: reported?.providerCostUsd },
+        this.request!.serviceTier,
+      );
+    } catch (err) {
+      logger.error({ err, callId: this.ctx.callId }, 'pricing the call failed; the call is billed $0');
+      return { costUsd: '0', costNanos: 0, unpriced: true };
+    }
+  }
+
+  /**
+   * Keeps the budget reservation alive while the provider works (streamed or not), so a call that outlives
+   * BUDGET_RESERVATION_TTL on a live pod never loses its reservation; only a dead pod's lapse.
+   */
+  private keepReservation(admission: Admission): () => void {
+    const timer = setInterval(
+      () => void admission.refresh().catch(() => undefined),
+      Math.max(1000, this.services.config.budgetReservationTtlMs / 3),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Settles first, so the billing job (which clears the call's unbilled marker) always runs after the marker
+   * exists. Never rejects; the call always leaves the in-flight set a graceful shutdown waits on.
+   */
+  private async settleAndPublish(a: Admitted, outcome: Outcome): Promise<void> {
+    const ctx = this.ctx;
+    try {
+      let spendSettled = false;
+      try {
+        spendSettled = await a.admission.settle({
+          totalTokens: outcome.usage.promptTokens + outcome.usage.completionTokens,
+          costNanos: outcome.cost.costNanos,
+        });
+      } catch (err) {
+        // the reservation expires after BUDGET_RESERVATION_TTL; billing records the call and adds its cost
+        logger.warn({ err, callId: ctx.callId }, 'settling the reservation failed');
+      }
+      this.publish({
+        ...this.baseEvent(outcome),
+        ...(a.admission.month !== null && a.admission.admittedAt !== null
+          ? { period: { month: a.admission.month, admittedAt: a.admission.admittedAt } }
+          : {}),
+        spendSettled,
+        admitted: true,
+        provider: { id: a.provider.id, name: a.provider.name, type: a.provider.type },
+      });
+    } finally {
+      this.services.lifecycle.callEnded(ctx.callId);
+    }
+  }
+
+  private refusalEvent(outcome: Outcome): CallCompletedEvent {
+    return {
+      ...this.baseEvent(outcome),
+      requestBody: this.request ? this.request.clientBody : this.refusedBody,
+      admitted: false,
+      provider: null,
+    };
+  }
+
+  private baseEvent(outcome: Outcome): CallCompletedEvent {
+    const { ctx, request, resolution } = this;
+    const key = ctx.key;
+    return {
+      callId: ctx.callId,
+      clientRequestId: ctx.clientRequestId,
+      startedAt: ctx.startedAt,
+      endpoint: ctx.endpoint,
+      admitted: false,
+      apiKey: key ? { id: key.id, name: key.name } : null,
+      requestedModel: request?.model ?? this.presentedModel,
+      alias: resolution?.alias?.name ?? null,
+      model: resolution ? { id: resolution.model.id, name: resolution.model.name } : null,
+      provider: null,
+      status: outcome.status,
+      errorCode: outcome.errorCode,
+      stream: request?.stream ?? false,
+      usage: outcome.usage,
+      costUsd: outcome.cost.costUsd,
+      costNanos: outcome.cost.costNanos,
+      unpriced: outcome.cost.unpriced,
+      ...outcome.timing,
+      requestBody: request?.clientBody ?? null,
+      responseBody: outcome.responseBody,
+      clientIp: ctx.clientIp,
+      userAgent: ctx.userAgent,
+    };
+  }
+
+  private publish(event: CallCompletedEvent): void {
+    try {
+      this.services.events.publish(event);
+    } catch (err) {
+      logger.error({ err, callId: this.ctx.callId }, 'publishing the call failed');
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { AppConfig } from '#src/core/config/app-config';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
+import { AdmissionService } from '#src/modules/calls/admission';
+import type { CallEndpoint } from '#src/modules/calls/call-event';
+import { CallEventsService } from '#src/modules/calls/call-events.service';
+import { ModelResolver } from '#src/modules/models/model-resolver.service';
+import { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
+import { CallAbortedError } from '#src/modules/providers/upstream-http';
+import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
+import { CallContext } from '#src/modules/proxy/call-context';
+import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
+import { refusedBodyForAudit } from '#src/modules/proxy/request-body';
+
+/** One API surface (chat, embeddings, …): it only reads its request and renders its answer. */
+export interface Surface<R extends CallRequest = CallRequest> {
+  readonly endpoint: CallEndpoint;
+  /** Reads and validates the request; throws the refusal (400) in the surface's error shape. */
+  parse(req: ProxyRequest): R;
+  /**
+   * Calls the provider with `call.upstream()` and renders the answer, recording it with `call.succeeded`. A
+   * failure it throws is recorded by the caller; a stream that already answered records its own failure.
+   */
+  answer(call: ProxyCall, request: R, reply: FastifyReply): Promise<void>;
+}
+
+/** The surface a request to `url` belongs to, for refusals recorded before its handler runs. */
+export function endpointOf(url: string): CallEndpoint {
+  return url.startsWith('/v1/embeddings') ? 'embeddings' : 'chat';
+}
+
+/**
+ * Runs every proxied call (SPEC §10): parse → admit → answer in one try, the outcome recorded once, and
+ * `finish()` (settle, publish exactly one event) in the finally. The API-key guard's refusals come through
+ * `refuse`, so every request that reaches the proxy ends in ProxyCall.finish and nowhere else.
+ */
+@Injectable()
+export class ProxyCalls implements CallServices {
+  constructor(
+    readonly config: AppConfig,
+    readonly resolver: ModelResolver,
+    readonly providers: ProviderRegistry,
+    readonly admissions: AdmissionService,
+    readonly events: CallEventsService,
+    readonly lifecycle: LifecycleService,
+  ) {}
+
+  async run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {
+    const call = new ProxyCall(new CallContext(req, reply, surface.endpoint), this);
+    try {
+      let request: R;
+      try {
+        request = surface.parse(req);
+      } catch (err) {
+        call.refusedBefore({ body: refusedBodyForAudit(err, req.body) });
+        throw err;
+      }
+      call.parsed(request);
+      await call.admit();
+      // the client left while the call was admitted: no upstream call, 499 billed 0 tokens (issue 14)
+      if (call.ctx.clientLeft) return call.failed(new CallAbortedError());
+      await surface.answer(call, request, reply);
+    } catch (err) {
+      call.failed(err);
+      // a stream answers its own failures once its headers went out
+      if (!reply.sent) throw err;
+    } finally {
+      call.finish();
+    }
+  }
+
+  /** Records a request the API-key guard refused (bad key, database down): no body, the caller is unknown. */
+  refuse(req: ProxyRequest, reply: FastifyReply, err: unknown, model: string | null): void {
+    const call = new ProxyCall(new CallContext(req, reply, endpointOf(req.url)), this);
+    try {
+      call.refusedBefore({ body: null, model });
+      call.failed(err);
+    } finally {
+      call.finish();
+    }
+  }
+}
