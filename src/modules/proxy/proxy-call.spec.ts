@@ -114,7 +114,7 @@ describe('ProxyCall', () => {
     call.parsed(request());
     await call.admit();
     expect(lifecycle.inflightCalls).toBe(1);
-    const cost = call.succeeded({ usage: USAGE, generated: 'ignored', responseBody: { ok: true } });
+    const cost = call.succeeded({ usage: USAGE, generated: () => 'ignored', responseBody: { ok: true } });
     // 1000 × $1/M + 500 × $2/M + $0.01
     expect(cost.costUsd).toBe('0.012');
     call.failed(new Error('late failure'));
@@ -141,7 +141,7 @@ describe('ProxyCall', () => {
     const { call, published } = world();
     call.parsed(request());
     await call.admit();
-    call.succeeded({ usage: null, generated: 'abc', responseBody: null });
+    call.succeeded({ usage: null, generated: () => 'abc', responseBody: null });
     call.finish();
     await flush();
     expect(published[0].usage).toEqual({
@@ -202,7 +202,11 @@ describe('ProxyCall', () => {
     left.call.parsed(request());
     await left.call.admit();
     left.call.ctx.upstreamStarted();
-    left.call.failed(new CallAbortedError(), { answerStarted: true, generated: 'ab', responseBody: { partial: 1 } });
+    left.call.failed(new CallAbortedError(), {
+      answerStarted: true,
+      generated: () => 'ab',
+      responseBody: { partial: 1 },
+    });
     left.call.finish();
     await flush();
     expect(left.published[0]).toMatchObject({
@@ -247,7 +251,7 @@ describe('ProxyCall', () => {
     });
     failing.call.parsed(request());
     await failing.call.admit();
-    failing.call.succeeded({ usage: USAGE, generated: '', responseBody: null });
+    failing.call.succeeded({ usage: USAGE, generated: () => '', responseBody: null });
     failing.call.finish();
     await flush();
     expect(failing.published).toHaveLength(1);

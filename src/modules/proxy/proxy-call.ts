@@ -35,8 +35,8 @@ export interface CallRequest {
 export interface Answer {
   /** The provider's usage; null when it reported none (then estimated from `generated`). */
   usage: Usage | null;
-  /** The text the model generated (content and tool-call arguments), for the estimate. */
-  generated: string;
+  /** The text the model generated (content and tool-call arguments), read only when the usage is estimated. */
+  generated: () => string;
   /** The audit record's response body. */
   responseBody: unknown;
 }
@@ -45,7 +45,7 @@ export interface Answer {
 export interface Partial {
   /** Bytes of the answer reached the client, or the provider began answering. */
   answerStarted: boolean;
-  generated: string;
+  generated: () => string;
   responseBody: unknown;
 }
 
@@ -234,7 +234,7 @@ export class ProxyCall {
     }
     const answerStarted = partial?.answerStarted ?? upstreamAnswered(this.admitted.signal);
     const keepEstimate = answerStarted || (err instanceof CallAbortedError && this.ctx.upstreamCalled);
-    const usage = keepEstimate ? this.usageOf(null, partial?.generated ?? '') : ZERO_USAGE;
+    const usage = keepEstimate ? this.usageOf(null, partial?.generated ?? (() => '')) : ZERO_USAGE;
     this.record({
       status,
       errorCode: code,
@@ -267,13 +267,13 @@ export class ProxyCall {
   }
 
   /** The provider's usage without its cost figure, else the gateway's own count, marked `estimated`. */
-  private usageOf(reported: Usage | null, generated: string): Usage {
+  private usageOf(reported: Usage | null, generated: () => string): Usage {
     if (reported) {
       const { providerCostUsd: _cost, ...counts } = reported;
       return { ...counts, estimated: false };
     }
     try {
-      return { ...this.request!.estimate(this.live.body, generated), estimated: true };
+      return { ...this.request!.estimate(this.live.body, generated()), estimated: true };
     } catch (err) {
       logger.error({ err, callId: this.ctx.callId }, 'estimating the usage failed; the call is billed 0 tokens');
       return { ...ZERO_USAGE, estimated: true };

@@ -45,7 +45,7 @@ export class ChatSurface implements Surface<ChatRequest> {
     call.ctx.firstToken();
     const cost = call.succeeded({
       usage: result.usage,
-      generated: completionText(result.body),
+      generated: () => completionText(result.body),
       responseBody: result.body,
     });
     // not awaited: the call settles as the answer is written, not after the client read it
@@ -69,12 +69,12 @@ export class ChatSurface implements Surface<ChatRequest> {
     try {
       const result = await call.provider.adapter.chatStream(call.upstream(), relay);
       relay.done();
-      call.succeeded({ usage: result.usage, generated: relay.generatedText(), responseBody: relay.assembled() });
+      call.succeeded({ usage: result.usage, generated: () => relay.generatedText(), responseBody: relay.assembled() });
     } catch (err) {
       // before the first byte reached the client nothing was generated for it (a provider error, a refused connection)
       call.failed(err, {
         answerStarted: relay.hasStarted,
-        generated: relay.generatedText(),
+        generated: () => relay.generatedText(),
         responseBody: relay.assembled(),
       });
       if (!(err instanceof CallAbortedError)) failStream(relay, res, ctx, err);

@@ -37,7 +37,7 @@ export class EmbeddingsSurface implements Surface<EmbeddingsRequest> {
     call.ctx.firstToken();
     const responseBody = request.base64 ? encodeEmbeddingsBase64(result.body) : result.body;
     // vectors stay out of the audit log
-    const cost = call.succeeded({ usage: result.usage, generated: '', responseBody: null });
+    const cost = call.succeeded({ usage: result.usage, generated: () => '', responseBody: null });
     void reply
       .headers({ ...call.headers(), 'x-gateway-cost-usd': cost.costUsd })
       .type('application/json')
