@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ChunkSink, JsonObject } from '#src/modules/providers/provider-adapter';
+import { SseWriter } from '#src/modules/proxy/sse-writer';
 
 interface AssembledToolCall {
   id?: string;
@@ -20,49 +21,46 @@ export function isUsageOnlyChunk(chunk: JsonObject): boolean {
 }
 
 /**
- * Relays a provider's stream to the client as OpenAI SSE, chunk by chunk as it arrives: headers go out
- * with the first chunk (so an error before it is still a normal JSON error), the usage-only chunk is
- * dropped unless the client asked for it, and the text and tool calls are assembled on the side for the
- * audit log and for estimating usage when the provider reports none. When the client reads slower than
- * the provider sends, `backpressure()` holds the provider's stream back until the client's socket drains.
+ * Relays a provider's stream to the client as OpenAI SSE, chunk by chunk as it arrives (SseWriter: headers
+ * with the first chunk, backpressure); the usage-only chunk is dropped unless the client asked for it, and the
+ * text and tool calls are assembled on the side for the audit log and for estimating usage when the provider
+ * reports none.
  */
 export class StreamRelay implements ChunkSink {
-  private started = false;
-  /** Set while the client's socket buffer is full; settled on 'drain' (or when the client leaves). */
-  private drained: Promise<void> | null = null;
+  private readonly sse: SseWriter;
   private readonly choices = new Map<number, AssembledChoice>();
 
   constructor(
-    private readonly res: ServerResponse,
-    private readonly headers: () => Record<string, string>,
+    res: ServerResponse,
+    headers: () => Record<string, string>,
     private readonly includeUsage: boolean,
-    private readonly onFirstChunk: () => void,
-  ) {}
+    onFirstChunk: () => void,
+  ) {
+    this.sse = new SseWriter(res, headers, onFirstChunk);
+  }
 
   get hasStarted(): boolean {
-    return this.started;
+    return this.sse.hasStarted;
   }
 
   chunk(chunk: JsonObject, raw?: string): void {
     this.assemble(chunk);
     if (isUsageOnlyChunk(chunk) && !this.includeUsage) return;
-    this.start();
-    if (!this.res.writableEnded && !this.res.write(`data: ${raw ?? JSON.stringify(chunk)}\n\n`)) this.waitForDrain();
+    this.sse.write(`data: ${raw ?? JSON.stringify(chunk)}\n\n`);
   }
 
   backpressure(): Promise<void> | undefined {
-    return this.drained ?? undefined;
+    return this.sse.backpressure();
   }
 
   /** Ends a complete stream with `[DONE]`. */
   done(): void {
-    this.start();
-    if (!this.res.writableEnded) this.res.end('data: [DONE]\n\n');
+    this.sse.end('data: [DONE]\n\n');
   }
 
   /** Ends a broken stream: an error event and no `[DONE]` (SPEC §3). */
   fail(error: { message: string; type: string; code: string }): void {
-    if (!this.res.writableEnded) this.res.end(`data: ${JSON.stringify({ error: { ...error, param: null } })}\n\n`);
+    this.sse.end(`data: ${JSON.stringify({ error: { ...error, param: null } })}\n\n`);
   }
 
   /** The assembled answer: text and tool calls per choice. */
@@ -75,34 +73,6 @@ export class StreamRelay implements ChunkSink {
     return this.assembled()
       .choices.map((c) => c.content + c.tool_calls.map((t) => t.function.name + t.function.arguments).join(''))
       .join('');
-  }
-
-  private waitForDrain(): void {
-    if (this.drained || this.res.destroyed) return;
-    this.drained = new Promise((resolve) => {
-      const settle = (): void => {
-        this.res.off('drain', settle);
-        this.res.off('close', settle);
-        this.drained = null;
-        resolve();
-      };
-      this.res.once('drain', settle);
-      this.res.once('close', settle);
-    });
-  }
-
-  private start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.onFirstChunk();
-    this.res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      ...this.headers(),
-    });
-    this.res.flushHeaders();
   }
 
   private assemble(chunk: JsonObject): void {
