@@ -10,6 +10,7 @@ export const AUDIT_FIELDS = [
   'provider_type',
   'model',
   'alias',
+  'api',
   'status',
   'error_code',
   'stream',

@@ -31,7 +31,7 @@ export interface UsageJobData {
   alias: string | null;
   providerId: string | null;
   providerName: string | null;
-  endpoint: 'chat' | 'embeddings';
+  endpoint: 'chat' | 'embeddings' | 'responses';
   promptTokens: number;
   completionTokens: number;
   cacheReadTokens: number;

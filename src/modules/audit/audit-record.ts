@@ -13,6 +13,8 @@ export interface AuditRecord {
   provider_type: string | null;
   model: string | null;
   alias: string | null;
+  /** The API surface: chat, embeddings, responses. */
+  api: string;
   status: number;
   error_code: string | null;
   stream: boolean;
@@ -27,6 +29,8 @@ export interface AuditRecord {
   estimated: boolean;
   /** USD as an exact decimal string ('0' when unpriced or refused). */
   cost_usd: string;
+  /** Built-in tools dropped for a translated target (Responses); only when some were. */
+  dropped_tools?: string[];
   request_body?: unknown;
   response_body?: unknown;
   /** Present with the bodies: true when at least one of them was cut at LOG_BODY_MAX_BYTES. */
@@ -61,6 +65,7 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     provider_type: e.provider?.type ?? null,
     model: e.model?.name ?? e.requestedModel,
     alias: e.alias,
+    api: e.endpoint,
     status: e.status,
     error_code: e.errorCode,
     stream: e.stream,
@@ -74,6 +79,7 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     reasoning_tokens: e.usage.reasoningTokens,
     estimated: e.usage.estimated === true,
     cost_usd: e.costUsd,
+    ...(e.droppedTools?.length ? { dropped_tools: e.droppedTools } : {}),
   };
   const open = JSON.stringify(head).slice(0, -1);
   // the client facts close the record; with bodies, they go after them so a reader sees the bodies next to the call

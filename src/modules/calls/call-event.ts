@@ -1,7 +1,7 @@
 import type { Usage } from '#src/modules/calls/usage';
 
 /** The API surface a call came through (the audit record's `api`). */
-export type CallEndpoint = 'chat' | 'embeddings';
+export type CallEndpoint = 'chat' | 'embeddings' | 'responses';
 
 /**
  * One finished request that reached the proxy: admitted calls (success, upstream error, client abort) and
@@ -44,6 +44,8 @@ export interface CallCompletedEvent {
   latencyMs: number;
   ttftMs: number | null;
   overheadMs: number;
+  /** Built-in tools the surface dropped because the target cannot run them (Responses, translated). */
+  droppedTools?: string[];
   requestBody: unknown;
   /** Non-streamed: the response object. Streamed: the assembled text and tool calls. */
   responseBody: unknown;

@@ -27,6 +27,8 @@ export interface CallRequest {
   /** The output limit the client asked for, if any. */
   maxOutputTokens: number | null;
   serviceTier: string | null;
+  /** Built-in tools dropped because the target cannot run them (named in the audit record). */
+  droppedTools?: string[];
   /** The usage the gateway counts itself from the prompt and `generated` text, when the provider reports none. */
   estimate: (body: JsonObject, generated: string) => Usage;
 }
@@ -368,6 +370,7 @@ export class ProxyCall {
       costNanos: outcome.cost.costNanos,
       unpriced: outcome.cost.unpriced,
       ...outcome.timing,
+      ...(request?.droppedTools?.length ? { droppedTools: request.droppedTools } : {}),
       requestBody: request?.clientBody ?? null,
       responseBody: outcome.responseBody,
       clientIp: ctx.clientIp,

@@ -27,7 +27,9 @@ export interface Surface<R extends CallRequest = CallRequest> {
 
 /** The surface a request to `url` belongs to, for refusals recorded before its handler runs. */
 export function endpointOf(url: string): CallEndpoint {
-  return url.startsWith('/v1/embeddings') ? 'embeddings' : 'chat';
+  if (url.startsWith('/v1/embeddings')) return 'embeddings';
+  if (url.startsWith('/v1/responses')) return 'responses';
+  return 'chat';
 }
 
 /**

@@ -7,6 +7,7 @@ import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
 import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
+import { ResponsesSurface } from '#src/modules/proxy/surfaces/responses/responses.surface';
 
 const OPENAI_REQUEST = {
   description:
@@ -28,6 +29,7 @@ export class ProxyController {
     private readonly calls: ProxyCalls,
     private readonly chat: ChatSurface,
     private readonly embeddings: EmbeddingsSurface,
+    private readonly responses: ResponsesSurface,
     private readonly catalog: ModelCatalogService,
   ) {}
 
@@ -45,6 +47,17 @@ export class ProxyController {
   @ApiBody(OPENAI_REQUEST)
   createEmbedding(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.calls.run(req, reply, this.embeddings);
+  }
+
+  @Post('v1/responses')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'OpenAI Responses; `stream: true` answers with typed Server-Sent Events. Translated to chat for every model: built-in tools the model cannot run are dropped and named in `x-gateway-dropped-tools` (`x-gateway-strict: true` refuses them instead)',
+  })
+  @ApiBody(OPENAI_REQUEST)
+  createResponse(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.calls.run(req, reply, this.responses);
   }
 
   @Get('v1/models')

@@ -9,11 +9,20 @@ import { ProxyController } from '#src/modules/proxy/proxy.controller';
 import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
 import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
+import { ResponsesSurface } from '#src/modules/proxy/surfaces/responses/responses.surface';
 import { LimitsModule } from '#src/modules/ratelimit/limits.module';
 
 @Module({
   imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule],
   controllers: [ProxyController],
-  providers: [ApiKeyGuard, ProxyCalls, ChatSurface, EmbeddingsSurface, ModelCatalogService, MetricsSink],
+  providers: [
+    ApiKeyGuard,
+    ProxyCalls,
+    ChatSurface,
+    EmbeddingsSurface,
+    ResponsesSurface,
+    ModelCatalogService,
+    MetricsSink,
+  ],
 })
 export class ProxyModule {}

@@ -34,7 +34,7 @@ export function refusedBodyForAudit(err: unknown, body: unknown): unknown {
     : body;
 }
 
-function positiveInt(body: JsonObject, field: string): number | null {
+export function positiveInt(body: JsonObject, field: string): number | null {
   const v = body[field];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {

@@ -219,7 +219,8 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     if (key.rateLimit !== null) Object.assign(headers, requestHeaders(key.rateLimit, remaining, resetMs));
     if (key.tokensPerMinute !== null) Object.assign(headers, tokenHeaders(key.tokensPerMinute, used, tokenResetMs));
     const hasBudget = key.monthlyBudget !== null;
-    const sendLimit = hasBudget && req.endpoint === 'chat' ? outputLimit : null;
+    // every surface but embeddings sends a chat body upstream, where the output limit goes
+    const sendLimit = hasBudget && req.endpoint !== 'embeddings' ? outputLimit : null;
     const ttl = this.config.budgetReservationTtlMs;
     return {
       outputLimit: sendLimit,

@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { renderError } from '#src/core/http/exception.filter';
-import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
-import type { CallContext } from '#src/modules/proxy/call-context';
 import type { CallRequest, ProxyCall } from '#src/modules/proxy/proxy-call';
 import type { Surface } from '#src/modules/proxy/proxy-calls.service';
 import { requireObjectBody, validateChat } from '#src/modules/proxy/request-body';
 import { StreamRelay } from '#src/modules/proxy/stream-relay';
+import { relayChatStream } from '#src/modules/proxy/surfaces/chat-stream';
 import { completionText, estimateChatUsage } from '#src/modules/proxy/usage-estimate';
 
 interface ChatRequest extends CallRequest {
@@ -55,51 +53,14 @@ export class ChatSurface implements Surface<ChatRequest> {
       .send(result.raw ?? result.body);
   }
 
-  private async stream(call: ProxyCall, reply: FastifyReply, includeUsage: boolean): Promise<void> {
-    const { ctx } = call;
+  private stream(call: ProxyCall, reply: FastifyReply, includeUsage: boolean): Promise<void> {
     reply.hijack();
-    const res = reply.raw;
     const relay = new StreamRelay(
-      res,
+      reply.raw,
       () => call.headers(),
       includeUsage,
-      () => ctx.firstToken(),
+      () => call.ctx.firstToken(),
     );
-    ctx.upstreamStarted();
-    try {
-      const result = await call.provider.adapter.chatStream(call.upstream(), relay);
-      relay.done();
-      call.succeeded({ usage: result.usage, generated: () => relay.generatedText(), responseBody: relay.assembled() });
-    } catch (err) {
-      // before the first byte reached the client nothing was generated for it (a provider error, a refused connection)
-      call.failed(err, {
-        answerStarted: relay.hasStarted,
-        generated: () => relay.generatedText(),
-        responseBody: relay.assembled(),
-      });
-      if (!(err instanceof CallAbortedError)) failStream(relay, res, ctx, err);
-    } finally {
-      ctx.request.log.info(
-        { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
-        'request completed',
-      );
-    }
+    return relayChatStream(call, relay);
   }
-}
-
-/** Before the first byte: a normal JSON error. After it: an error event, and no `[DONE]`. */
-function failStream(relay: StreamRelay, res: FastifyReply['raw'], ctx: CallContext, err: unknown): void {
-  const rendered = renderError(err, ctx.request.url);
-  const error = (rendered.body as { error: { message: string; type: string; code: string } }).error;
-  if (relay.hasStarted) {
-    relay.fail(error);
-    return;
-  }
-  if (res.headersSent || res.writableEnded) return;
-  res.writeHead(rendered.status, {
-    'content-type': 'application/json; charset=utf-8',
-    ...ctx.baseHeaders(),
-    ...rendered.headers,
-  });
-  res.end(JSON.stringify(rendered.body));
 }
