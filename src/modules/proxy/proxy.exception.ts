@@ -32,6 +32,14 @@ export class ProxyException extends AppException {
     });
   }
 
+  static invalidValue(param: string, message: string): ProxyException {
+    return new ProxyException(ProxyErrorCode.InvalidValue, message, param);
+  }
+
+  static unsupportedParameter(param: string, message: string): ProxyException {
+    return new ProxyException(ProxyErrorCode.UnsupportedParameter, message, param);
+  }
+
   static modelNotFound(model: string): ProxyException {
     return new ProxyException(
       ProxyErrorCode.ModelNotFound,
