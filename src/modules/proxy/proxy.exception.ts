@@ -8,6 +8,8 @@ export enum ProxyErrorCode {
   InvalidValue = 'invalid_value',
   ModelNotFound = 'model_not_found',
   ModelNotAllowed = 'model_not_allowed',
+  /** A parameter the gateway understands but cannot honour for this target (a translated surface). */
+  UnsupportedParameter = 'unsupported_parameter',
 }
 
 const STATUS: Record<ProxyErrorCode, number> = {
@@ -18,6 +20,7 @@ const STATUS: Record<ProxyErrorCode, number> = {
   [ProxyErrorCode.InvalidValue]: 400,
   [ProxyErrorCode.ModelNotFound]: 404,
   [ProxyErrorCode.ModelNotAllowed]: 403,
+  [ProxyErrorCode.UnsupportedParameter]: 400,
 };
 
 /** Errors of the proxy surface, in OpenAI's shape (SPEC §3). */
@@ -27,6 +30,14 @@ export class ProxyException extends AppException {
       type: code === ProxyErrorCode.ModelNotAllowed ? 'permission_error' : 'invalid_request_error',
       param,
     });
+  }
+
+  static invalidValue(param: string, message: string): ProxyException {
+    return new ProxyException(ProxyErrorCode.InvalidValue, message, param);
+  }
+
+  static unsupportedParameter(param: string, message: string): ProxyException {
+    return new ProxyException(ProxyErrorCode.UnsupportedParameter, message, param);
   }
 
   static modelNotFound(model: string): ProxyException {
