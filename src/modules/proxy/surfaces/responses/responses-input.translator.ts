@@ -2,7 +2,12 @@ import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { ProxyErrorCode, ProxyException } from '#src/modules/proxy/proxy.exception';
 
-const ROLES: Record<string, string> = { user: 'user', assistant: 'assistant', system: 'system', developer: 'system' };
+const ROLES = new Map([
+  ['user', 'user'],
+  ['assistant', 'assistant'],
+  ['system', 'system'],
+  ['developer', 'system'],
+]);
 
 function requireString(item: JsonObject, field: string, path: string): string {
   const v = item[field];
@@ -71,7 +76,7 @@ function imagePart(part: JsonObject, path: string): JsonObject {
 
 /** A message item (`type: 'message'` or an easy input message without type) → a chat message. */
 function messageItem(item: JsonObject, path: string): JsonObject {
-  const role = typeof item.role === 'string' ? ROLES[item.role] : undefined;
+  const role = typeof item.role === 'string' ? ROLES.get(item.role) : undefined;
   if (!role)
     throw ProxyException.invalidValue(
       `${path}.role`,

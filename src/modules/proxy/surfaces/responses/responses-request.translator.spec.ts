@@ -156,6 +156,7 @@ describe('responsesToChat: input items', () => {
     ['input of reasoning only', { input: [{ type: 'reasoning', summary: [] }] }, 'invalid_value', 'input'],
     ['a number as input', { input: 3 }, 'invalid_type', 'input'],
     ['an unknown role', { input: [{ role: 'tool', content: 'x' }] }, 'invalid_value', 'input[0].role'],
+    ['a prototype key as role', { input: [{ role: 'constructor', content: 'x' }] }, 'invalid_value', 'input[0].role'],
     [
       'an input_file part',
       { input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-1' }] }] },
@@ -271,6 +272,16 @@ describe('responsesToChat: tools and tool_choice', () => {
     ['a custom tool', { type: 'custom', name: 'apply_patch' }],
     ['an MCP server', { type: 'mcp', server_label: 'deepwiki' }],
   ])('refuses a tool_choice naming %s in strict mode', (_name, choice) => {
+    expect(refusalOf({ input: 'Hi', tools: [weather], tool_choice: choice }, true)).toMatchObject({
+      code: 'unsupported_parameter',
+      param: 'tool_choice',
+    });
+  });
+
+  it('lets the model call none of the tools when allowed_tools names only dropped ones', () => {
+    const choice = { type: 'allowed_tools', mode: 'required', tools: [{ type: 'web_search' }] };
+    const sut = translate({ input: 'Hi', tools: [weather, { type: 'web_search' }], tool_choice: choice });
+    expect(sut.chat).toMatchObject({ tools: [chatWeather], tool_choice: 'none' });
     expect(refusalOf({ input: 'Hi', tools: [weather], tool_choice: choice }, true)).toMatchObject({
       code: 'unsupported_parameter',
       param: 'tool_choice',
