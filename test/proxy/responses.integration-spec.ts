@@ -155,8 +155,7 @@ describe('proxy: the Responses API through the openai SDK', () => {
     expect(final.output_text).toBe('One two three');
     expect(final.usage).toMatchObject({ input_tokens: 30, output_tokens: 3 });
     expect(openai.requests[0].body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-    const [event] = await events.count(1);
-    expect(event).toMatchObject({ endpoint: 'responses', stream: true });
+    const event = await waitFor(async () => events.events.find((e) => e.stream && e.endpoint === 'responses'));
     const row = await usageRow(event.callId);
     // 30 × $0.15/M + 3 × $0.60/M
     expect(row).toMatchObject({ endpoint: 'responses', cost: '0.0000063', prompt: 30, completion: 3 });
@@ -255,8 +254,8 @@ describe('proxy: the Responses API through the openai SDK', () => {
     expect(data.output_text).toBe('Bonjour');
     expect(anthropic.requests[0].body).toMatchObject({
       model: 'claude-sonnet-4-5',
-      system: 'Answer in French.',
-      messages: [{ role: 'user', content: 'Hello' }],
+      system: [{ type: 'text', text: 'Answer in French.' }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }],
     });
     // 100 × $3/M + 10 × $15/M
     expect(await usageRow(response.headers.get('x-gateway-call-id')!)).toMatchObject({
