@@ -38,7 +38,11 @@ export interface FakeAnthropicOptions {
   truncateAfter?: number;
   /** Stream: stop after the first text delta and keep the connection open until the client leaves. */
   hang?: boolean;
+  /** `POST /v1/messages/count_tokens` answers this many input tokens (default 2095). */
+  countTokens?: number;
 }
+
+const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 
 // unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -108,17 +112,21 @@ export class FakeAnthropic {
     if (o.error) return this.send(res, o.error.status, o.error.body, o.error.headers);
     const refused = this.refusal(req, received.body);
     if (refused) return this.send(res, refused.status, errorBody(refused.type, refused.message));
+    if (req.url === COUNT_TOKENS_PATH)
+      return this.send(res, 200, { input_tokens: o.countTokens ?? DOC_USAGE.input_tokens });
     if (received.body.stream === true) return this.stream(received.body, res);
     return this.send(res, 200, this.message(received.body));
   }
 
   private refusal(req: IncomingMessage, body: Json): { status: number; type: string; message: string } | null {
-    if (req.method !== 'POST' || req.url !== '/v1/messages')
+    if (req.method !== 'POST' || (req.url !== '/v1/messages' && req.url !== COUNT_TOKENS_PATH))
       return { status: 404, type: 'not_found_error', message: `Not found: ${req.url}` };
     if (apiKeyOf(req) !== this.apiKey)
       return { status: 401, type: 'authentication_error', message: 'invalid x-api-key' };
     if (!req.headers['anthropic-version'])
       return { status: 400, type: 'invalid_request_error', message: 'anthropic-version: header is required' };
+    // token counting takes the request without max_tokens
+    if (req.url === COUNT_TOKENS_PATH) return null;
     const problem = anthropicRequestProblem(body);
     return problem ? { status: 400, type: 'invalid_request_error', message: problem } : null;
   }

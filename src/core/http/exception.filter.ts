@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseUnavailableException } from '#src/core/database/database-unavailable';
 import { newId } from '#src/core/database/ids';
 import { AppException, type OpenAiErrorType } from '#src/core/errors/app.exception';
-import { isProxyPath } from '#src/core/http/request-id';
+import { isAnthropicPath, isProxyPath } from '#src/core/http/request-id';
 
 export interface RenderedError {
   status: number;
@@ -134,10 +134,39 @@ export function classifyError(raw: unknown): Classified {
   };
 }
 
+/**
+ * Anthropic's error types (SPEC §12): by status, except an overloaded provider (`overloaded_error`, whatever
+ * status the gateway answers) and the budget (`rate_limit_error`, its `x-should-retry: false` kept).
+ */
+function anthropicErrorType(c: Classified): string {
+  if (c.code === 'upstream_overloaded' || c.status === 529) return 'overloaded_error';
+  switch (c.status) {
+    case 401:
+      return 'authentication_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 429:
+      return 'rate_limit_error';
+    default:
+      return c.status >= 500 ? 'api_error' : 'invalid_request_error';
+  }
+}
+
 /** Renders an error in the shape of the surface the request was made to. */
 export function renderError(err: unknown, url: string): RenderedError & { errorId?: string } {
   const c = classifyError(err);
   const idSuffix = c.errorId ? ` (error id ${c.errorId})` : '';
+  if (isAnthropicPath(url)) {
+    const message = Array.isArray(c.message) ? c.message.join('; ') : c.message;
+    return {
+      status: c.status,
+      headers: c.headers,
+      errorId: c.errorId,
+      body: { type: 'error', error: { type: anthropicErrorType(c), message: `${message}${idSuffix}` } },
+    };
+  }
   if (isProxyPath(url)) {
     const message = Array.isArray(c.message) ? c.message.join('; ') : c.message;
     return {

@@ -18,3 +18,8 @@ export function generateRequestId(req: IncomingMessage): string {
 export function isProxyPath(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/gateway/');
 }
+
+/** Anthropic's Messages surface (`/v1/messages`, `/v1/messages/count_tokens`): errors in Anthropic's shape. */
+export function isAnthropicPath(url: string): boolean {
+  return url === '/v1/messages' || url.startsWith('/v1/messages/') || url.startsWith('/v1/messages?');
+}

@@ -31,7 +31,7 @@ export interface UsageJobData {
   alias: string | null;
   providerId: string | null;
   providerName: string | null;
-  endpoint: 'chat' | 'embeddings' | 'responses';
+  endpoint: 'chat' | 'embeddings' | 'responses' | 'messages';
   promptTokens: number;
   completionTokens: number;
   cacheReadTokens: number;

@@ -13,8 +13,10 @@ export interface AuditRecord {
   provider_type: string | null;
   model: string | null;
   alias: string | null;
-  /** The API surface: chat, embeddings, responses. */
+  /** The API surface: chat, embeddings, responses, messages. */
   api: string;
+  /** Claude Code's session id (`x-claude-code-session-id`), only when the client sent a valid one. */
+  session_id?: string;
   status: number;
   error_code: string | null;
   stream: boolean;
@@ -66,6 +68,7 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     model: e.model?.name ?? e.requestedModel,
     alias: e.alias,
     api: e.endpoint,
+    ...(e.sessionId ? { session_id: e.sessionId } : {}),
     status: e.status,
     error_code: e.errorCode,
     stream: e.stream,

@@ -1,7 +1,7 @@
 import type { Usage } from '#src/modules/calls/usage';
 
 /** The API surface a call came through (the audit record's `api`). */
-export type CallEndpoint = 'chat' | 'embeddings' | 'responses';
+export type CallEndpoint = 'chat' | 'embeddings' | 'responses' | 'messages';
 
 /**
  * One finished request that reached the proxy: admitted calls (success, upstream error, client abort) and
@@ -46,6 +46,8 @@ export interface CallCompletedEvent {
   overheadMs: number;
   /** Built-in tools the surface dropped because the target cannot run them (Responses, translated). */
   droppedTools?: string[];
+  /** The client's session id (Claude Code's `x-claude-code-session-id`), when valid. */
+  sessionId?: string;
   requestBody: unknown;
   /** Non-streamed: the response object. Streamed: the assembled text and tool calls. */
   responseBody: unknown;

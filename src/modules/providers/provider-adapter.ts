@@ -46,6 +46,42 @@ export interface EmbeddingsResult {
   usage: Usage | null;
 }
 
+/** A request in Anthropic's Messages format, sent to a provider that speaks it natively (SPEC §12). */
+export interface NativeMessagesCall {
+  /** The client's body, `model` already the provider's id and `max_tokens` as admitted. */
+  body: JsonObject;
+  /** `anthropic-version` to send (the client's, else the adapter's default). */
+  version: string | null;
+  /** `anthropic-beta` flags the client sent. */
+  betas: string[];
+  signal: AbortSignal;
+}
+
+/** The provider's answer as it sent it: errors too, so they reach the client unmodified. */
+export interface NativeAnswer {
+  status: number;
+  /** The provider's bytes, unchanged (for a stream that answered 2xx: empty, the events went to the sink). */
+  body: Buffer;
+  contentType: string;
+  /** What a 2xx answer reported (a stream's final counts); null otherwise. */
+  usage: Usage | null;
+  /** A stream that answered 2xx and then sent an `error` event: its Anthropic error type. */
+  streamError?: string;
+}
+
+/** Receives a native stream event by event, as the provider sent them. */
+export interface RawEventSink {
+  event(type: string, data: string): void;
+  backpressure?(): Promise<void> | undefined;
+}
+
+/** Anthropic's Messages API spoken natively: Anthropic itself (Claude on Bedrock and Vertex: not yet). */
+export interface NativeMessages {
+  messages(call: NativeMessagesCall): Promise<NativeAnswer>;
+  messagesStream(call: NativeMessagesCall, sink: RawEventSink): Promise<NativeAnswer>;
+  countTokens(call: NativeMessagesCall): Promise<NativeAnswer>;
+}
+
 /**
  * One class per provider type implements this (adapters/), translating OpenAI's API both ways. Adapters
  * throw UpstreamException for every failure, before or during a stream.
@@ -63,6 +99,8 @@ export interface ProviderAdapter {
    * Each adapter documents how it bounds its tokenizer.
    */
   promptTokenUpperBound(body: JsonObject): number;
+  /** Present when the provider speaks Anthropic's Messages API natively. */
+  readonly nativeMessages?: NativeMessages;
   /** Releases connection pools; in-flight calls may finish first. */
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { type Admission, AdmissionService } from '#src/modules/calls/admission';
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type Usage, ZERO_USAGE } from '#src/modules/calls/usage';
-import { type Resolution, ModelResolver } from '#src/modules/models/model-resolver.service';
+import { type Resolution, type ResolvedModel, ModelResolver } from '#src/modules/models/model-resolver.service';
 import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
@@ -29,6 +29,13 @@ export interface CallRequest {
   serviceTier: string | null;
   /** Built-in tools dropped because the target cannot run them (named in the audit record). */
   droppedTools?: string[];
+  /**
+   * Called once the model and its provider are known, before admission: the surface picks how to serve the
+   * target (native or translated) and may refuse the call (a part the target cannot take), counting nothing.
+   */
+  routed?: (target: { provider: RegisteredProvider; model: ResolvedModel }) => void;
+  /** The client's session (Claude Code's `x-claude-code-session-id`), for the audit record. */
+  sessionId?: string | null;
   /** The usage the gateway counts itself from the prompt and `generated` text, when the provider reports none. */
   estimate: (body: JsonObject, generated: string) => Usage;
 }
@@ -136,6 +143,7 @@ export class ProxyCall {
       throw ProxyException.modelNotAllowed(request.model);
     const provider = await providers.get(resolution.model.providerId);
     if (!provider) throw ProxyException.modelNotFound(request.model);
+    request.routed?.({ provider, model: resolution.model });
 
     const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
     const admission = await admissions.admit({
@@ -180,6 +188,20 @@ export class ProxyCall {
 
   get provider(): RegisteredProvider {
     return this.live.provider;
+  }
+
+  /** The output limit the budget admitted (set for keys with a budget), or null to leave the request's. */
+  get outputLimit(): number | null {
+    return this.live.admission.outputLimit;
+  }
+
+  /** The provider's id for the model. */
+  get upstreamModel(): string {
+    return this.live.resolution.model.upstreamModel;
+  }
+
+  get signal(): AbortSignal {
+    return this.live.signal;
   }
 
   /** The body to send upstream (alias defaults merged, output limit as admitted). */
@@ -371,6 +393,7 @@ export class ProxyCall {
       unpriced: outcome.cost.unpriced,
       ...outcome.timing,
       ...(request?.droppedTools?.length ? { droppedTools: request.droppedTools } : {}),
+      ...(request?.sessionId ? { sessionId: request.sessionId } : {}),
       requestBody: request?.clientBody ?? null,
       responseBody: outcome.responseBody,
       clientIp: ctx.clientIp,

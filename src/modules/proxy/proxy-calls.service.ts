@@ -29,6 +29,7 @@ export interface Surface<R extends CallRequest = CallRequest> {
 export function endpointOf(url: string): CallEndpoint {
   if (url.startsWith('/v1/embeddings')) return 'embeddings';
   if (url.startsWith('/v1/responses')) return 'responses';
+  if (url.startsWith('/v1/messages')) return 'messages';
   return 'chat';
 }
 

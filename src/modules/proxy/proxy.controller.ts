@@ -8,6 +8,8 @@ import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
 import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
 import { ResponsesSurface } from '#src/modules/proxy/surfaces/responses/responses.surface';
+import { CountTokensHandler } from '#src/modules/proxy/surfaces/messages/count-tokens.handler';
+import { MessagesSurface } from '#src/modules/proxy/surfaces/messages/messages.surface';
 
 const OPENAI_REQUEST = {
   description:
@@ -30,6 +32,8 @@ export class ProxyController {
     private readonly chat: ChatSurface,
     private readonly embeddings: EmbeddingsSurface,
     private readonly responses: ResponsesSurface,
+    private readonly messages: MessagesSurface,
+    private readonly countTokens: CountTokensHandler,
     private readonly catalog: ModelCatalogService,
   ) {}
 
@@ -60,16 +64,41 @@ export class ProxyController {
     return this.calls.run(req, reply, this.responses);
   }
 
+  @Post('v1/messages')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      "Anthropic Messages (Claude Code, @anthropic-ai/sdk); `stream: true` answers with Anthropic's SSE events. Native for Anthropic providers (request, answer and errors unchanged), translated to chat for other models. Accepts `x-api-key` or `Authorization: Bearer`; errors in Anthropic's shape",
+  })
+  @ApiBody(OPENAI_REQUEST)
+  createMessage(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.calls.run(req, reply, this.messages);
+  }
+
+  @Post('v1/messages/count_tokens')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Anthropic token counting: the provider's count where native, else the gateway's; not billed",
+  })
+  @ApiBody(OPENAI_REQUEST)
+  countMessageTokens(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.countTokens.handle(req, reply);
+  }
+
   @Get('v1/models')
-  @ApiOperation({ summary: 'The aliases and models this key may use, in OpenAI list format' })
+  @ApiOperation({
+    summary:
+      "The aliases and models this key may use, in OpenAI list format (Anthropic's when the request carries `anthropic-version`)",
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
       properties: { object: { type: 'string' }, data: { type: 'array', items: { type: 'object' } } },
     },
   })
-  listModels(@Req() req: ProxyRequest): Promise<unknown> {
-    return this.catalog.list(req.apiKey!);
+  async listModels(@Req() req: ProxyRequest): Promise<unknown> {
+    const list = await this.catalog.list(req.apiKey!);
+    return req.headers['anthropic-version'] ? anthropicModelList(list.data) : list;
   }
 
   @Get('v1/models/:id')
@@ -96,4 +125,19 @@ export class ProxyController {
   getKey(@Req() req: ProxyRequest): Promise<unknown> {
     return this.catalog.keyView(req.apiKey!);
   }
+}
+
+/** Anthropic's model list shape (`GET /v1/models` with `anthropic-version`): one page holding every model. */
+function anthropicModelList(models: { id: string; created: number }[]): unknown {
+  return {
+    data: models.map((m) => ({
+      type: 'model',
+      id: m.id,
+      display_name: m.id,
+      created_at: new Date(m.created * 1000).toISOString(),
+    })),
+    has_more: false,
+    first_id: models[0]?.id ?? null,
+    last_id: models.at(-1)?.id ?? null,
+  };
 }

@@ -11,6 +11,7 @@ import {
   type AnthropicRequest,
   toAnthropicRequest,
 } from '#src/modules/providers/adapters/anthropic/anthropic-request.mapper';
+import { AnthropicNativeMessages } from '#src/modules/providers/adapters/anthropic/anthropic-native';
 import { toChatCompletion } from '#src/modules/providers/adapters/anthropic/anthropic-response.mapper';
 import {
   type AnthropicPromptBound,
@@ -22,6 +23,7 @@ import type {
   ChunkSink,
   EmbeddingsResult,
   JsonObject,
+  NativeMessages,
   ProviderAdapter,
   ProviderSettings,
   StreamResult,
@@ -49,6 +51,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   private readonly apiKey: string | undefined;
   private readonly defaultMaxTokens: number;
   private readonly bound: AnthropicPromptBound;
+  readonly nativeMessages: NativeMessages;
 
   constructor(settings: ProviderSettings, timeouts: UpstreamTimeouts) {
     this.name = settings.name;
@@ -57,6 +60,11 @@ export class AnthropicAdapter implements ProviderAdapter {
     this.defaultMaxTokens = config.defaultMaxTokens;
     this.bound = config.bound;
     this.http = new UpstreamHttp(baseUrlOf(settings.baseUrl), settings.name, timeouts);
+    this.nativeMessages = new AnthropicNativeMessages(this.http, (version, betas) => ({
+      ...this.headers(),
+      'anthropic-version': version ?? ANTHROPIC_VERSION,
+      ...(betas.length > 0 ? { 'anthropic-beta': betas.join(',') } : {}),
+    }));
   }
 
   async chat(call: UpstreamCall): Promise<ChatResult> {

@@ -12,7 +12,7 @@ export interface ChatStreamRelay extends ChunkSink {
   /** Ends a complete stream (`[DONE]`, `response.completed`), with the usage the provider reported. */
   done(usage: Usage | null): void;
   /** Ends a stream that already started with the surface's error event. */
-  fail(error: { message: string; type: string; code: string }): void;
+  fail(error: { message: string; type: string; code?: string }): void;
   /** Everything generated so far as text, for estimating the usage. */
   generatedText(): string;
   /** The answer so far, for the audit record. */
@@ -51,7 +51,12 @@ export async function relayChatStream(call: ProxyCall, relay: ChatStreamRelay): 
  * Answers a failed stream: before its first byte a normal JSON error (status, headers and body as the
  * exception filter renders them), after it the surface's error event.
  */
-function failStream(stream: ChatStreamRelay, res: ServerResponse, ctx: CallContext, err: unknown): void {
+export function failStream(
+  stream: Pick<ChatStreamRelay, 'hasStarted' | 'fail'>,
+  res: ServerResponse,
+  ctx: CallContext,
+  err: unknown,
+): void {
   const rendered = renderError(err, ctx.request.url);
   const error = (rendered.body as { error: { message: string; type: string; code: string } }).error;
   if (stream.hasStarted) {
