@@ -58,11 +58,11 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       throw new ProxyException(ProxyErrorCode.InvalidType, "'stream' must be a boolean.", 'stream');
     // the chat form prices the prompt for every target; a part only a native target takes refuses only the others
     let translated: { chat: JsonObject; droppedTools: string[] } | null = null;
-    let untranslatable: unknown = null;
+    let untranslatable: Error | null = null;
     try {
       translated = messagesToChat(body);
     } catch (err) {
-      untranslatable = err;
+      untranslatable = err instanceof Error ? err : new Error(String(err));
     }
     const request: MessagesRequest = {
       model,

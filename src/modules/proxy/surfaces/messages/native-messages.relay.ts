@@ -3,13 +3,24 @@ import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
 import type { JsonObject, RawEventSink } from '#src/modules/providers/provider-adapter';
 import { SseWriter } from '#src/modules/proxy/sse-writer';
 
+/** A content block as streamed: text (or thinking), or a tool_use with its input as JSON text. */
+interface StreamedBlock {
+  type: string;
+  text?: string;
+  id?: string;
+  name?: string;
+  partial_json?: string;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 /**
  * Relays a native Anthropic stream to the client event by event, as the provider sent it (no buffering, no
  * re-encoding), and keeps the generated text and tool inputs on the side for the audit log and the estimate.
  */
 export class NativeMessagesRelay implements RawEventSink {
   private readonly sse: SseWriter;
-  private readonly blocks: JsonObject[] = [];
+  private readonly blocks: StreamedBlock[] = [];
 
   constructor(res: ServerResponse, headers: () => Record<string, string>, onFirstEvent: () => void) {
     this.sse = new SseWriter(res, headers, onFirstEvent);
@@ -39,12 +50,12 @@ export class NativeMessagesRelay implements RawEventSink {
   }
 
   /** The content blocks so far: text, and tool_use with its input as streamed (JSON text). */
-  assembled(): { content: JsonObject[] } {
+  assembled(): { content: StreamedBlock[] } {
     return { content: this.blocks };
   }
 
   generatedText(): string {
-    return this.blocks.map((b) => String(b.text ?? '') + String(b.name ?? '') + String(b.partial_json ?? '')).join('');
+    return this.blocks.map((b) => (b.text ?? '') + (b.name ?? '') + (b.partial_json ?? '')).join('');
   }
 
   private record(type: string, data: string): void {
@@ -62,16 +73,15 @@ export class NativeMessagesRelay implements RawEventSink {
       const block = event.content_block;
       this.blocks[index] =
         block.type === 'tool_use'
-          ? { type: 'tool_use', id: block.id, name: block.name, partial_json: '' }
-          : { type: String(block.type), text: '' };
+          ? { type: 'tool_use', id: str(block.id), name: str(block.name), partial_json: '' }
+          : { type: str(block.type), text: '' };
       return;
     }
     const block = this.blocks[index];
     const delta = isObject(event.delta) ? event.delta : {};
     if (!block) return;
-    if (typeof delta.text === 'string') block.text = String(block.text ?? '') + delta.text;
-    if (typeof delta.thinking === 'string') block.text = String(block.text ?? '') + delta.thinking;
-    if (typeof delta.partial_json === 'string')
-      block.partial_json = String(block.partial_json ?? '') + delta.partial_json;
+    if (typeof delta.text === 'string') block.text = (block.text ?? '') + delta.text;
+    if (typeof delta.thinking === 'string') block.text = (block.text ?? '') + delta.thinking;
+    if (typeof delta.partial_json === 'string') block.partial_json = (block.partial_json ?? '') + delta.partial_json;
   }
 }
