@@ -63,6 +63,18 @@ describe('proxy: the Responses API through the openai SDK', () => {
         { direction: 'output', unit: '1m_tokens', price: '15' },
       ],
     });
+    // the same upstream model, marked as speaking the Responses API: requests to it pass through
+    await createModel(api, {
+      providerId: p1.id,
+      name: 'gpt-native',
+      providerModelId: 'gpt-5-mini',
+      capabilities: ['responses'],
+      pricing: [
+        { direction: 'input', unit: '1m_tokens', price: '0.15' },
+        { direction: 'output', unit: '1m_tokens', price: '0.6' },
+        { direction: 'cache_read', unit: '1m_tokens', price: '0.075' },
+      ],
+    });
     key = await createKey(api, { monthlyBudget: '10' });
     client = new OpenAI({ apiKey: key.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
   });
@@ -282,5 +294,75 @@ describe('proxy: the Responses API through the openai SDK', () => {
     expect(res.headers.get('x-should-retry')).toBe('false');
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('insufficient_quota');
     expect(openai.requests).toHaveLength(0);
+  });
+
+  describe('pass-through (a model with the responses capability)', () => {
+    it('sends the request as it is, returns the answer unchanged and bills the Responses usage exactly', async () => {
+      openai.reset({ responsesUsage: { input_tokens: 1000, output_tokens: 50, cached: 800, reasoning: 20 } });
+      const request = {
+        model: 'gpt-native',
+        input: [{ role: 'user' as const, content: 'Hi' }],
+        tools: [{ type: 'web_search' as const }],
+        reasoning: { effort: 'low' as const },
+        include: ['reasoning.encrypted_content' as const],
+        store: true,
+      };
+      const { data, response } = await client.responses.create(request).withResponse();
+      expect(data.id).toMatch(/^resp_fake_/);
+      expect(data.output_text).toBe('Hello from Responses!');
+      expect(response.headers.get('x-gateway-dropped-tools')).toBeNull();
+      expect(openai.requests[0].path).toBe('/v1/responses');
+      // as it is, but for the provider's model id and the output limit the budget reserved (BUDGET_DEFAULT_OUTPUT_TOKENS)
+      expect(openai.requests[0].body).toEqual({
+        ...request,
+        model: 'gpt-5-mini',
+        stream: false,
+        max_output_tokens: 4096,
+      });
+      // 200 × $0.15/M + 800 × $0.075/M + 50 × $0.60/M
+      expect(await usageRow(response.headers.get('x-gateway-call-id')!)).toMatchObject({
+        endpoint: 'responses',
+        cost: '0.00012',
+        prompt: 1000,
+        cache_read: 800,
+        completion: 50,
+      });
+    });
+
+    it('continues from previous_response_id and reaches stored responses only with the key that created them', async () => {
+      const first = await client.responses.create({ model: 'gpt-native', input: 'Remember 42' });
+      const second = await client.responses.create({
+        model: 'gpt-native',
+        input: 'What number?',
+        previous_response_id: first.id,
+      });
+      expect(openai.requests[1].body.previous_response_id).toBe(first.id);
+      expect(second.previous_response_id).toBe(first.id);
+      expect((await client.responses.retrieve(first.id)).id).toBe(first.id);
+
+      const other = new OpenAI({ apiKey: (await createKey(api)).key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+      openai.reset();
+      await expect(
+        other.responses.create({ model: 'gpt-native', input: 'Steal', previous_response_id: first.id }),
+      ).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+      await expect(other.responses.retrieve(first.id)).rejects.toMatchObject({ status: 404 });
+      await expect(other.responses.delete(first.id)).rejects.toMatchObject({ status: 404 });
+      expect(openai.requests).toHaveLength(0);
+
+      await client.responses.delete(first.id);
+      expect(openai.responsesApi.stored.has(first.id)).toBe(false);
+    });
+
+    it('relays the provider stream event by event and bills the usage of response.completed', async () => {
+      openai.reset({ reply: 'Native stream ok', responsesUsage: { input_tokens: 40, output_tokens: 4 } });
+      const stream = client.responses.stream({ model: 'gpt-native', input: 'Stream' });
+      const final = await stream.finalResponse();
+      expect(final.output_text).toBe('Native stream ok');
+      expect(openai.requests[0].body).toMatchObject({ stream: true, model: 'gpt-5-mini' });
+      const event = await waitFor(async () => events.events.find((e) => e.stream && e.model?.name === 'gpt-native'));
+      // 40 × $0.15/M + 4 × $0.60/M
+      expect(await usageRow(event.callId)).toMatchObject({ cost: '0.0000084', prompt: 40, completion: 4 });
+      expect((await client.responses.retrieve(final.id)).id).toBe(final.id);
+    });
   });
 });

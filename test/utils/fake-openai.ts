@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeResponsesApi, type ResponsesUsageFixture } from '#test/utils/fake-openai-responses';
 
 /** What the fake received, for asserting on the exact upstream request. */
 export interface ReceivedRequest {
@@ -38,6 +39,8 @@ export interface FakeOpenAiOptions {
   /** Embeddings: always answer floats, whatever encoding_format asked (like many compatible servers). */
   floatsOnly?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number };
+  /** Usage of `/v1/responses` answers (native Responses). */
+  responsesUsage?: ResponsesUsageFixture;
 }
 
 // unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
@@ -50,6 +53,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export class FakeOpenAi {
   readonly requests: ReceivedRequest[] = [];
+  /** OpenAI's Responses API, for models served by pass-through. */
+  readonly responsesApi = new FakeResponsesApi();
   options: FakeOpenAiOptions = {};
   private server?: Server;
   url = '';
@@ -94,6 +99,13 @@ export class FakeOpenAi {
       return;
     }
     if (req.url === '/v1/embeddings') return this.embeddings(received.body, res);
+    if (
+      this.responsesApi.handle(received.method, req.url ?? '', received.body, res, {
+        reply: o.reply,
+        usage: o.responsesUsage,
+      })
+    )
+      return;
     if (req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));

@@ -14,6 +14,11 @@ export class RedisKeys {
     this.bullPrefix = `{${this.prefix}}:bull`;
   }
 
+  /** Which key (and model) created a stored response passed through to OpenAI (`/v1/responses/{id}`). */
+  responseOwner(responseId: string): string {
+    return `${this.prefix}:resp:${responseId}`;
+  }
+
   invalidationChannel(): string {
     return `${this.prefix}:cache:invalidate`;
   }

@@ -82,6 +82,24 @@ export interface NativeMessages {
   countTokens(call: NativeMessagesCall): Promise<NativeAnswer>;
 }
 
+/** A stored response's answer, as the provider sent it (`GET`/`DELETE /v1/responses/{id}`). */
+export interface StoredResponseAnswer {
+  status: number;
+  body: Buffer;
+}
+
+/**
+ * OpenAI's Responses API spoken natively (OpenAI and Azure OpenAI models with the `responses` capability): the
+ * client's request passes through; failures throw UpstreamException like chat's.
+ */
+export interface NativeResponses {
+  create(body: JsonObject, signal: AbortSignal): Promise<{ body: JsonObject; raw: Buffer; usage: Usage | null }>;
+  /** Relays the typed events as they arrive; resolves with the usage of `response.completed` (or incomplete/failed). */
+  stream(body: JsonObject, signal: AbortSignal, sink: RawEventSink): Promise<{ usage: Usage | null; failed: boolean }>;
+  retrieve(id: string, signal: AbortSignal): Promise<StoredResponseAnswer>;
+  remove(id: string, signal: AbortSignal): Promise<StoredResponseAnswer>;
+}
+
 /**
  * One class per provider type implements this (adapters/), translating OpenAI's API both ways. Adapters
  * throw UpstreamException for every failure, before or during a stream.
@@ -99,6 +117,8 @@ export interface ProviderAdapter {
    * Each adapter documents how it bounds its tokenizer.
    */
   promptTokenUpperBound(body: JsonObject): number;
+  /** Present when the provider speaks OpenAI's Responses API (used for models with the `responses` capability). */
+  readonly nativeResponses?: NativeResponses;
   /** Present when the provider speaks Anthropic's Messages API natively. */
   readonly nativeMessages?: NativeMessages;
   /** Releases connection pools; in-flight calls may finish first. */

@@ -178,11 +178,24 @@ export class UpstreamHttp {
     return { status, headers: responseHeaders, body: collector.body() };
   }
 
-  async get(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
+  get(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
+    return this.collect('GET', path, headers, signal);
+  }
+
+  delete(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
+    return this.collect('DELETE', path, headers, signal);
+  }
+
+  private async collect(
+    method: 'GET' | 'DELETE',
+    path: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<UpstreamResponse> {
     let status = 0;
     let responseHeaders: IncomingHttpHeaders = {};
     const collector = new Collector(this.budget());
-    await this.send('GET', path, headers, undefined, signal, ({ statusCode, headers: h }) => {
+    await this.send(method, path, headers, undefined, signal, ({ statusCode, headers: h }) => {
       status = statusCode;
       responseHeaders = h;
       return collector;
@@ -199,7 +212,7 @@ export class UpstreamHttp {
   }
 
   private async send(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     headers: Record<string, string>,
     body: string | undefined,

@@ -33,7 +33,7 @@ export interface CallRequest {
    * Called once the model and its provider are known, before admission: the surface picks how to serve the
    * target (native or translated) and may refuse the call (a part the target cannot take), counting nothing.
    */
-  routed?: (target: { provider: RegisteredProvider; model: ResolvedModel }) => void;
+  routed?: (target: { provider: RegisteredProvider; model: ResolvedModel }) => void | Promise<void>;
   /** The client's session (Claude Code's `x-claude-code-session-id`), for the audit record. */
   sessionId?: string | null;
   /** The usage the gateway counts itself from the prompt and `generated` text, when the provider reports none. */
@@ -143,7 +143,7 @@ export class ProxyCall {
       throw ProxyException.modelNotAllowed(request.model);
     const provider = await providers.get(resolution.model.providerId);
     if (!provider) throw ProxyException.modelNotFound(request.model);
-    request.routed?.({ provider, model: resolution.model });
+    await request.routed?.({ provider, model: resolution.model });
 
     const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
     const admission = await admissions.admit({

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
@@ -8,6 +8,7 @@ import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
 import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
 import { ResponsesSurface } from '#src/modules/proxy/surfaces/responses/responses.surface';
+import { StoredResponsesHandler } from '#src/modules/proxy/surfaces/responses/stored-responses.handler';
 import { CountTokensHandler } from '#src/modules/proxy/surfaces/messages/count-tokens.handler';
 import { MessagesSurface } from '#src/modules/proxy/surfaces/messages/messages.surface';
 
@@ -32,6 +33,7 @@ export class ProxyController {
     private readonly chat: ChatSurface,
     private readonly embeddings: EmbeddingsSurface,
     private readonly responses: ResponsesSurface,
+    private readonly storedResponses: StoredResponsesHandler,
     private readonly messages: MessagesSurface,
     private readonly countTokens: CountTokensHandler,
     private readonly catalog: ModelCatalogService,
@@ -62,6 +64,18 @@ export class ProxyController {
   @ApiBody(OPENAI_REQUEST)
   createResponse(@Req() req: ProxyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.calls.run(req, reply, this.responses);
+  }
+
+  @Get('v1/responses/:id')
+  @ApiOperation({ summary: 'A stored response this key created (models served by pass-through to OpenAI or Azure)' })
+  retrieveResponse(@Req() req: ProxyRequest, @Res() reply: FastifyReply, @Param('id') id: string): Promise<void> {
+    return this.storedResponses.retrieve(req, reply, id);
+  }
+
+  @Delete('v1/responses/:id')
+  @ApiOperation({ summary: 'Deletes a stored response this key created' })
+  deleteResponse(@Req() req: ProxyRequest, @Res() reply: FastifyReply, @Param('id') id: string): Promise<void> {
+    return this.storedResponses.remove(req, reply, id);
   }
 
   @Post('v1/messages')

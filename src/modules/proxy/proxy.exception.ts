@@ -10,6 +10,10 @@ export enum ProxyErrorCode {
   ModelNotAllowed = 'model_not_allowed',
   /** A parameter the gateway understands but cannot honour for this target (a translated surface). */
   UnsupportedParameter = 'unsupported_parameter',
+  /** A stored response this key did not create, or that does not exist (`/v1/responses/{id}`). */
+  ResponseNotFound = 'response_not_found',
+  /** A passed-through stream the provider ended with a failure event (already relayed to the client). */
+  UpstreamStreamFailed = 'upstream_stream_failed',
 }
 
 const STATUS: Record<ProxyErrorCode, number> = {
@@ -21,6 +25,8 @@ const STATUS: Record<ProxyErrorCode, number> = {
   [ProxyErrorCode.ModelNotFound]: 404,
   [ProxyErrorCode.ModelNotAllowed]: 403,
   [ProxyErrorCode.UnsupportedParameter]: 400,
+  [ProxyErrorCode.ResponseNotFound]: 404,
+  [ProxyErrorCode.UpstreamStreamFailed]: 502,
 };
 
 /** Errors of the proxy surface, in OpenAI's shape (SPEC §3). */
@@ -38,6 +44,14 @@ export class ProxyException extends AppException {
 
   static unsupportedParameter(param: string, message: string): ProxyException {
     return new ProxyException(ProxyErrorCode.UnsupportedParameter, message, param);
+  }
+
+  static responseNotFound(id: string, param: string | null = null): ProxyException {
+    return new ProxyException(
+      ProxyErrorCode.ResponseNotFound,
+      `No response found with id '${id.slice(0, 200)}'.`,
+      param,
+    );
   }
 
   static modelNotFound(model: string): ProxyException {

@@ -10,6 +10,8 @@ import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
 import { EmbeddingsSurface } from '#src/modules/proxy/surfaces/embeddings.surface';
 import { ResponsesSurface } from '#src/modules/proxy/surfaces/responses/responses.surface';
+import { ResponseOwners } from '#src/modules/proxy/surfaces/responses/response-owners';
+import { StoredResponsesHandler } from '#src/modules/proxy/surfaces/responses/stored-responses.handler';
 import { CountTokensHandler } from '#src/modules/proxy/surfaces/messages/count-tokens.handler';
 import { MessagesSurface } from '#src/modules/proxy/surfaces/messages/messages.surface';
 import { LimitsModule } from '#src/modules/ratelimit/limits.module';
@@ -23,6 +25,8 @@ import { LimitsModule } from '#src/modules/ratelimit/limits.module';
     ChatSurface,
     EmbeddingsSurface,
     ResponsesSurface,
+    ResponseOwners,
+    StoredResponsesHandler,
     MessagesSurface,
     CountTokensHandler,
     ModelCatalogService,

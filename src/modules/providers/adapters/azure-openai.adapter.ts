@@ -38,8 +38,11 @@ export class AzureOpenAiAdapter extends OpenAiAdapter {
     return settings.baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '');
   }
 
-  protected override path(operation: 'chat/completions' | 'embeddings', deployment: string): string {
+  /** Chat and embeddings per deployment; the Responses API (deployment in `model`) under `/openai/`. */
+  protected override path(operation: string, deployment: string): string {
     if (this.apiVersion === V1_API) return `/openai/v1/${operation}`;
+    if (operation.startsWith('responses'))
+      return `/openai/${operation}?api-version=${encodeURIComponent(this.apiVersion)}`;
     return `/openai/deployments/${encodeURIComponent(deployment)}/${operation}?api-version=${encodeURIComponent(this.apiVersion)}`;
   }
 

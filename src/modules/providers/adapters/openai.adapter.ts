@@ -6,12 +6,14 @@ import type {
   ChunkSink,
   EmbeddingsResult,
   JsonObject,
+  NativeResponses,
   ProviderAdapter,
   ProviderSettings,
   StreamResult,
   UpstreamCall,
   UpstreamTimeouts,
 } from '#src/modules/providers/provider-adapter';
+import { OpenAiResponses } from '#src/modules/providers/adapters/openai-responses';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { chatPromptUpperBound, measureEmbeddingsInput } from '#src/modules/providers/token-estimator';
@@ -60,12 +62,20 @@ export class OpenAiAdapter implements ProviderAdapter {
   protected readonly http: UpstreamHttp;
   protected readonly apiKey: string | undefined;
   protected readonly compat: OpenAiCompat;
+  readonly nativeResponses: NativeResponses;
 
   constructor(settings: ProviderSettings, timeouts: UpstreamTimeouts) {
     this.name = settings.name;
     this.apiKey = settings.credentials.api_key;
     this.compat = compatOf(settings.config);
     this.http = new UpstreamHttp(this.baseUrl(settings), settings.name, timeouts);
+    this.nativeResponses = new OpenAiResponses({
+      http: this.http,
+      path: (operation) => this.path(operation, ''),
+      headers: () => this.headers(),
+      errorFrom: (res) => this.errorFrom(res),
+      parseJson: (buf) => this.parseJson(buf),
+    });
   }
 
   protected baseUrl(settings: ProviderSettings): string {
@@ -73,7 +83,7 @@ export class OpenAiAdapter implements ProviderAdapter {
   }
 
   /** The path of an operation (`/chat/completions`, `/embeddings`) for a model, below the base URL. */
-  protected path(operation: 'chat/completions' | 'embeddings', _model: string): string {
+  protected path(operation: string, _model: string): string {
     return `/${operation}`;
   }
 

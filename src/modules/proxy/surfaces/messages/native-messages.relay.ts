@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
-import type { JsonObject, RawEventSink } from '#src/modules/providers/provider-adapter';
-import { SseWriter } from '#src/modules/proxy/sse-writer';
+import type { JsonObject } from '#src/modules/providers/provider-adapter';
+import { anthropicErrorEvent, RawEventRelay } from '#src/modules/proxy/surfaces/raw-event.relay';
 
 /** A content block as streamed: text (or thinking), or a tool_use with its input as JSON text. */
 interface StreamedBlock {
@@ -15,38 +15,19 @@ interface StreamedBlock {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /**
- * Relays a native Anthropic stream to the client event by event, as the provider sent it (no buffering, no
- * re-encoding), and keeps the generated text and tool inputs on the side for the audit log and the estimate.
+ * Relays a native Anthropic stream to the client event by event, as the provider sent it, and keeps the
+ * generated text and tool inputs on the side for the audit log and the estimate.
  */
-export class NativeMessagesRelay implements RawEventSink {
-  private readonly sse: SseWriter;
+export class NativeMessagesRelay extends RawEventRelay {
   private readonly blocks: StreamedBlock[] = [];
 
   constructor(res: ServerResponse, headers: () => Record<string, string>, onFirstEvent: () => void) {
-    this.sse = new SseWriter(res, headers, onFirstEvent);
+    super(res, headers, onFirstEvent, anthropicErrorEvent);
   }
 
-  get hasStarted(): boolean {
-    return this.sse.hasStarted;
-  }
-
-  event(type: string, data: string): void {
+  override event(type: string, data: string): void {
     this.record(type, data);
-    this.sse.write(`event: ${type}\ndata: ${data}\n\n`);
-  }
-
-  backpressure(): Promise<void> | undefined {
-    return this.sse.backpressure();
-  }
-
-  end(): void {
-    this.sse.end();
-  }
-
-  /** A failure of the gateway's own after the stream began: Anthropic's `error` event, then the end. */
-  fail(error: { message: string; type: string }): void {
-    const data = JSON.stringify({ type: 'error', error: { type: error.type, message: error.message } });
-    this.sse.end(`event: error\ndata: ${data}\n\n`);
+    super.event(type, data);
   }
 
   /** The content blocks so far: text, and tool_use with its input as streamed (JSON text). */
