@@ -74,7 +74,7 @@ export class AuditSink implements CallEventSink, OnModuleInit {
   onModuleInit(): void {
     if (!this.config.env.LOGGING_SINK_ENABLED) return;
     this.events.register(this);
-    this.lifecycle.onDrain('audit-buffer', () => this.drain());
+    this.lifecycle.onDrain('audit-buffer', () => this.drain(), 'producer');
   }
 
   accept(e: CallCompletedEvent): void {

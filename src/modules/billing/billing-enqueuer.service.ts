@@ -82,7 +82,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
 
   onModuleInit(): void {
     this.events.register(this);
-    this.lifecycle.onDrain('billing-enqueue', () => this.drain());
+    this.lifecycle.onDrain('billing-enqueue', () => this.drain(), 'producer');
     this.redis.on('ready', () => void this.repairOwed());
   }
 
