@@ -4,9 +4,9 @@ import type { AppConfig } from '#src/core/config/app-config';
 import { CoreModule } from '#src/core/core.module';
 import { MetricsModule } from '#src/modules/metrics/metrics.module';
 import { AdminModule } from '#src/modules/admin/admin.module';
-import { AuditModule } from '#src/modules/audit/audit.module';
+import { AuditSinkModule } from '#src/modules/audit/audit-sink.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
-import { BillingModule } from '#src/modules/billing/billing.module';
+import { BillingSinkModule } from '#src/modules/billing/billing-sink.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
 import { ProxyModule } from '#src/modules/proxy/proxy.module';
 import { HealthModule } from '#src/modules/health/health.module';
@@ -25,8 +25,8 @@ export class ApiModule {
         CallsModule,
         AuthModule,
         ProxyModule,
-        BillingModule,
-        AuditModule,
+        BillingSinkModule,
+        AuditSinkModule,
         AdminModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],

@@ -7,7 +7,6 @@ import { MetricsModule } from '#src/modules/metrics/metrics.module';
 import { PublicOnlyGuard } from '#src/core/http/public-only.guard';
 import { AuditWorkerModule } from '#src/modules/audit/audit-worker.module';
 import { BillingWorkerModule } from '#src/modules/billing/billing-worker.module';
-import { CallsModule } from '#src/modules/calls/calls.module';
 import { HealthModule } from '#src/modules/health/health.module';
 import { MetricsWorkerModule } from '#src/modules/metrics/metrics-worker.module';
 
@@ -15,7 +14,8 @@ import { MetricsWorkerModule } from '#src/modules/metrics/metrics-worker.module'
 export const WORKER_FEATURE_MODULES = [BillingWorkerModule, AuditWorkerModule, MetricsWorkerModule];
 
 /**
- * The worker process: the queue processors, `/health/*` and `/metrics`, nothing of the proxy. Its global guard
+ * The worker process: the queue processors, `/health/*` and `/metrics`, nothing of the proxy (no call-event bus,
+ * so none of the proxy's sinks: they live in the modules only the API imports). Its global guard
  * refuses (401) any route not marked `@Public()`, so a module brought in later cannot open a route here.
  */
 @Module({})
@@ -26,7 +26,6 @@ export class WorkerModule {
       imports: [
         CoreModule.forRoot(config, logger),
         MetricsModule.forRoot(config),
-        CallsModule,
         HealthModule,
         ...WORKER_FEATURE_MODULES,
       ],

@@ -1,5 +1,9 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { Job } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { QueueName } from '#src/core/queue/queue.constants';
 import { AuditSink } from '#src/modules/audit/audit-sink.service';
 import { BillingEnqueuer } from '#src/modules/billing/billing-enqueuer.service';
@@ -72,6 +76,16 @@ async function aggregateRequests(api: TestApp, apiKeyId: string): Promise<{ mont
     [apiKeyId],
   );
   return { monthly: m.n, daily: d.n };
+}
+
+/** Call ids of the audit records stored as files under DATA_DIR/logs (no bucket configured). */
+async function storedAuditCallIds(api: TestApp): Promise<string[]> {
+  const dir = join(api.config.env.DATA_DIR, 'logs');
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.jsonl.gz'));
+  const texts = await Promise.all(files.map(async (f) => gunzipSync(await readFile(join(dir, f))).toString('utf8')));
+  return texts
+    .flatMap((text) => text.split('\n').filter(Boolean))
+    .map((line) => (JSON.parse(line) as { call_id: string }).call_id);
 }
 
 /** Samples the process's in-memory billing and audit holdings until stopped, keeping the largest seen. */
@@ -193,4 +207,26 @@ describe('Redis outage: a key without limits keeps answering, billed in PostgreS
     expect(await usageRows(api, lost)).toEqual([]);
     expect(api.get(BillingEnqueuer).backlog().pending).toBe(0);
   }, 60_000);
+
+  it('at shutdown with Redis frozen, stores directly the audit records of the push still waiting on Redis', async () => {
+    expect((await chat(api, gw.key)).status).toBe(200);
+    await waitFor(async () => (api.get(AuditSink).memoryBytes === 0 ? true : undefined), 10_000, 50);
+
+    redis.pause();
+    const ids = await chatMany(api, gw.key, 3, 3);
+    // every call published its record (a call outlives its response by a little)
+    await waitFor(async () => (api.get(LifecycleService).inflightCalls === 0 ? true : undefined), 5_000, 5);
+    // the deadline passes while a push waits on the frozen Redis (REDIS_COMMAND_TIMEOUT 200 ms): that push's
+    // records go to the store with the rest, and the push failing later neither retries nor loses them
+    await api.get(AuditSink).drain(50);
+    expect(api.get(AuditSink).memoryBytes).toBe(0);
+    const stored = await storedAuditCallIds(api);
+    expect(ids.filter((id) => !stored.includes(id))).toEqual([]);
+    expect(
+      api.logs.entries().some((l) => l.msg === 'Redis unavailable at shutdown: audit records stored directly'),
+    ).toBe(true);
+    // Redis answers again: the push abandoned above lands too (the duplicate a frozen Redis may cause), billing settles
+    redis.resume();
+    await drainQueue(api, QueueName.Billing);
+  }, 30_000);
 });

@@ -4,17 +4,25 @@ import { Injectable } from '@nestjs/common';
 type DrainHook = () => Promise<void>;
 
 /**
+ * `producer` hooks hand over what this process holds in memory (batches for a queue or a shared buffer);
+ * `consumer` hooks then empty those shared buffers, so they find what the producers just handed over.
+ */
+export type DrainStage = 'producer' | 'consumer';
+
+/**
  * Tracks in-flight HTTP requests and the shutdown state. Readiness reads `shuttingDown`; the shutdown
  * sequence (SPEC §9) waits here for in-flight calls and streams, then runs the registered drain hooks
  * (billing batcher, audit buffer) before Nest closes queues and connections.
  */
+const stageOrder: Record<DrainStage, number> = { producer: 0, consumer: 1 };
+
 @Injectable()
 export class LifecycleService {
   private inflight = 0;
   /** Proxied calls admitted and not yet published (billing, audit): they outlive their HTTP response by a little. */
   private readonly calls = new Set<string>();
   private idleWaiters: (() => void)[] = [];
-  private readonly drainHooks: { name: string; hook: DrainHook }[] = [];
+  private readonly drainHooks: { name: string; hook: DrainHook; stage: DrainStage }[] = [];
   shuttingDown = false;
 
   /** Counts every request on the raw server, hijacked streams included. */
@@ -57,13 +65,17 @@ export class LifecycleService {
     });
   }
 
-  /** Work that must finish before connections close: flush batches, buffers. Runs in registration order. */
-  onDrain(name: string, hook: DrainHook): void {
-    this.drainHooks.push({ name, hook });
+  /**
+   * Work that must finish before connections close: flush batches, buffers. Every producer hook runs before any
+   * consumer hook; within a stage, in registration order.
+   */
+  onDrain(name: string, hook: DrainHook, stage: DrainStage): void {
+    this.drainHooks.push({ name, hook, stage });
   }
 
   async runDrainHooks(onError: (name: string, err: unknown) => void): Promise<void> {
-    for (const { name, hook } of this.drainHooks) {
+    const ordered = [...this.drainHooks].sort((a, b) => stageOrder[a.stage] - stageOrder[b.stage]);
+    for (const { name, hook } of ordered) {
       try {
         await hook();
       } catch (err) {

@@ -115,7 +115,7 @@ export class AuditBuffer implements OnModuleInit {
   }
 
   /** Appends serialized records under `pushId` (reuse it when retrying the same records). */
-  async push(pushId: string, records: string[], caps: BufferCaps): Promise<PushResult> {
+  async push(pushId: string, records: readonly string[], caps: BufferCaps): Promise<PushResult> {
     const [length, dropped] = await this.hot.llmgwAuditPush(
       this.keys.auditBuffer(),
       this.keys.auditDropped(),

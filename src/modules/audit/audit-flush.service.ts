@@ -7,7 +7,6 @@ import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.
 import { AuditBuffer, type TakenBatch } from '#src/modules/audit/audit-buffer';
 import { AuditErrorCode, AuditException } from '#src/modules/audit/audit.exception';
 import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
-import { AuditSink } from '#src/modules/audit/audit-sink.service';
 import { AUDIT_STORE, type AuditStore } from '#src/modules/audit/audit-store';
 
 const SCHEDULER_ID = 'audit-flush';
@@ -42,7 +41,6 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly buffer: AuditBuffer,
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
-    private readonly sink: AuditSink,
     private readonly lifecycle: LifecycleService,
     @InjectQueue(QueueName.LogFlush) private readonly queue: Queue<JobPayloads[LogFlushJob.Flush]>,
   ) {
@@ -52,7 +50,7 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
 
   /** Not awaited: start-up must not wait for Redis (readiness reports it); the scheduler lands once Redis answers. */
   onModuleInit(): void {
-    this.lifecycle.onDrain('audit-flush', () => this.drain());
+    this.lifecycle.onDrain('audit-flush', () => this.drain(), 'consumer');
     this.queue
       .upsertJobScheduler(
         SCHEDULER_ID,
@@ -139,9 +137,11 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
     return 0;
   }
 
-  /** SIGTERM: push what the sink holds, then store the whole buffer (what cannot be stored stays in Redis). */
+  /**
+   * SIGTERM, once the producer hooks ran (an API process's audit sink pushed what it held): store the whole
+   * buffer (what cannot be stored stays in Redis).
+   */
   private async drain(): Promise<void> {
-    await this.sink.drain();
     if (!this.buffer.ready) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {

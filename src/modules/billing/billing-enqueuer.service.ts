@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { AppConfig } from '#src/core/config/app-config';
+import { Batcher } from '#src/core/batching/batcher';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { BillingJob, QueueName, type UsageJobData } from '#src/core/queue/queue.constants';
 import type { RedisClient } from '#src/core/redis/redis.factory';
@@ -23,11 +24,9 @@ const OWED_MAX = 10_000;
 /** The outage log line repeats at most this often (the counts in it are totals). */
 const LOG_EVERY_MS = 10_000;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
 /** What this process holds and what it did without Redis (for operators' logs and the outage tests). */
 export interface BillingBacklog {
-  /** Events in memory: waiting, plus the batch being sent. Never more than BILLING_PENDING_MAX. */
+  /** Events in memory: waiting, retrying or being sent. Never more than BILLING_PENDING_MAX. */
   pending: number;
   /** Events written to PostgreSQL directly because Redis did not take them. */
   writtenDirectly: number;
@@ -47,15 +46,8 @@ export interface BillingBacklog {
 export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   readonly name = 'billing';
   private readonly logger = new Logger(BillingEnqueuer.name);
-  private readonly pendingMax: number;
   private readonly enqueueTimeoutMs: number;
-  private pending: UsageJobData[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
-  private inFlight: UsageJobData[] = [];
-  /** Events written to PostgreSQL directly while a send still waits on Redis (see accept). */
-  private overflowing: UsageJobData[] = [];
-  private overflow: Promise<void> | null = null;
+  private readonly batcher: Batcher<UsageJobData>;
   /** A job Redis has not acknowledged in time is still outstanding: send nothing more until it settles. */
   private unacknowledged = false;
   private writtenDirectly = 0;
@@ -76,31 +68,41 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     @Inject(BULL_REDIS) private readonly redis: RedisClient,
     config: AppConfig,
   ) {
-    this.pendingMax = config.env.BILLING_PENDING_MAX;
+    const pendingMax = config.env.BILLING_PENDING_MAX;
     this.enqueueTimeoutMs = config.env.BILLING_ENQUEUE_TIMEOUT;
+    this.batcher = new Batcher<UsageJobData>({
+      delayMs: BATCH_MS,
+      sendAt: { items: BATCH_MAX },
+      batchMax: { items: WRITE_MAX },
+      capacity: { items: pendingMax },
+      retryMs: RETRY_MS,
+      send: (batch) => this.send(batch.items),
+      // half the cap waiting behind a send Redis has not answered yet: PostgreSQL takes it rather than the cap.
+      // That send has waited on Redis this long: its timeout decides the send, the overflow does not wait on Redis
+      overflow: { atItems: Math.ceil(pendingMax / 2), send: (batch) => this.writeDirectly(batch.items, true) },
+      onFailure: (err, batch) =>
+        this.logger.warn(
+          { err: { message: (err as Error).message }, events: batch.items.length },
+          'billing batch taken by neither Redis nor PostgreSQL; retrying',
+        ),
+    });
   }
 
   onModuleInit(): void {
     this.events.register(this);
-    this.lifecycle.onDrain('billing-enqueue', () => this.drain());
+    this.lifecycle.onDrain('billing-enqueue', () => this.drain(), 'producer');
     this.redis.on('ready', () => void this.repairOwed());
   }
 
   accept(e: CallCompletedEvent): void {
     if (!e.admitted || !e.apiKey) return;
     const event = toJob(e);
-    if (this.held() >= this.pendingMax) return this.drop([{ event, reason: 'BILLING_PENDING_MAX events pending' }]);
-    this.pending.push(event);
-    // half the cap waiting behind a send Redis has not answered yet: PostgreSQL takes it rather than the cap
-    if (this.flushing && !this.overflow && this.pending.length >= Math.ceil(this.pendingMax / 2))
-      void this.writeOverflow();
-    else if (this.pending.length >= BATCH_MAX) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
+    if (!this.batcher.add(event)) this.drop([{ event, reason: 'BILLING_PENDING_MAX events pending' }]);
   }
 
   backlog(): BillingBacklog {
     return {
-      pending: this.held(),
+      pending: this.batcher.held.items,
       writtenDirectly: this.writtenDirectly,
       dropped: this.dropped,
     };
@@ -110,19 +112,11 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
    * Sends everything pending before the process exits, retrying until `deadlineMs` passes; then one last
    * direct write of whatever is left (a batch being sent included: the writer is idempotent).
    */
-  async drain(deadlineMs = 10_000): Promise<void> {
-    const until = Date.now() + deadlineMs;
-    while (this.pending.length > 0 || this.flushing || this.overflow) {
-      const left = until - Date.now();
-      if (left <= 0) return this.writeLeftovers();
-      await Promise.race([this.flush(), sleep(Math.min(left, 1000))]);
-      if (this.pending.length > 0 && !this.flushing) await sleep(100);
-    }
+  drain(deadlineMs = 10_000): Promise<void> {
+    return this.batcher.drain(deadlineMs, (events) => this.writeLeftovers(events));
   }
 
-  private async writeLeftovers(): Promise<void> {
-    const events = [...this.inFlight, ...this.overflowing, ...this.pending];
-    this.pending = [];
+  private async writeLeftovers(events: UsageJobData[]): Promise<void> {
     try {
       await this.writeDirectly(events);
     } catch (err) {
@@ -130,65 +124,12 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     }
   }
 
-  private flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.flushing) return this.flushing;
-    if (this.pending.length === 0) return Promise.resolve();
-    const batch = this.pending.splice(0, WRITE_MAX);
-    this.inFlight = batch;
-    let retryIn = BATCH_MS;
-    this.flushing = this.send(batch)
-      .catch((err: unknown) => {
-        this.logger.warn(
-          { err: { message: (err as Error).message }, events: batch.length },
-          'billing batch taken by neither Redis nor PostgreSQL; retrying',
-        );
-        // back in front: with the batch counted in inFlight until now, pending + inFlight stays within the cap
-        this.pending = batch.concat(this.pending);
-        retryIn = RETRY_MS;
-      })
-      .finally(() => {
-        this.flushing = null;
-        this.inFlight = [];
-        if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), retryIn).unref();
-      });
-    return this.flushing;
-  }
-
-  private writeOverflow(): Promise<void> {
-    const batch = this.pending.splice(0, WRITE_MAX);
-    this.overflowing = batch;
-    // a send has waited on Redis this long: its timeout decides the send, the overflow does not wait on Redis
-    this.overflow = this.writeDirectly(batch, true)
-      .catch((err: unknown) => {
-        this.logger.warn(
-          { err: { message: (err as Error).message }, events: batch.length },
-          'billing batch taken by neither Redis nor PostgreSQL; retrying',
-        );
-        this.pending = batch.concat(this.pending);
-      })
-      .finally(() => {
-        this.overflow = null;
-        this.overflowing = [];
-        // the send still waits: keep PostgreSQL taking what arrived meanwhile
-        if (this.flushing && this.pending.length > 0) void this.writeOverflow();
-      });
-    return this.overflow;
-  }
-
-  private held(): number {
-    return this.pending.length + this.inFlight.length + this.overflowing.length;
-  }
-
   private redisDown(): boolean {
     return this.redis.status !== 'ready' || this.unacknowledged;
   }
 
   /** To the queue while Redis takes jobs; otherwise straight to PostgreSQL. Throws when neither took the batch. */
-  private async send(batch: UsageJobData[]): Promise<void> {
+  private async send(batch: readonly UsageJobData[]): Promise<void> {
     if (!this.redisDown()) {
       try {
         await this.enqueue(batch);
@@ -209,8 +150,8 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
    * which the per-call-id writer turns into one row. Until it settles, batches skip Redis, so at most one such
    * job is ever held by the connection.
    */
-  private async enqueue(batch: UsageJobData[]): Promise<void> {
-    return this.withTimeout(this.queue.add(BillingJob.RecordUsageBatch, { events: batch }));
+  private async enqueue(batch: readonly UsageJobData[]): Promise<void> {
+    return this.withTimeout(this.queue.add(BillingJob.RecordUsageBatch, { events: [...batch] }));
   }
 
   private async withTimeout(added: Promise<unknown>): Promise<void> {
@@ -246,7 +187,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
    * The same idempotent writer as the processor's (usage rows unique per call id). Throws when PostgreSQL
    * is unreachable (the batch is retried); events it refuses one by one are dropped.
    */
-  private async writeDirectly(events: UsageJobData[], redisDown = this.redisDown()): Promise<void> {
+  private async writeDirectly(events: readonly UsageJobData[], redisDown = this.redisDown()): Promise<void> {
     if (events.length === 0) return;
     const { failed } = await this.billing.recordBatch(events, { redisDown });
     this.writtenDirectly += events.length - failed.length;
@@ -264,7 +205,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     );
   }
 
-  private owe(events: UsageJobData[]): void {
+  private owe(events: readonly UsageJobData[]): void {
     for (const { apiKeyId, month } of events) {
       if (!this.owed) return;
       this.owed.set(`${apiKeyId}:${month}`, { apiKeyId, month });

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { BillingEnqueuer } from '#src/modules/billing/billing-enqueuer.service';
 import { BillingService } from '#src/modules/billing/billing.service';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import { UsageRecordRepository } from '#src/modules/billing/usage-record.repository';
@@ -9,10 +8,10 @@ import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
 import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
 
-/** Usage records and aggregates, and the proxy side of billing (enqueueing call events). */
+/** Usage records and aggregates and the service that writes them, shared by both processes (BillingSinkModule is the proxy side). */
 @Module({
   imports: [TypeOrmModule.forFeature([UsageRecordEntity, UsageDailyEntity, KeyMonthlySpendEntity])],
-  providers: [UsageRecordRepository, UsageAggregateRepository, UsageReportRepository, BillingService, BillingEnqueuer],
-  exports: [UsageRecordRepository, UsageAggregateRepository, UsageReportRepository, BillingService, BillingEnqueuer],
+  providers: [UsageRecordRepository, UsageAggregateRepository, UsageReportRepository, BillingService],
+  exports: [UsageRecordRepository, UsageAggregateRepository, UsageReportRepository, BillingService],
 })
 export class BillingModule {}

@@ -56,7 +56,7 @@ export class BillingService implements OnModuleInit {
    * error (PostgreSQL unreachable) is thrown: the batch is retried whole. `redisDown` (the caller knows Redis
    * does not answer) skips the Redis steps instead of waiting on each: the reconcile corrects what they missed.
    */
-  async recordBatch(events: UsageJobData[], opts: { redisDown?: boolean } = {}): Promise<BatchOutcome> {
+  async recordBatch(events: readonly UsageJobData[], opts: { redisDown?: boolean } = {}): Promise<BatchOutcome> {
     const unique = [...new Map(events.map((e) => [e.callId, e])).values()];
     if (unique.length === 0) return { inserted: 0, failed: [] };
     const redis = !opts.redisDown;
