@@ -30,4 +30,10 @@ export default {
   setupFiles: ['<rootDir>/test/utils/setup-env.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  // In native ESM mode a worker keeps every spec file's vm context and module graph after the file ends
+  // (Node's vm modules are not collected: jestjs/jest#14605): ~5 MB for an empty spec, 35-60 MB for one that
+  // loads the app. Past ~600 MB the worker's own exit takes over the 500 ms Jest allows once the run is over
+  // (its event loop is already empty), and Jest prints "A worker process has failed to exit gracefully".
+  // Recycling a worker whose heap passed 256 MB after a spec file keeps that exit under ~100 ms.
+  workerIdleMemoryLimit: '256MB',
 };

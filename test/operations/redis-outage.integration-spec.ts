@@ -5,9 +5,12 @@ import type { Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { QueueName } from '#src/core/queue/queue.constants';
+import type { RedisClient } from '#src/core/redis/redis.factory';
+import { BULL_REDIS, HOT_REDIS, SUBSCRIBER_REDIS } from '#src/core/redis/redis-tokens';
 import { AuditSink } from '#src/modules/audit/audit-sink.service';
 import { BillingEnqueuer } from '#src/modules/billing/billing-enqueuer.service';
 import { createGateway } from '#test/factories/gateway-fixtures';
+import { sleep } from '#test/operations/traffic';
 import { startApi, type TestApp } from '#test/utils/app';
 import { FakeOpenAi } from '#test/utils/fake-openai';
 import { waitFor } from '#test/utils/processes';
@@ -104,6 +107,19 @@ function sampleMemory(api: TestApp): () => { maxPending: number; maxAuditBytes: 
   };
 }
 
+/**
+ * Waits until the app's Redis clients are connected again after a restart of the server. Closing the app while
+ * they still wait to reconnect leaves the commands queued meanwhile unsettled (ioredis does not reject its
+ * offline queue on quit or disconnect then), among them BullMQ's blocking wait, whose watchdog timer then keeps
+ * the Jest worker alive for up to 11 s after the file ended. BullMQ's own connections duplicate BULL_REDIS (same
+ * retry strategy, at most 2 s between attempts): one more attempt's delay lets them catch up.
+ */
+async function reconnected(api: TestApp): Promise<void> {
+  const clients = [HOT_REDIS, BULL_REDIS, SUBSCRIBER_REDIS].map((token) => api.app.get<RedisClient>(token));
+  await waitFor(async () => (clients.every((c) => c.status === 'ready') ? true : undefined), 10_000, 20);
+  await sleep(2_000);
+}
+
 describe('Redis outage: a key without limits keeps answering, billed in PostgreSQL once', () => {
   let redis: PrivateRedis;
   let pg: TcpProxy;
@@ -134,7 +150,10 @@ describe('Redis outage: a key without limits keeps answering, billed in PostgreS
   afterEach(async () => {
     redis.resume();
     await pg.restore();
-    if (!redis.running) await redis.start();
+    if (!redis.running) {
+      await redis.start();
+      await reconnected(api);
+    }
   });
   afterAll(async () => {
     await api?.close();
