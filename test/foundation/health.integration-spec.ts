@@ -27,7 +27,7 @@ describe('health and request ids', () => {
   });
 
   it('answers unknown proxy paths in OpenAI error shape and unknown admin paths in Nest shape', async () => {
-    const proxy = await fetch(`${api.url}/v1/responses`, {
+    const proxy = await fetch(`${api.url}/v1/audio/speech`, {
       method: 'POST',
       body: '{}',
       headers: { 'content-type': 'application/json' },
