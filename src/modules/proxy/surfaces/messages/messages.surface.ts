@@ -13,7 +13,8 @@ import { positiveInt, requireModel, requireObjectBody } from '#src/modules/proxy
 import { failStream, relayChatStream } from '#src/modules/proxy/surfaces/chat-stream';
 import { chatToMessage } from '#src/modules/proxy/surfaces/messages/messages-response.translator';
 import { messagesToChat } from '#src/modules/proxy/surfaces/messages/messages-request.translator';
-import { MessagesStreamRelay } from '#src/modules/proxy/surfaces/messages/messages-stream.relay';
+import { MessagesStreamTranslator } from '#src/modules/proxy/surfaces/messages/messages-stream.translator';
+import { TranslatedStreamRelay } from '#src/modules/proxy/surfaces/translated-stream.relay';
 import { NativeMessagesRelay } from '#src/modules/proxy/surfaces/messages/native-messages.relay';
 import { completionText, estimateChatUsage } from '#src/modules/proxy/usage-estimate';
 
@@ -96,7 +97,13 @@ export class MessagesSurface implements Surface<MessagesRequest> {
     });
     if (!request.stream) return this.translatedJson(call, request, reply, ids, headers);
     reply.hijack();
-    const relay = new MessagesStreamRelay(reply.raw, headers, () => call.ctx.firstToken(), request.clientBody, ids);
+    const relay = new TranslatedStreamRelay(
+      reply.raw,
+      headers,
+      () => call.ctx.firstToken(),
+      (emit) => new MessagesStreamTranslator(emit, request.clientBody, ids),
+      true,
+    );
     return relayChatStream(call, relay);
   }
 

@@ -12,7 +12,8 @@ import { RawEventRelay, responsesErrorEvent } from '#src/modules/proxy/surfaces/
 import { ResponseOwners } from '#src/modules/proxy/surfaces/responses/response-owners';
 import { chatToResponse } from '#src/modules/proxy/surfaces/responses/responses-response.translator';
 import { responsesToChat } from '#src/modules/proxy/surfaces/responses/responses-request.translator';
-import { ResponsesStreamRelay } from '#src/modules/proxy/surfaces/responses/responses-stream.relay';
+import { ResponsesStreamTranslator } from '#src/modules/proxy/surfaces/responses/responses-stream.translator';
+import { TranslatedStreamRelay } from '#src/modules/proxy/surfaces/translated-stream.relay';
 import { completionText, estimateChatUsage } from '#src/modules/proxy/usage-estimate';
 
 /** `x-gateway-strict: true` turns a dropped built-in tool into a 400 naming it. */
@@ -93,7 +94,12 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
     });
     if (!request.stream) return this.json(call, request.clientBody, reply, ids, headers);
     reply.hijack();
-    const relay = new ResponsesStreamRelay(reply.raw, headers, () => call.ctx.firstToken(), request.clientBody, ids);
+    const relay = new TranslatedStreamRelay(
+      reply.raw,
+      headers,
+      () => call.ctx.firstToken(),
+      (emit) => new ResponsesStreamTranslator(emit, request.clientBody, ids),
+    );
     return relayChatStream(call, relay);
   }
 
