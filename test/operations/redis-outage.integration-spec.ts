@@ -197,6 +197,8 @@ describe('Redis outage: a key without limits keeps answering, billed in PostgreS
 
   it('holds at most BILLING_PENDING_MAX events while neither Redis nor PostgreSQL takes them, dropping and counting the rest', async () => {
     expect((await chat(api, gw.key)).status).toBe(200); // warms the key and model caches read without PostgreSQL
+    // its billing event must have left the process (batched a few ms after the answer), or it takes a pending slot
+    await waitFor(async () => (api.get(BillingEnqueuer).backlog().pending === 0 ? true : undefined), 5_000, 10);
     await drainQueue(api, QueueName.Billing);
     const droppedBefore = await metric(api, 'llmgw_billing_events_dropped_total');
     const auditDroppedBefore = await metric(api, 'llmgw_log_records_dropped_total');
