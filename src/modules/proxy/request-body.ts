@@ -43,6 +43,20 @@ export function positiveInt(body: JsonObject, field: string): number | null {
   return v;
 }
 
+/** `body[field]` when it has `type`; undefined when absent or null; a 400 naming the field otherwise. */
+export function typed(body: JsonObject, field: string, type: 'number' | 'boolean' | 'string' | 'object'): unknown {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (type === 'object' ? !v || typeof v !== 'object' || Array.isArray(v) : typeof v !== type) {
+    throw new ProxyException(
+      ProxyErrorCode.InvalidType,
+      `'${field}' must be a${type === 'object' ? 'n' : ''} ${type}.`,
+      field,
+    );
+  }
+  return v;
+}
+
 export function requireModel(body: JsonObject): string {
   const model = body.model;
   if (model === undefined || model === null || model === '') {

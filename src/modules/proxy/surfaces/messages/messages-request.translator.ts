@@ -1,3 +1,4 @@
+import { typed } from '#src/modules/proxy/request-body';
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
 import { ProxyErrorCode, ProxyException } from '#src/modules/proxy/proxy.exception';
@@ -20,19 +21,6 @@ const THINKING_TYPES = new Set(['enabled', 'disabled', 'adaptive', 'between_tool
 
 /** `output_config.effort` → `reasoning_effort`; chat's scale ends at high. */
 const EFFORTS: Record<string, string> = { low: 'low', medium: 'medium', high: 'high', xhigh: 'high', max: 'high' };
-
-function typed(body: JsonObject, field: string, type: 'number' | 'boolean' | 'string' | 'object'): unknown {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (type === 'object' ? !isObject(v) : typeof v !== type) {
-    throw new ProxyException(
-      ProxyErrorCode.InvalidType,
-      `'${field}' must be a${type === 'object' ? 'n' : ''} ${type}.`,
-      field,
-    );
-  }
-  return v;
-}
 
 function maxTokens(body: JsonObject): number {
   const v = positiveInt(body, 'max_tokens');

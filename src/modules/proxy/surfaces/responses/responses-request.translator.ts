@@ -1,7 +1,7 @@
 import type { JsonObject } from '#src/modules/providers/provider-adapter';
 import { isObject } from '#src/modules/providers/adapters/shared/openai.shapes';
-import { ProxyErrorCode, ProxyException } from '#src/modules/proxy/proxy.exception';
-import { requireModel } from '#src/modules/proxy/request-body';
+import { ProxyException } from '#src/modules/proxy/proxy.exception';
+import { requireModel, typed } from '#src/modules/proxy/request-body';
 import { inputToMessages } from '#src/modules/proxy/surfaces/responses/responses-input.translator';
 import { translateTools } from '#src/modules/proxy/surfaces/responses/responses-tools.translator';
 
@@ -32,19 +32,6 @@ function refuseStateful(body: JsonObject): void {
       );
     }
   }
-}
-
-function typed(body: JsonObject, field: string, type: 'number' | 'boolean' | 'string' | 'object'): unknown {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (type === 'object' ? !isObject(v) : typeof v !== type) {
-    throw new ProxyException(
-      ProxyErrorCode.InvalidType,
-      `'${field}' must be a${type === 'object' ? 'n' : ''} ${type}.`,
-      field,
-    );
-  }
-  return v;
 }
 
 function positiveInt(body: JsonObject, field: string): number | undefined {
