@@ -12,11 +12,38 @@ import type {
 } from '#src/modules/providers/provider-adapter';
 import type { UpstreamHttp, UpstreamResponse } from '#src/modules/providers/upstream-http';
 
-const MESSAGES_PATH = '/v1/messages';
-const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
+/** What a native call asks of its host. */
+export type NativeKind = 'messages' | 'stream' | 'count';
 
 /**
- * Anthropic's Messages API passed through (SPEC §12): the client's request goes to Anthropic as it is (model and
+ * Where and how a host serves Anthropic's Messages API over HTTP: Anthropic itself, or Claude on Vertex AI
+ * (rawPredict). The events and answers are Anthropic's either way; paths, authentication and the body's
+ * envelope differ.
+ */
+export interface MessagesHost {
+  path(kind: NativeKind, model: string): string;
+  headers(call: NativeMessagesCall, signal: AbortSignal): Promise<Record<string, string>>;
+  /** The body the host takes (e.g. the model moved into the path, an `anthropic_version` field added). */
+  body(kind: NativeKind, body: JsonObject): JsonObject;
+  /**
+   * An error answer that is not in Anthropic's shape (the host's own, e.g. Google's) → the adapter's error
+   * (SPEC §3), thrown and rendered in Anthropic's shape by the gateway; null passes the answer on unchanged.
+   */
+  failure(res: UpstreamResponse): Error | null;
+}
+
+/** Anthropic's own API: the paths and body as the client sent them; its errors are already Anthropic's. */
+export function anthropicHost(headers: MessagesHost['headers']): MessagesHost {
+  return {
+    path: (kind) => (kind === 'count' ? '/v1/messages/count_tokens' : '/v1/messages'),
+    headers,
+    body: (kind, body) => (kind === 'stream' ? { ...body, stream: true } : body),
+    failure: () => null,
+  };
+}
+
+/**
+ * Anthropic's Messages API passed through (SPEC §12): the client's request goes to the host as it is (model and
  * `max_tokens` as admitted), with its `anthropic-version` and `anthropic-beta`; answers, stream events and errors
  * come back unchanged. Only the usage is read on the way: a stream's `message_start` and final `message_delta`
  * both carry it, and the final counts win (never added twice).
@@ -24,17 +51,16 @@ const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 export class AnthropicNativeMessages implements NativeMessages {
   constructor(
     private readonly http: UpstreamHttp,
-    private readonly headers: (version: string | null, betas: string[]) => Record<string, string>,
+    private readonly host: MessagesHost,
   ) {}
 
   async messages(call: NativeMessagesCall): Promise<NativeAnswer> {
-    const res = await this.http.post(MESSAGES_PATH, this.headersOf(call), JSON.stringify(call.body), call.signal);
+    const res = await this.post('messages', call);
     return answer(res, res.status === 200 ? usageFromAnthropic(parse(res.body)?.usage) : null);
   }
 
   async countTokens(call: NativeMessagesCall): Promise<NativeAnswer> {
-    const res = await this.http.post(COUNT_TOKENS_PATH, this.headersOf(call), JSON.stringify(call.body), call.signal);
-    return answer(res, null);
+    return answer(await this.post('count', call), null);
   }
 
   async messagesStream(call: NativeMessagesCall, sink: RawEventSink): Promise<NativeAnswer> {
@@ -51,16 +77,16 @@ export class AnthropicNativeMessages implements NativeMessages {
       },
     });
     const res = await this.http.postStreaming(
-      MESSAGES_PATH,
-      { ...this.headersOf(call), accept: 'text/event-stream' },
-      JSON.stringify({ ...call.body, stream: true }),
+      this.host.path('stream', modelOf(call)),
+      { ...(await this.host.headers(call, call.signal)), accept: 'text/event-stream' },
+      JSON.stringify(this.host.body('stream', call.body)),
       call.signal,
       (buf) => {
         parser.feed(decoder.write(buf));
         return sink.backpressure?.(); // a slow client holds the provider's stream back
       },
     );
-    if (res.status < 200 || res.status >= 300) return answer(res, null);
+    if (res.status < 200 || res.status >= 300) return this.failed(res);
     parser.feed(decoder.end());
     return {
       status: res.status,
@@ -71,13 +97,32 @@ export class AnthropicNativeMessages implements NativeMessages {
     };
   }
 
-  private headersOf(call: NativeMessagesCall): Record<string, string> {
-    return this.headers(call.version, call.betas);
+  private async post(kind: NativeKind, call: NativeMessagesCall): Promise<UpstreamResponse> {
+    const res = await this.http.post(
+      this.host.path(kind, modelOf(call)),
+      await this.host.headers(call, call.signal),
+      JSON.stringify(this.host.body(kind, call.body)),
+      call.signal,
+    );
+    const error = res.status !== 200 ? this.host.failure(res) : null;
+    if (error) throw error;
+    return res;
+  }
+
+  /** An error answer: thrown as the adapter's error when not in Anthropic's shape, else passed on. */
+  private failed(res: UpstreamResponse): NativeAnswer {
+    const error = this.host.failure(res);
+    if (error) throw error;
+    return answer(res, null);
   }
 }
 
+function modelOf(call: NativeMessagesCall): string {
+  return typeof call.body.model === 'string' ? call.body.model : '';
+}
+
 /** A stream's usage: `message_start` carries the input side, each `message_delta` the running totals. */
-class StreamUsage {
+export class StreamUsage {
   private counts: JsonObject = {};
   private seen = false;
 
@@ -99,7 +144,7 @@ class StreamUsage {
   }
 }
 
-function answer(res: UpstreamResponse, usage: Usage | null): NativeAnswer {
+export function answer(res: UpstreamResponse, usage: Usage | null): NativeAnswer {
   const type = res.headers['content-type'];
   return {
     status: res.status,
@@ -109,7 +154,7 @@ function answer(res: UpstreamResponse, usage: Usage | null): NativeAnswer {
   };
 }
 
-function parse(buf: Buffer): JsonObject | null {
+export function parse(buf: Buffer): JsonObject | null {
   try {
     const v: unknown = JSON.parse(buf.toString('utf8'));
     return isObject(v) ? v : null;

@@ -1,4 +1,5 @@
-import type { UpperBoundFactors } from '#src/modules/providers/token-estimator';
+import type { JsonObject } from '#src/modules/providers/provider-adapter';
+import { chatPromptUpperBound, type UpperBoundFactors } from '#src/modules/providers/token-estimator';
 
 export interface AnthropicPromptBound extends UpperBoundFactors {
   /** Tokens of the system prompt Anthropic adds when a request carries tools. */
@@ -45,4 +46,15 @@ export function readAnthropicSettings(config: Record<string, unknown>, defaultMa
       perImage: positive(config, 'prompt_image_tokens', true) ?? ANTHROPIC_PROMPT_BOUND.perImage,
     },
   };
+}
+
+/**
+ * o200k text tokens × a factor covering Claude's tokenizers, plus per-message and per-image bounds, plus the
+ * system prompt Anthropic adds when tools are present (docs/providers/anthropic.md explains the numbers).
+ */
+export function claudePromptUpperBound(body: JsonObject, bound: AnthropicPromptBound): number {
+  const usesTools =
+    (Array.isArray(body.tools) && body.tools.length > 0) ||
+    (body.response_format as JsonObject | undefined)?.type === 'json_object';
+  return chatPromptUpperBound(body, bound) + (usesTools ? bound.toolSystemPrompt : 0);
 }
