@@ -1,16 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropicRequestProblem } from '#test/utils/fake-anthropic-validation';
+import { type AnthropicUsageFixture, ClaudeScript, DOC_USAGE, errorBodyOf } from '#test/utils/fake-claude';
 import type { ReceivedRequest } from '#test/utils/fake-openai';
 
 type Json = Record<string, unknown>;
 
-export interface AnthropicUsageFixture {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens?: number;
-  cache_creation_input_tokens?: number;
-}
+export type { AnthropicUsageFixture };
 
 export interface FakeAnthropicOptions {
   /** Delay before the response headers. */
@@ -48,17 +44,6 @@ const COUNT_TOKENS_PATH = '/v1/messages/count_tokens';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
- * Default usage, from the example response of https://docs.anthropic.com/en/api/messages (2095 in, 503 out)
- * with the cache fields every current response carries.
- */
-const DOC_USAGE: AnthropicUsageFixture = {
-  input_tokens: 2095,
-  output_tokens: 503,
-  cache_read_input_tokens: 0,
-  cache_creation_input_tokens: 0,
-};
-
-/**
  * A local server speaking Anthropic's Messages API wire format: JSON answers shaped like the example of
  * https://docs.anthropic.com/en/api/messages, SSE streams with the event sequence of
  * https://docs.anthropic.com/en/docs/build-with-claude/streaming (message_start, content_block_start, ping,
@@ -92,6 +77,10 @@ export class FakeAnthropic {
     this.options = options;
   }
 
+  private get script(): ClaudeScript {
+    return new ClaudeScript(this.options);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -115,7 +104,7 @@ export class FakeAnthropic {
     if (req.url === COUNT_TOKENS_PATH)
       return this.send(res, 200, { input_tokens: o.countTokens ?? DOC_USAGE.input_tokens });
     if (received.body.stream === true) return this.stream(received.body, res);
-    return this.send(res, 200, this.message(received.body));
+    return this.send(res, 200, this.script.message(received.body));
   }
 
   private refusal(req: IncomingMessage, body: Json): { status: number; type: string; message: string } | null {
@@ -136,96 +125,11 @@ export class FakeAnthropic {
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   }
 
-  private usage(): AnthropicUsageFixture {
-    return { ...DOC_USAGE, ...this.options.usage };
-  }
-
-  private toolUse(body: Json): { id: string; name: string; input: Json } | null {
-    const t = this.options.toolUse;
-    if (!t) return null;
-    if (this.options.toolCallWhenOffered) {
-      const offered = Array.isArray(body.tools) && body.tools.length > 0;
-      const answered = ((body.messages ?? []) as Json[]).some(
-        (m) => Array.isArray(m.content) && (m.content as Json[]).some((b) => b.type === 'tool_result'),
-      );
-      if (!offered || answered) return null;
-    }
-    const choice = body.tool_choice as Json | undefined;
-    const first = (body.tools as Json[] | undefined)?.[0]?.name;
-    const name = t.name ?? (choice?.type === 'tool' ? String(choice.name) : String(first));
-    return { id: t.id ?? 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name, input: t.input };
-  }
-
-  /** Whether the answer has a text block: always without a tool call, before it when `reply` is scripted too. */
-  private withText(tool: Json | null): boolean {
-    return !tool || (this.options.reply !== undefined && !this.options.toolCallWhenOffered);
-  }
-
-  private stopReason(body: Json): string {
-    return this.options.stopReason ?? (this.toolUse(body) ? 'tool_use' : 'end_turn');
-  }
-
-  private message(body: Json): Json {
-    const o = this.options;
-    const tool = this.toolUse(body);
-    const content: Json[] = [];
-    if (this.withText(tool)) content.push({ type: 'text', text: o.reply ?? 'Hello!' });
-    if (tool) content.push({ type: 'tool_use', ...tool });
-    return {
-      id: 'msg_013Zva2CMHLNnXjNJJKqJ2EF',
-      type: 'message',
-      role: 'assistant',
-      content,
-      model: body.model,
-      stop_reason: this.stopReason(body),
-      stop_sequence: o.stopSequence ?? null,
-      usage: this.usage(),
-    };
-  }
-
-  /** The event sequence of the streaming docs' examples (text, then a tool_use block with partial JSON). */
-  private events(body: Json): [string, Json][] {
-    const o = this.options;
-    const u = this.usage();
-    const tool = this.toolUse(body);
-    const start = { ...this.message(body), content: [], stop_reason: null, stop_sequence: null };
-    const events: [string, Json][] = [
-      ['message_start', { type: 'message_start', message: { ...start, usage: { ...u, output_tokens: 1 } } }],
-    ];
-    let index = 0;
-    if (this.withText(tool)) {
-      events.push([
-        'content_block_start',
-        { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },
-      ]);
-      events.push(['ping', { type: 'ping' }]);
-      for (const text of (o.reply ?? 'Hello!').split(/(?<= )|(?=!)/))
-        events.push([
-          'content_block_delta',
-          { type: 'content_block_delta', index, delta: { type: 'text_delta', text } },
-        ]);
-      events.push(['content_block_stop', { type: 'content_block_stop', index: index++ }]);
-    }
-    if (tool) {
-      const block = { type: 'tool_use', id: tool.id, name: tool.name, input: {} };
-      events.push(['content_block_start', { type: 'content_block_start', index, content_block: block }]);
-      for (const partial_json of ['', ...(JSON.stringify(tool.input).match(/.{1,8}/gs) ?? [])]) {
-        const delta = { type: 'input_json_delta', partial_json };
-        events.push(['content_block_delta', { type: 'content_block_delta', index, delta }]);
-      }
-      events.push(['content_block_stop', { type: 'content_block_stop', index }]);
-    }
-    const delta = { stop_reason: this.stopReason(body), stop_sequence: o.stopSequence ?? null };
-    events.push(['message_delta', { type: 'message_delta', delta, usage: { output_tokens: u.output_tokens } }]);
-    events.push(['message_stop', { type: 'message_stop' }]);
-    return events;
-  }
-
   private async stream(body: Json, res: ServerResponse): Promise<void> {
     const o = this.options;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     let sent = 0;
-    for (const [event, data] of this.events(body)) {
+    for (const [event, data] of this.script.events(body)) {
       if (res.destroyed) return;
       if (sent === o.truncateAfter) break;
       if (o.streamError && sent === o.streamError.afterEvents) {
@@ -257,6 +161,4 @@ export function apiKeyOf(req: { headers: IncomingMessage['headers'] }): string |
 }
 
 /** Anthropic's error body (https://docs.anthropic.com/en/api/errors). */
-export function errorBody(type: string, message: string): Json {
-  return { type: 'error', error: { type, message }, request_id: 'req_011CSHoEeqs5C35K2UUqR7Fy' };
-}
+export const errorBody = errorBodyOf;

@@ -10,6 +10,8 @@ import {
   usageOf,
   verifySigV4,
 } from '#test/utils/fake-bedrock.fixtures';
+import type { FakeAnthropicOptions } from '#test/utils/fake-anthropic';
+import { ClaudeScript, claudeEnvelopeProblem } from '#test/utils/fake-claude';
 
 type Json = Record<string, unknown>;
 
@@ -30,7 +32,7 @@ interface Res {
 
 export interface BedrockRequest {
   modelId: string;
-  operation: 'converse' | 'converse-stream' | 'invoke';
+  operation: 'converse' | 'converse-stream' | 'invoke' | 'invoke-with-response-stream' | 'count-tokens';
   httpVersion: '1.1' | '2';
   headers: IncomingHttpHeaders;
   body: Json;
@@ -52,11 +54,22 @@ export interface FakeBedrockOptions {
   streamException?: { after: number; type: string; message: string };
   hang?: boolean;
   chunkDelayMs?: number;
+  /** How Claude models answer InvokeModel / InvokeModelWithResponseStream (Anthropic's Messages format). */
+  claude?: FakeAnthropicOptions;
+  /** CountTokens answers this many input tokens. */
+  countTokens?: number;
 }
+
+/** The `anthropic_beta` flags this fake's Claude models take (Bedrock answers 400 to others). */
+export const BEDROCK_FAKE_BETAS = [
+  'interleaved-thinking-2025-05-14',
+  'context-1m-2025-08-07',
+  'token-efficient-tools-2025-02-19',
+];
 
 // unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
+const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/;
 
 /**
  * A local Bedrock runtime speaking its REST wire format over HTTP/1.1 and cleartext HTTP/2 (the SDK's default
@@ -159,6 +172,8 @@ export class FakeBedrock {
     if (e) return awsError(res, e.status, e.type, e.message, e.headers, e.typeInBody);
     if (received.operation === 'converse') return json(res, 200, this.converse(received.body));
     if (received.operation === 'converse-stream') return this.stream(received.body, res);
+    if (received.operation === 'count-tokens') return this.countTokens(received, res);
+    if (received.modelId.includes('anthropic.claude')) return this.claude(received, res);
     return this.invoke(received, res);
   }
 
@@ -232,6 +247,52 @@ export class FakeBedrock {
     res.write(eventFrame('messageStop', { stopReason: o.stopReason ?? (o.toolUse ? 'tool_use' : 'end_turn') }));
     res.write(eventFrame('metadata', { usage: this.usage(), metrics: { latencyMs: 640 } }));
     res.end();
+  }
+
+  /** Claude through InvokeModel(WithResponseStream): Anthropic's message, or its events inside `chunk` frames. */
+  private async claude(r: BedrockRequest, res: Res): Promise<void> {
+    const problem = claudeEnvelopeProblem(r.body, {
+      version: 'bedrock-2023-05-31',
+      betas: (r.body.anthropic_beta as string[] | undefined) ?? [],
+      accepted: BEDROCK_FAKE_BETAS,
+      streamInBody: false,
+    });
+    if (problem) return awsError(res, 400, 'ValidationException', problem);
+    const script = new ClaudeScript(this.options.claude ?? {});
+    const body = { ...r.body, model: 'claude-sonnet-4-5-20250929' };
+    if (r.operation === 'invoke') return json(res, 200, script.message(body));
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'req-fake-stream' });
+    const o = this.options;
+    const events = script.events(body);
+    for (const [i, [, event]] of events.entries()) {
+      if (o.streamException && i >= o.streamException.after) {
+        res.write(exceptionFrame(o.streamException.type, o.streamException.message));
+        return void res.end();
+      }
+      if (res.destroyed) return;
+      // Bedrock adds its invocation metrics to the last event
+      const data =
+        event.type === 'message_stop'
+          ? { ...event, 'amazon-bedrock-invocationMetrics': { inputTokenCount: script.usage().input_tokens } }
+          : event;
+      res.write(eventFrame('chunk', { bytes: Buffer.from(JSON.stringify(data)).toString('base64') }));
+      if (o.chunkDelayMs) await sleep(o.chunkDelayMs);
+    }
+    res.end();
+  }
+
+  /** CountTokens with an InvokeModel body: `{input: {invokeModel: {body: base64}}}` → `{inputTokens}`. */
+  private countTokens(r: BedrockRequest, res: Res): void {
+    const encoded = ((r.body.input as Json | undefined)?.invokeModel as Json | undefined)?.body;
+    if (typeof encoded !== 'string')
+      return awsError(res, 400, 'ValidationException', 'input.invokeModel.body is required');
+    const body = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as Json;
+    const problem = claudeEnvelopeProblem(
+      { ...body, max_tokens: body.max_tokens ?? 1 },
+      { version: 'bedrock-2023-05-31', betas: [], accepted: [], streamInBody: false },
+    );
+    if (problem) return awsError(res, 400, 'ValidationException', problem);
+    json(res, 200, { inputTokens: this.options.countTokens ?? 1234 });
   }
 
   private invoke(r: BedrockRequest, res: Res): void {

@@ -9,13 +9,15 @@ import {
   usageMetadata,
   validateGenerateRequest,
 } from '#test/utils/fake-vertex.fixtures';
+import type { FakeAnthropicOptions } from '#test/utils/fake-anthropic';
+import { ClaudeScript, claudeEnvelopeProblem, errorBodyOf } from '#test/utils/fake-claude';
 
 type Json = Record<string, unknown>;
 
 export interface VertexRequest {
   path: string;
   model: string;
-  method: 'generateContent' | 'streamGenerateContent' | 'predict';
+  method: 'generateContent' | 'streamGenerateContent' | 'predict' | 'rawPredict' | 'streamRawPredict';
   query: string;
   headers: IncomingMessage['headers'];
   body: Json;
@@ -49,7 +51,14 @@ export interface FakeVertexOptions {
   tokenDelayMs?: number;
   /** The token endpoint refuses every assertion. */
   refuseTokens?: boolean;
+  /** How Claude models answer rawPredict / streamRawPredict (Anthropic's Messages format). */
+  claude?: FakeAnthropicOptions;
+  /** count-tokens:rawPredict answers this many input tokens. */
+  countTokens?: number;
 }
+
+/** The `anthropic-beta` flags this fake's Claude models take (Vertex answers 400 to others). */
+export const VERTEX_FAKE_BETAS = ['interleaved-thinking-2025-05-14', 'context-1m-2025-08-07'];
 
 /** A throwaway service account whose key file points its `token_uri` at `tokenUri`. */
 export function testServiceAccount(
@@ -80,7 +89,7 @@ export function testServiceAccount(
 // unref: a fake provider still delaying an answer when its test ends must not keep the Jest worker alive
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 const MODEL_PATH =
-  /^\/(v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^/:]+):(generateContent|streamGenerateContent|predict)(?:\?(.*))?$/;
+  /^\/(v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/(?:google\/models\/([^/:]+):(generateContent|streamGenerateContent|predict)|anthropic\/models\/([^/:]+):(rawPredict|streamRawPredict))(?:\?(.*))?$/;
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
 /**
@@ -140,9 +149,9 @@ export class FakeVertex {
     if (!m) return send(res, 404, rpcError(404, 'NOT_FOUND', `The requested URL ${req.url} was not found.`));
     const received: VertexRequest = {
       path: req.url ?? '',
-      model: m[2],
-      method: m[3] as VertexRequest['method'],
-      query: m[4] ?? '',
+      model: decodeURIComponent(m[2] ?? m[4]),
+      method: (m[3] ?? m[5]) as VertexRequest['method'],
+      query: m[6] ?? '',
       headers: req.headers,
       body: raw ? (JSON.parse(raw) as Json) : {},
       aborted: false,
@@ -160,6 +169,7 @@ export class FakeVertex {
     const o = this.options;
     if (o.error) return send(res, o.error.status, o.error.body, o.error.headers);
     if (received.method === 'predict') return this.predict(received, res);
+    if (received.method === 'rawPredict' || received.method === 'streamRawPredict') return this.claude(received, res);
     const invalid = validateGenerateRequest(received.body);
     if (invalid) return send(res, 400, invalid);
     if (received.method === 'generateContent') return send(res, 200, this.completion(received));
@@ -269,6 +279,43 @@ export class FakeVertex {
       candidates: [{ content: { role: 'model', parts: last }, finishReason: o.finishReason ?? 'STOP' }],
       usageMetadata: this.usage(),
     });
+    res.end();
+  }
+
+  /** Claude: Anthropic's message or SSE events; `count-tokens:rawPredict` takes the model in the body. */
+  private async claude(r: VertexRequest, res: ServerResponse): Promise<void> {
+    const o = this.options;
+    const anthropicError = (message: string): void => send(res, 400, errorBodyOf('invalid_request_error', message));
+    if (r.model === 'count-tokens') {
+      const { model, ...rest } = r.body;
+      if (typeof model !== 'string') return anthropicError('model: Field required');
+      const problem = claudeEnvelopeProblem(
+        { ...rest, anthropic_version: 'vertex-2023-10-16', max_tokens: 1 },
+        { version: 'vertex-2023-10-16', betas: [], accepted: [], streamInBody: false },
+      );
+      if (problem) return anthropicError(problem);
+      return send(res, 200, { input_tokens: o.countTokens ?? 1234 });
+    }
+    const header = r.headers['anthropic-beta'];
+    const problem = claudeEnvelopeProblem(r.body, {
+      version: 'vertex-2023-10-16',
+      betas: typeof header === 'string' ? header.split(',') : [],
+      accepted: VERTEX_FAKE_BETAS,
+      streamInBody: true,
+    });
+    if (problem) return anthropicError(problem);
+    const script = new ClaudeScript(o.claude ?? {});
+    const body = { ...r.body, model: r.model };
+    const streamed = r.method === 'streamRawPredict';
+    if (streamed !== (r.body.stream === true))
+      return anthropicError('stream must be true on streamRawPredict and absent on rawPredict');
+    if (!streamed) return send(res, 200, script.message(body));
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+    for (const [event, data] of script.events(body)) {
+      if (res.destroyed) return;
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (o.chunkDelayMs) await sleep(o.chunkDelayMs);
+    }
     res.end();
   }
 

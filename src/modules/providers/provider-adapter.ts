@@ -75,7 +75,7 @@ export interface RawEventSink {
   backpressure?(): Promise<void> | undefined;
 }
 
-/** Anthropic's Messages API spoken natively: Anthropic itself (Claude on Bedrock and Vertex: not yet). */
+/** Anthropic's Messages API spoken natively: Anthropic itself, Claude on Bedrock and on Vertex AI. */
 export interface NativeMessages {
   messages(call: NativeMessagesCall): Promise<NativeAnswer>;
   messagesStream(call: NativeMessagesCall, sink: RawEventSink): Promise<NativeAnswer>;
@@ -116,11 +116,14 @@ export interface ProviderAdapter {
    * An upper bound of the prompt tokens this provider will count for `body` (the budget reserves against it).
    * Each adapter documents how it bounds its tokenizer.
    */
-  promptTokenUpperBound(body: JsonObject): number;
+  promptTokenUpperBound(body: JsonObject, upstreamModel?: string): number;
   /** Present when the provider speaks OpenAI's Responses API (used for models with the `responses` capability). */
   readonly nativeResponses?: NativeResponses;
-  /** Present when the provider speaks Anthropic's Messages API natively. */
-  readonly nativeMessages?: NativeMessages;
+  /**
+   * Anthropic's Messages API where the provider speaks it natively for this model (Anthropic; Claude on Bedrock
+   * and Vertex AI); null or absent: the gateway translates to chat.
+   */
+  messagesFor?(upstreamModel: string): NativeMessages | null;
   /** Releases connection pools; in-flight calls may finish first. */
   close(): Promise<void>;
 }

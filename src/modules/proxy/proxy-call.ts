@@ -151,7 +151,7 @@ export class ProxyCall {
       key,
       model: resolution.model,
       endpoint: this.ctx.endpoint,
-      promptTokenUpperBound: () => provider.adapter.promptTokenUpperBound(merged),
+      promptTokenUpperBound: () => provider.adapter.promptTokenUpperBound(merged, resolution.model.upstreamModel),
       requestedOutputTokens: request.maxOutputTokens,
       serviceTier: request.serviceTier,
       // completions asked for (`n`, the alias may set it), each up to the output limit

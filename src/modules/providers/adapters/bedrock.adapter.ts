@@ -9,6 +9,7 @@ import type {
   ChunkSink,
   EmbeddingsResult,
   JsonObject,
+  NativeMessages,
   ProviderAdapter,
   ProviderSettings,
   StreamResult,
@@ -23,6 +24,8 @@ import {
   type UpperBoundFactors,
 } from '#src/modules/providers/token-estimator';
 import { ANTHROPIC_PROMPT_BOUND } from '#src/modules/providers/adapters/anthropic/anthropic-settings';
+import { BEDROCK_BETAS, BetaFilter } from '#src/modules/providers/adapters/anthropic/anthropic-betas';
+import { BedrockNativeMessages, isBedrockClaude } from '#src/modules/providers/adapters/bedrock/bedrock-messages';
 import { createBedrockClient } from '#src/modules/providers/adapters/bedrock/bedrock-client.factory';
 import {
   embeddingFamily,
@@ -56,18 +59,30 @@ const INPUT_TOKENS_HEADER = 'x-amzn-bedrock-input-token-count';
 
 /**
  * AWS Bedrock through the Converse / ConverseStream APIs (chat) and InvokeModel (Titan and Cohere embeddings),
- * translated from and to OpenAI's API with the official SDK. See docs/providers/bedrock.md.
+ * translated from and to OpenAI's API with the official SDK; Anthropic's Messages API natively for Claude
+ * models (InvokeModel with Anthropic's body). See docs/providers/bedrock.md.
  */
 export class BedrockAdapter implements ProviderAdapter {
   readonly type: ProviderType = 'bedrock';
   readonly name: string;
   private readonly bound: UpperBoundFactors;
   private readonly client: BedrockRuntimeClient;
+  private readonly native: NativeMessages;
 
   constructor(settings: ProviderSettings, timeouts: UpstreamTimeouts) {
     this.name = settings.name;
     this.bound = boundFactors(settings.config, BEDROCK_BOUND);
     this.client = createBedrockClient(settings, timeouts);
+    this.native = new BedrockNativeMessages(
+      this.client,
+      new BetaFilter(settings.name, settings.config, BEDROCK_BETAS),
+      settings.name,
+    );
+  }
+
+  /** Claude models speak Anthropic's Messages API natively through InvokeModel (bedrock-messages.ts). */
+  messagesFor(upstreamModel: string): NativeMessages | null {
+    return isBedrockClaude(upstreamModel) ? this.native : null;
   }
 
   async chat(call: UpstreamCall): Promise<ChatResult> {

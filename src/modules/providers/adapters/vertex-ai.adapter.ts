@@ -5,6 +5,7 @@ import type {
   ChunkSink,
   EmbeddingsResult,
   JsonObject,
+  NativeMessages,
   ProviderAdapter,
   ProviderSettings,
   StreamResult,
@@ -19,6 +20,16 @@ import {
   type UpperBoundFactors,
 } from '#src/modules/providers/token-estimator';
 import { UpstreamHttp, type UpstreamResponse } from '#src/modules/providers/upstream-http';
+import { VERTEX_BETAS, BetaFilter } from '#src/modules/providers/adapters/anthropic/anthropic-betas';
+import { AnthropicChat } from '#src/modules/providers/adapters/anthropic/anthropic-chat';
+import { AnthropicNativeMessages } from '#src/modules/providers/adapters/anthropic/anthropic-native';
+import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '#src/modules/providers/adapters/anthropic/anthropic-request.mapper';
+import {
+  ANTHROPIC_PROMPT_BOUND,
+  claudePromptUpperBound,
+  readAnthropicSettings,
+} from '#src/modules/providers/adapters/anthropic/anthropic-settings';
+import { isVertexClaude, vertexClaudeHost } from '#src/modules/providers/adapters/vertex/vertex-claude.host';
 import { toGeminiRequest } from '#src/modules/providers/adapters/vertex/gemini-request.mapper';
 import { toChatCompletion } from '#src/modules/providers/adapters/vertex/gemini-response.mapper';
 import { GeminiStreamMapper } from '#src/modules/providers/adapters/vertex/gemini-stream.mapper';
@@ -69,7 +80,8 @@ export function vertexEndpoint(location: string): string {
 
 /**
  * Google Vertex AI (Gemini through generateContent / streamGenerateContent, embeddings through :predict),
- * translated from and to OpenAI's API. See docs/providers/vertex-ai.md.
+ * translated from and to OpenAI's API; Claude models through rawPredict / streamRawPredict, Anthropic's
+ * Messages API natively and chat translated as for Anthropic. See docs/providers/vertex-ai.md.
  */
 export class VertexAiAdapter implements ProviderAdapter {
   readonly type: ProviderType = 'vertex-ai';
@@ -81,6 +93,8 @@ export class VertexAiAdapter implements ProviderAdapter {
   private readonly tokens: TokenSource | null = null;
   /** Why the stored credentials cannot be used (never quoting them); calls then fail with 502 auth. */
   private readonly credentialsProblem: string | null = null;
+  /** Claude models: Anthropic's Messages API natively, and chat translated to it. */
+  private readonly claude: { native: NativeMessages; chat: AnthropicChat };
 
   constructor(settings: ProviderSettings, timeouts: UpstreamTimeouts) {
     this.name = settings.name;
@@ -102,9 +116,30 @@ export class VertexAiAdapter implements ProviderAdapter {
     }
     this.project = str(settings.config.project_id) ?? this.tokens?.projectId;
     this.http = new UpstreamHttp(settings.baseUrl ?? vertexEndpoint(this.location), this.name, timeouts);
+    const host = vertexClaudeHost({
+      path: (resource, method) => this.modelPath(resource, method),
+      auth: (signal) => this.headers(signal),
+      betas: new BetaFilter(settings.name, settings.config, VERTEX_BETAS),
+      vertexFailure: (res) => this.failure(res),
+    });
+    // Claude's prompt bound and default output limit are Anthropic's (only default_max_tokens is read here:
+    // prompt_text_factor and prompt_image_tokens configure the Gemini bound)
+    const claudeMaxTokens = readAnthropicSettings(
+      { default_max_tokens: settings.config.default_max_tokens },
+      ANTHROPIC_DEFAULT_MAX_TOKENS,
+    ).defaultMaxTokens;
+    this.claude = {
+      native: new AnthropicNativeMessages(this.http, host),
+      chat: new AnthropicChat(this.http, host, this.name, claudeMaxTokens),
+    };
+  }
+
+  messagesFor(upstreamModel: string): NativeMessages | null {
+    return isVertexClaude(upstreamModel) ? this.claude.native : null;
   }
 
   async chat(call: UpstreamCall): Promise<ChatResult> {
+    if (isVertexClaude(call.upstreamModel)) return this.claude.chat.chat(call);
     const request = this.translate(() => toGeminiRequest(call.body));
     const headers = await this.headers(call.signal);
     const res = await this.http.post(
@@ -118,6 +153,7 @@ export class VertexAiAdapter implements ProviderAdapter {
   }
 
   async chatStream(call: UpstreamCall, sink: ChunkSink): Promise<StreamResult> {
+    if (isVertexClaude(call.upstreamModel)) return this.claude.chat.chatStream(call, sink);
     const request = this.translate(() => toGeminiRequest(call.body));
     const translator = new GeminiStreamMapper(call.upstreamModel, sink, (e) => vertexStreamError(e, this.name));
     const decoder = new StringDecoder('utf8');
@@ -160,7 +196,9 @@ export class VertexAiAdapter implements ProviderAdapter {
     );
   }
 
-  promptTokenUpperBound(body: JsonObject): number {
+  promptTokenUpperBound(body: JsonObject, upstreamModel?: string): number {
+    if (upstreamModel !== undefined && isVertexClaude(upstreamModel))
+      return claudePromptUpperBound(body, ANTHROPIC_PROMPT_BOUND);
     const digits = promptDigits(body);
     if (body.input !== undefined && body.messages === undefined)
       return Math.ceil(measureEmbeddingsInput(body.input) * this.bound.textFactor) + digits;
@@ -178,6 +216,7 @@ export class VertexAiAdapter implements ProviderAdapter {
         cause: new Error('no project: set config.project_id or use a key file with project_id'),
       });
     }
+    // a full resource name (publishers/anthropic/models/…) is taken as it is
     const resource = model.startsWith('publishers/') ? model : `publishers/google/models/${model}`;
     return `/v1/projects/${this.project}/locations/${this.location}/${resource}:${method}`;
   }

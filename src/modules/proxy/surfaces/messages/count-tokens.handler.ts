@@ -32,7 +32,7 @@ export class CountTokensHandler {
     if (key.allowedModels.length > 0 && !key.allowedModels.includes(model)) throw ProxyException.modelNotAllowed(model);
     const provider = await this.providers.get(resolution.model.providerId);
     if (!provider) throw ProxyException.modelNotFound(model);
-    const native = provider.adapter.nativeMessages;
+    const native = provider.adapter.messagesFor?.(resolution.model.upstreamModel);
     if (native) {
       const version = req.headers['anthropic-version'];
       const beta = req.headers['anthropic-beta'];

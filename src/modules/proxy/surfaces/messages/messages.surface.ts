@@ -78,8 +78,8 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       betas: betasOf(req.headers['anthropic-beta']),
       native: null,
       estimate: estimateChatUsage,
-      routed: ({ provider }) => {
-        request.native = provider.adapter.nativeMessages ?? null;
+      routed: ({ provider, model: target }) => {
+        request.native = provider.adapter.messagesFor?.(target.upstreamModel) ?? null;
         if (request.native) return;
         if (untranslatable) throw untranslatable;
         request.droppedTools = translated!.droppedTools;
