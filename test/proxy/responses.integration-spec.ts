@@ -283,6 +283,37 @@ describe('proxy: the Responses API through the openai SDK', () => {
     expect(final.usage).toMatchObject({ input_tokens: 50, output_tokens: 6 });
   });
 
+  it('returns the provider’s reasoning_content as a reasoning summary when asked, JSON and stream', async () => {
+    openai.reset({ reasoning: 'The user greets me; answer briefly.', reply: 'Hi!' });
+    const answer = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Hello',
+      reasoning: { effort: 'low', summary: 'auto' },
+    });
+    expect(answer.output[0]).toMatchObject({
+      type: 'reasoning',
+      summary: [{ type: 'summary_text', text: 'The user greets me; answer briefly.' }],
+    });
+    expect(answer.output_text).toBe('Hi!');
+    expect(openai.requests[0].body).toMatchObject({ reasoning_effort: 'low' });
+
+    const stream = client.responses.stream({
+      model: 'gpt-4o-mini',
+      input: 'Hello',
+      reasoning: { effort: 'low', summary: 'auto' },
+    });
+    const summary: string[] = [];
+    stream.on('response.reasoning_summary_text.delta', (e) => summary.push(e.delta));
+    const final = await stream.finalResponse();
+    expect(summary.join('')).toBe('The user greets me; answer briefly.');
+    expect(final.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
+    expect(final.output_text).toBe('Hi!');
+
+    // without reasoning.summary, as OpenAI does, no reasoning item
+    const plain = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hello' });
+    expect(plain.output.map((o) => o.type)).toEqual(['message']);
+  });
+
   it('refuses a key whose budget is spent with insufficient_quota, before any upstream call', async () => {
     const broke = await createKey(api, { monthlyBudget: '0' });
     const res = await fetch(`${api.url}/v1/responses`, {

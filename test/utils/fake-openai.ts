@@ -36,6 +36,11 @@ export interface FakeOpenAiOptions {
    * as a model does over a tool round (one script of several requests then needs no re-scripting between them).
    */
   toolCallWhenOffered?: boolean;
+  /**
+   * Reasoning text sent before the answer as `reasoning_content` (message field and deltas), as DeepSeek, vLLM
+   * and other OpenAI-compatible servers of reasoning models do.
+   */
+  reasoning?: string;
   /** Embeddings: always answer floats, whatever encoding_format asked (like many compatible servers). */
   floatsOnly?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number };
@@ -145,6 +150,7 @@ export class FakeOpenAi {
           refusal: null,
         }
       : { role: 'assistant', content: o.reply ?? 'Hello there!', refusal: null };
+    if (o.reasoning !== undefined) Object.assign(message, { reasoning_content: o.reasoning });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -176,6 +182,7 @@ export class FakeOpenAi {
         res.write(`data: ${JSON.stringify({ ...base, ...chunk, ...(wantsUsage ? { usage: null } : {}) })}\n\n`);
     };
     const deltas: Record<string, unknown>[] = [{ role: 'assistant', content: '' }];
+    for (const word of o.reasoning?.split(/(?<= )/) ?? []) deltas.push({ reasoning_content: word });
     if (o.toolCall) {
       deltas.push({
         tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: o.toolCall.name, arguments: '' } }],

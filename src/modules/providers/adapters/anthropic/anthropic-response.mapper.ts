@@ -48,14 +48,20 @@ export function usageFromAnthropic(usage: unknown): Usage | null {
 interface AssistantMessage {
   text: string;
   toolCalls: JsonObject[];
+  /** The thinking blocks' text (the summarized thinking Claude 4 returns). */
+  reasoning: string;
 }
 
-/** Text blocks join into `content`; tool_use blocks become tool_calls; thinking and server-tool blocks are not OpenAI content. */
+/**
+ * Text blocks join into `content`; tool_use blocks become tool_calls; thinking text becomes `reasoning_content`
+ * (the field DeepSeek, vLLM and others use in chat answers); redacted thinking and server-tool blocks are dropped.
+ */
 function readContent(content: unknown, jsonObjectTool: boolean): AssistantMessage {
-  const out: AssistantMessage = { text: '', toolCalls: [] };
+  const out: AssistantMessage = { text: '', toolCalls: [], reasoning: '' };
   for (const block of Array.isArray(content) ? content : []) {
     if (!isObject(block)) continue;
     if (block.type === 'text' && typeof block.text === 'string') out.text += block.text;
+    else if (block.type === 'thinking' && typeof block.thinking === 'string') out.reasoning += block.thinking;
     else if (block.type === 'tool_use' && jsonObjectTool && block.name === JSON_OBJECT_TOOL) {
       out.text += JSON.stringify(block.input ?? {});
     } else if (block.type === 'tool_use') {
@@ -71,7 +77,7 @@ function readContent(content: unknown, jsonObjectTool: boolean): AssistantMessag
 
 /** An Anthropic `message` → an OpenAI `chat.completion`. */
 export function toChatCompletion(message: JsonObject, jsonObjectTool: boolean): ChatResult {
-  const { text, toolCalls } = readContent(message.content, jsonObjectTool);
+  const { text, toolCalls, reasoning } = readContent(message.content, jsonObjectTool);
   const usage = usageFromAnthropic(message.usage);
   const assistant: JsonObject = {
     role: 'assistant',
@@ -80,6 +86,7 @@ export function toChatCompletion(message: JsonObject, jsonObjectTool: boolean): 
     refusal: null,
   };
   if (toolCalls.length > 0) assistant.tool_calls = toolCalls;
+  if (reasoning !== '') assistant.reasoning_content = reasoning;
   const body: JsonObject = {
     id: message.id,
     object: 'chat.completion',

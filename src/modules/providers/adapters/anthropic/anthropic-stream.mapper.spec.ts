@@ -63,18 +63,19 @@ describe('AnthropicStreamMapper', () => {
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 42, total_tokens: 84 } });
   });
 
-  it('skips ping, content_block_stop, thinking blocks and event types it does not know', () => {
+  it('sends thinking as reasoning_content; skips signatures, ping, content_block_stop and unknown event types', () => {
     const { sut, chunks } = translator();
     sut.handle(start());
     sut.handle({ type: 'ping' });
     sut.handle({ type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } });
     sut.handle({ type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } });
+    sut.handle({ type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'EqQB' } });
     sut.handle({ type: 'content_block_stop', index: 0 });
     sut.handle({ type: 'a_future_event', payload: {} });
     sut.handle({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } });
     sut.handle({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi' } });
     const deltas = chunks.map((c) => (c.choices as JsonObject[])[0].delta);
-    expect(deltas).toEqual([{ role: 'assistant', content: '' }, { content: 'Hi' }]);
+    expect(deltas).toEqual([{ role: 'assistant', content: '' }, { reasoning_content: 'hmm' }, { content: 'Hi' }]);
   });
 
   it('numbers tool calls in order of appearance, whatever their Anthropic block index', () => {

@@ -4,12 +4,14 @@ import { isObject, openAiUsage } from '#src/modules/providers/adapters/shared/op
 import type { ChunkSink, JsonObject, StreamResult } from '#src/modules/providers/provider-adapter';
 
 /** What an Anthropic content block becomes in OpenAI deltas. */
-type BlockKind = { kind: 'text' } | { kind: 'tool'; index: number } | { kind: 'json' } | { kind: 'ignored' };
+type BlockKind =
+  { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; index: number } | { kind: 'json' } | { kind: 'ignored' };
 
 /**
  * Translates Anthropic's stream events (https://docs.anthropic.com/en/docs/build-with-claude/streaming) into
  * OpenAI `chat.completion.chunk` objects as each event arrives: text_delta → `content`, a tool_use block →
- * a `tool_calls` entry with the next OpenAI index, its input_json_delta → `function.arguments` deltas.
+ * a `tool_calls` entry with the next OpenAI index, its input_json_delta → `function.arguments` deltas,
+ * thinking_delta → `reasoning_content`.
  * message_stop emits the finish chunk, then a usage-only chunk (`choices: []`) like OpenAI's include_usage.
  * Unknown event types are skipped, as Anthropic's versioning policy asks of clients.
  */
@@ -69,6 +71,8 @@ export class AnthropicStreamMapper {
     if (block.type === 'text') {
       this.blocks.set(index, { kind: 'text' });
       if (typeof block.text === 'string' && block.text !== '') this.emit({ content: block.text });
+    } else if (block.type === 'thinking') {
+      this.blocks.set(index, { kind: 'thinking' });
     } else if (block.type === 'tool_use' && this.jsonObjectTool && block.name === JSON_OBJECT_TOOL) {
       this.blocks.set(index, { kind: 'json' });
     } else if (block.type === 'tool_use') {
@@ -80,7 +84,7 @@ export class AnthropicStreamMapper {
         ],
       });
     } else {
-      // thinking and server-tool blocks have no OpenAI chunk equivalent
+      // redacted thinking and server-tool blocks have no OpenAI chunk equivalent
       this.blocks.set(index, { kind: 'ignored' });
     }
   }
@@ -88,6 +92,11 @@ export class AnthropicStreamMapper {
   private blockDelta(index: number, delta: JsonObject): void {
     const block = this.blocks.get(index);
     if (!block) return;
+    if (block.kind === 'thinking') {
+      if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string' && delta.thinking !== '')
+        this.emit({ reasoning_content: delta.thinking });
+      return;
+    }
     const text =
       delta.type === 'text_delta' ? delta.text : delta.type === 'input_json_delta' ? delta.partial_json : null;
     if (typeof text !== 'string' || text === '') return;

@@ -42,7 +42,7 @@ export function completionId(requestId: string | undefined): string {
   return `chatcmpl-${requestId ?? randomUUID()}`;
 }
 
-/** A Converse answer → OpenAI `chat.completion`; reasoning blocks are not part of the visible answer. */
+/** A Converse answer → OpenAI `chat.completion`; reasoning text becomes `reasoning_content`, not content. */
 export function toChatCompletion(
   out: ConverseResponse & { $metadata?: { requestId?: string } },
   model: string,
@@ -51,9 +51,12 @@ export function toChatCompletion(
   usage: Usage | null;
 } {
   let text = '';
+  let reasoning = '';
   const toolCalls: JsonObject[] = [];
   for (const block of out.output?.message?.content ?? []) {
     if (typeof block.text === 'string') text += block.text;
+    if (typeof block.reasoningContent?.reasoningText?.text === 'string')
+      reasoning += block.reasoningContent.reasoningText.text;
     if (block.toolUse) {
       toolCalls.push({
         id: block.toolUse.toolUseId,
@@ -75,6 +78,7 @@ export function toChatCompletion(
           role: 'assistant',
           content: text === '' && toolCalls.length > 0 ? null : text,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          ...(reasoning !== '' ? { reasoning_content: reasoning } : {}),
           refusal: null,
         },
         logprobs: null,

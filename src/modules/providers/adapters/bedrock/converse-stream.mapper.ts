@@ -53,6 +53,8 @@ export class ConverseStreamMapper {
     delta: NonNullable<ConverseStreamOutput['contentBlockDelta']>['delta'],
   ): void {
     if (typeof delta?.text === 'string' && delta.text !== '') this.emit({ content: delta.text });
+    const reasoning = delta?.reasoningContent?.text;
+    if (typeof reasoning === 'string' && reasoning !== '') this.emit({ reasoning_content: reasoning });
     const input = delta?.toolUse?.input;
     if (typeof input === 'string' && input !== '') {
       const index = this.toolIndexes.get(blockIndex ?? -1) ?? Math.max(0, this.toolIndexes.size - 1);

@@ -166,6 +166,25 @@ describe('chatToResponse', () => {
     ]);
   });
 
+  it('puts reasoning_content first as a reasoning summary when the request asked for one, else leaves it out', () => {
+    const completion = {
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Paris is sunny.', reasoning_content: 'Look up Paris.' },
+          finish_reason: 'length',
+        },
+      ],
+    };
+    const asked = chatToResponse(completion, { ...request, reasoning: { summary: 'detailed' } }, ids);
+    expect(asked.output).toEqual([
+      { id: 'rs_abc_0', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Look up Paris.' }] },
+      expect.objectContaining({ id: 'msg_abc_1', type: 'message', status: 'incomplete' }),
+    ]);
+    const notAsked = chatToResponse(completion, { ...request, reasoning: { effort: 'low' } }, ids);
+    expect((notAsked.output as JsonObject[]).map((o) => o.type)).toEqual(['message']);
+  });
+
   it('echoes the request metadata and the client’s settings', () => {
     const sut = chatToResponse(
       completion({ content: 'x' }),

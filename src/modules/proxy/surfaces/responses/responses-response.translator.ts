@@ -29,8 +29,8 @@ export interface ResponseState {
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-/** Deterministic item ids (`msg_<id>_0`, `fc_<id>_1`): a replayed answer gets the same ids. */
-export function itemId(ids: ResponseIds, kind: 'msg' | 'fc', outputIndex: number): string {
+/** Deterministic item ids (`rs_<id>_0`, `msg_<id>_1`, `fc_<id>_2`): a replayed answer gets the same ids. */
+export function itemId(ids: ResponseIds, kind: 'rs' | 'msg' | 'fc', outputIndex: number): string {
   return `${kind}_${ids.id.replace(/^resp_/, '')}_${outputIndex}`;
 }
 
@@ -63,6 +63,24 @@ export function contentPart(part: TextPart): JsonObject {
 
 export function messageItem(id: string, parts: TextPart[], status: ItemStatus): JsonObject {
   return { id, type: 'message', status, role: 'assistant', content: parts.map(contentPart) };
+}
+
+/**
+ * Whether the request asked for reasoning summaries (`reasoning.summary` auto, concise or detailed): only then
+ * does a translated answer carry the provider's reasoning text as a `reasoning` item, as OpenAI's does.
+ */
+export function wantsReasoningSummary(request: JsonObject): boolean {
+  const summary = isObject(request.reasoning) ? request.reasoning.summary : undefined;
+  return typeof summary === 'string' && summary !== 'none';
+}
+
+/** A `reasoning` output item whose one summary part is the provider's reasoning text. */
+export function reasoningItem(id: string, text: string): JsonObject {
+  return { id, type: 'reasoning', summary: [summaryPart(text)] };
+}
+
+export function summaryPart(text: string): JsonObject {
+  return { type: 'summary_text', text };
 }
 
 export function functionCallItem(id: string, call: FunctionCall, status: ItemStatus): JsonObject {
@@ -142,9 +160,10 @@ function toolCalls(message: JsonObject): FunctionCall[] {
 }
 
 /**
- * A `chat.completion` → a complete Responses `response` (choice 0). The message comes first, then one
- * `function_call` item per tool call; an answer with neither still has an (empty) message, so clients
- * that look for one find it. In an incomplete answer the last item, where the output was cut, is incomplete.
+ * A `chat.completion` → a complete Responses `response` (choice 0). The reasoning comes first (when the provider
+ * sent `reasoning_content` and the request asked for a summary), then the message, then one `function_call` item
+ * per tool call; an answer with neither still has an (empty) message, so clients that look for one find it. In
+ * an incomplete answer the last item, where the output was cut, is incomplete.
  */
 export function chatToResponse(completion: JsonObject, request: JsonObject, ids: ResponseIds): JsonObject {
   const choices = Array.isArray(completion.choices) ? completion.choices.filter(isObject) : [];
@@ -153,11 +172,16 @@ export function chatToResponse(completion: JsonObject, request: JsonObject, ids:
   const reason = incompleteReason(choice.finish_reason);
   const parts = messageParts(message, choice.logprobs);
   const calls = toolCalls(message);
-  const last = (parts.length > 0 || calls.length === 0 ? 1 : 0) + calls.length - 1;
+  const reasoning =
+    wantsReasoningSummary(request) && typeof message.reasoning_content === 'string' ? message.reasoning_content : '';
+  const first = reasoning !== '' ? 1 : 0;
+  const last = first + (parts.length > 0 || calls.length === 0 ? 1 : 0) + calls.length - 1;
   const status = (i: number): ItemStatus => (reason && i === last ? 'incomplete' : 'completed');
   const output: JsonObject[] = [];
+  if (reasoning !== '') output.push(reasoningItem(itemId(ids, 'rs', 0), reasoning));
   if (parts.length > 0 || calls.length === 0) {
-    output.push(messageItem(itemId(ids, 'msg', 0), parts.length > 0 ? parts : [emptyText()], status(0)));
+    const i = output.length;
+    output.push(messageItem(itemId(ids, 'msg', i), parts.length > 0 ? parts : [emptyText()], status(i)));
   }
   for (const call of calls) {
     const i = output.length;

@@ -47,9 +47,9 @@ const CHUNKS: JsonObject[] = [
   { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'claude-sonnet-4-5', choices: [], usage },
 ];
 
-function run(chunks: JsonObject[], finishUsage: JsonObject | null = null): JsonObject[] {
+function run(chunks: JsonObject[], finishUsage: JsonObject | null = null, req: JsonObject = request): JsonObject[] {
   const events: JsonObject[] = [];
-  const sut = new ResponsesStreamTranslator((e) => events.push(e), request, ids);
+  const sut = new ResponsesStreamTranslator((e) => events.push(e), req, ids);
   sut.start();
   chunks.forEach((c) => sut.chunk(c));
   sut.finish(finishUsage);
@@ -190,6 +190,76 @@ describe('ResponsesStreamTranslator', () => {
         name: 'f',
       },
     ]);
+  });
+
+  describe('reasoning summaries', () => {
+    const withSummary = { ...request, reasoning: { effort: 'medium', summary: 'auto' } };
+    const THINKING: JsonObject[] = [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ reasoning_content: 'The user wants ' }),
+      chunk({ reasoning_content: 'the weather.' }),
+      chunk({ content: 'Checking.' }),
+      chunk(toolDelta(0, { id: 'call_a', type: 'function', name: 'get_weather' }, '{"city":"Paris"}')),
+      chunk({}, 'tool_calls'),
+    ];
+
+    it('streams reasoning_content as a reasoning item with one summary part, before the message', () => {
+      const events = run(THINKING, usage, withSummary);
+      expect(events.slice(2, 9).map((e) => [e.type, e.output_index ?? null])).toEqual([
+        ['response.output_item.added', 0],
+        ['response.reasoning_summary_part.added', 0],
+        ['response.reasoning_summary_text.delta', 0],
+        ['response.reasoning_summary_text.delta', 0],
+        ['response.reasoning_summary_text.done', 0],
+        ['response.reasoning_summary_part.done', 0],
+        ['response.output_item.done', 0],
+      ]);
+      expect(events[4]).toEqual({
+        type: 'response.reasoning_summary_text.delta',
+        sequence_number: 4,
+        item_id: 'rs_abc_0',
+        output_index: 0,
+        summary_index: 0,
+        delta: 'The user wants ',
+      });
+      const completed = events[events.length - 1].response as JsonObject;
+      expect(completed.output).toEqual([
+        { id: 'rs_abc_0', type: 'reasoning', summary: [{ type: 'summary_text', text: 'The user wants the weather.' }] },
+        expect.objectContaining({ type: 'message', id: 'msg_abc_1' }),
+        expect.objectContaining({ type: 'function_call', id: 'fc_abc_2', arguments: '{"city":"Paris"}' }),
+      ]);
+      // the openai SDK's accumulator builds the same output from the events
+      expect(accumulate(events.slice(0, -1)).output).toEqual(completed.output);
+    });
+
+    it('matches chatToResponse for the same answer', () => {
+      const completion = {
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: 'Checking.',
+              reasoning_content: 'The user wants the weather.',
+              tool_calls: [
+                { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+              ],
+            },
+            finish_reason: 'tool_calls',
+          },
+        ],
+        usage,
+      };
+      const events = run(THINKING, usage, withSummary);
+      expect(events[events.length - 1].response).toEqual(chatToResponse(completion, withSummary, ids));
+    });
+
+    it('leaves reasoning out when the request asked for no summary, and counts it as generated either way', () => {
+      const events = run(THINKING, usage);
+      expect(events.map((e) => e.type)).not.toContain('response.reasoning_summary_text.delta');
+      const output = (events[events.length - 1].response as JsonObject).output as JsonObject[];
+      expect(output.map((o) => o.type)).toEqual(['message', 'function_call']);
+    });
   });
 
   it('translates only choice 0', () => {

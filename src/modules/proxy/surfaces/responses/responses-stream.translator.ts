@@ -9,6 +9,9 @@ import {
   itemId,
   type ItemStatus,
   messageItem,
+  reasoningItem,
+  summaryPart,
+  wantsReasoningSummary,
   type ResponseIds,
   responseObject,
   type ResponseState,
@@ -36,6 +39,13 @@ interface CallState {
   status: ItemStatus;
 }
 
+interface ReasoningState {
+  kind: 'reasoning';
+  outputIndex: number;
+  id: string;
+  text: string;
+}
+
 /** A tool call as chat streams it (id and name first, then argument fragments), until it has a name. */
 interface PendingCall {
   callId: string;
@@ -44,18 +54,21 @@ interface PendingCall {
   item: CallState | null;
 }
 
-type ItemState = MessageState | CallState;
+type ItemState = ReasoningState | MessageState | CallState;
 
 /**
  * OpenAI `chat.completion.chunk`s (choice 0) → the typed Responses SSE events, numbered by
- * `sequence_number`. Text opens a message item; each tool call opens a `function_call` item once its name
- * is known (and closes the message before it, as OpenAI's order has it); every open item closes in
- * `finish()`, which sends the complete response. The caller writes each event as `event:`/`data:` lines.
+ * `sequence_number`. Reasoning text (`reasoning_content`, when the request asked for a summary) opens a
+ * `reasoning` item with one summary part; text opens a message item; each tool call opens a `function_call`
+ * item once its name is known. An item opening closes the reasoning or message before it, as OpenAI's order
+ * has it; every open item closes in `finish()`, which sends the complete response. The caller writes each event as `event:`/`data:` lines.
  */
 export class ResponsesStreamTranslator {
   private sequence = 0;
   private readonly items: ItemState[] = [];
   private message: MessageState | null = null;
+  private reasoning: ReasoningState | null = null;
+  private readonly summaries: boolean;
   private readonly calls = new Map<number, PendingCall>();
   private finishReason: unknown = null;
   private chunkUsage: JsonObject | null = null;
@@ -66,7 +79,9 @@ export class ResponsesStreamTranslator {
     private readonly emit: (event: JsonObject) => void,
     private readonly request: JsonObject,
     private readonly ids: ResponseIds,
-  ) {}
+  ) {
+    this.summaries = wantsReasoningSummary(request);
+  }
 
   start(): void {
     const state: ResponseState = { status: 'in_progress', output: [], usage: null, incompleteReason: null };
@@ -81,6 +96,8 @@ export class ResponsesStreamTranslator {
     const choice = choices.find((c) => (c.index ?? 0) === 0);
     if (!choice) return;
     const delta = isObject(choice.delta) ? choice.delta : {};
+    if (this.summaries && typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '')
+      this.reasoningText(delta.reasoning_content);
     if (typeof delta.content === 'string' && delta.content !== '') {
       this.text('output_text', delta.content, chatLogprobs(choice.logprobs));
     }
@@ -94,7 +111,8 @@ export class ResponsesStreamTranslator {
     if (this.ended) return;
     this.ended = true;
     for (const pending of this.calls.values()) if (!pending.item) this.openCall(pending);
-    if (this.items.length === 0) this.openPart(this.openMessage(), 'output_text');
+    this.closeReasoning();
+    if (!this.items.some((item) => item.kind !== 'reasoning')) this.openPart(this.openMessage(), 'output_text');
     const reason = incompleteReason(this.finishReason);
     const last = this.items[this.items.length - 1];
     for (const item of this.items) {
@@ -134,7 +152,11 @@ export class ResponsesStreamTranslator {
   /** Everything the model generated (text, refusals, tool names and arguments), for counting tokens. */
   generatedText(): string {
     const text = this.items.map((item) =>
-      item.kind === 'message' ? item.parts.map((p) => p.text).join('') : item.name + item.arguments,
+      item.kind === 'message'
+        ? item.parts.map((p) => p.text).join('')
+        : item.kind === 'reasoning'
+          ? item.text
+          : item.name + item.arguments,
     );
     const pending = [...this.calls.values()].filter((c) => !c.item).map((c) => c.name + c.arguments);
     return [...text, ...pending].join('');
@@ -154,7 +176,40 @@ export class ResponsesStreamTranslator {
     }
   }
 
+  private reasoningText(delta: string): void {
+    let reasoning = this.reasoning;
+    if (!reasoning) {
+      this.closeMessage('completed');
+      const outputIndex = this.items.length;
+      reasoning = { kind: 'reasoning', outputIndex, id: itemId(this.ids, 'rs', outputIndex), text: '' };
+      this.items.push(reasoning);
+      this.reasoning = reasoning;
+      this.send('response.output_item.added', {
+        output_index: outputIndex,
+        item: { id: reasoning.id, type: 'reasoning', summary: [] },
+      });
+      this.send('response.reasoning_summary_part.added', { ...this.summaryAt(reasoning), part: summaryPart('') });
+    }
+    reasoning.text += delta;
+    this.send('response.reasoning_summary_text.delta', { ...this.summaryAt(reasoning), delta });
+  }
+
+  private closeReasoning(): void {
+    const reasoning = this.reasoning;
+    if (!reasoning) return;
+    this.reasoning = null;
+    const at = this.summaryAt(reasoning);
+    this.send('response.reasoning_summary_text.done', { ...at, text: reasoning.text });
+    this.send('response.reasoning_summary_part.done', { ...at, part: summaryPart(reasoning.text) });
+    this.send('response.output_item.done', { output_index: reasoning.outputIndex, item: this.item(reasoning) });
+  }
+
+  private summaryAt(reasoning: ReasoningState): JsonObject {
+    return { item_id: reasoning.id, output_index: reasoning.outputIndex, summary_index: 0 };
+  }
+
   private openMessage(): MessageState {
+    this.closeReasoning();
     const outputIndex = this.items.length;
     const message: MessageState = {
       kind: 'message',
@@ -224,6 +279,7 @@ export class ResponsesStreamTranslator {
   }
 
   private openCall(pending: PendingCall): void {
+    this.closeReasoning();
     this.closeMessage('completed');
     const outputIndex = this.items.length;
     const item: CallState = {
@@ -255,6 +311,7 @@ export class ResponsesStreamTranslator {
   }
 
   private item(state: ItemState): JsonObject {
+    if (state.kind === 'reasoning') return reasoningItem(state.id, state.text);
     return state.kind === 'message'
       ? messageItem(state.id, state.parts, state.status)
       : functionCallItem(state.id, state, state.status);
