@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BillingService } from '#src/modules/billing/billing.service';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import { UsageRecordRepository } from '#src/modules/billing/usage-record.repository';
+import { UsageOverviewRepository } from '#src/modules/billing/usage-overview.repository';
 import { UsageReportRepository } from '#src/modules/billing/usage-report.repository';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
@@ -11,7 +12,19 @@ import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.en
 /** Usage records and aggregates and the service that writes them, shared by both processes (BillingSinkModule is the proxy side). */
 @Module({
   imports: [TypeOrmModule.forFeature([UsageRecordEntity, UsageDailyEntity, KeyMonthlySpendEntity])],
-  providers: [UsageRecordRepository, UsageAggregateRepository, UsageReportRepository, BillingService],
-  exports: [UsageRecordRepository, UsageAggregateRepository, UsageReportRepository, BillingService],
+  providers: [
+    UsageRecordRepository,
+    UsageAggregateRepository,
+    UsageReportRepository,
+    UsageOverviewRepository,
+    BillingService,
+  ],
+  exports: [
+    UsageRecordRepository,
+    UsageAggregateRepository,
+    UsageReportRepository,
+    UsageOverviewRepository,
+    BillingService,
+  ],
 })
 export class BillingModule {}

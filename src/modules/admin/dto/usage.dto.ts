@@ -17,8 +17,8 @@ const IsInstant = (): PropertyDecorator =>
 
 const RANGE_DOC = { format: 'date-time', description: 'ISO-8601; a bare date is UTC midnight' } as const;
 
-/** `?from=&to=&group_by=` of every usage report; the range is `[from, to)`. */
-export class UsageRangeQueryDto {
+/** `?from=&to=`: the range `[from, to)`. */
+export class UsageRangeDto {
   @ApiPropertyOptional({ ...RANGE_DOC, example: '2026-11-01', description: 'Inclusive start (ISO-8601, UTC)' })
   @IsOptional()
   @IsInstant()
@@ -29,6 +29,17 @@ export class UsageRangeQueryDto {
   @IsInstant()
   to?: string;
 
+  /** The filter, or a message when the range is empty or reversed. */
+  range(): Pick<UsageFilter, 'from' | 'to'> | string {
+    const from = this.from ? new Date(this.from) : undefined;
+    const to = this.to ? new Date(this.to) : undefined;
+    if (from && to && from.getTime() >= to.getTime()) return 'from must be before to';
+    return { from, to };
+  }
+}
+
+/** `?from=&to=&group_by=` of every usage report; the range is `[from, to)`. */
+export class UsageRangeQueryDto extends UsageRangeDto {
   @ApiPropertyOptional({
     type: String,
     example: 'model,day',
@@ -46,14 +57,6 @@ export class UsageRangeQueryDto {
   @ArrayMaxSize(USAGE_GROUPS.length * 2)
   @IsIn(USAGE_GROUPS, { each: true, message: `group_by values must be among ${USAGE_GROUPS.join(', ')}` })
   group_by?: UsageGroup[];
-
-  /** The filter, or a message when the range is empty or reversed. */
-  range(): Pick<UsageFilter, 'from' | 'to'> | string {
-    const from = this.from ? new Date(this.from) : undefined;
-    const to = this.to ? new Date(this.to) : undefined;
-    if (from && to && from.getTime() >= to.getTime()) return 'from must be before to';
-    return { from, to };
-  }
 
   groups(): UsageGroup[] {
     return [...new Set(this.group_by ?? [])];
