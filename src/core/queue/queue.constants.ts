@@ -49,6 +49,8 @@ export interface UsageJobData {
   latencyMs: number;
   ttftMs: number | null;
   overheadMs: number;
+  /** Upstream attempts (SPEC §11); absent (events enqueued before routing) means 1. */
+  attempts?: number;
   /** ISO-8601 admission time (Redis server time when metered); the call belongs to `month`. */
   createdAt: string;
   /** The UTC month (`YYYY-MM`) whose Redis counter the call counts in (chosen by Redis time at admission). */

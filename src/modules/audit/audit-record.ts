@@ -33,6 +33,8 @@ export interface AuditRecord {
   cost_usd: string;
   /** Built-in tools dropped for a translated target (Responses); only when some were. */
   dropped_tools?: string[];
+  /** Calls of a routed alias: each upstream attempt, the answering one last (SPEC §11). */
+  attempts?: { model: string; provider_id: string; status: number; error_code: string | null; latency_ms: number }[];
   request_body?: unknown;
   response_body?: unknown;
   /** Present with the bodies: true when at least one of them was cut at LOG_BODY_MAX_BYTES. */
@@ -83,6 +85,17 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     estimated: e.usage.estimated === true,
     cost_usd: e.costUsd,
     ...(e.droppedTools?.length ? { dropped_tools: e.droppedTools } : {}),
+    ...(e.attempts?.length
+      ? {
+          attempts: e.attempts.map((a) => ({
+            model: a.model,
+            provider_id: a.providerId,
+            status: a.status,
+            error_code: a.errorCode,
+            latency_ms: a.latencyMs,
+          })),
+        }
+      : {}),
   };
   const open = JSON.stringify(head).slice(0, -1);
   // the client facts close the record; with bodies, they go after them so a reader sees the bodies next to the call

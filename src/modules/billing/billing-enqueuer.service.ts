@@ -276,6 +276,7 @@ function toJob(e: CallCompletedEvent): UsageJobData {
     latencyMs: e.latencyMs,
     ttftMs: e.ttftMs,
     overheadMs: e.overheadMs,
+    attempts: e.attempts?.length ?? 1,
     createdAt: (e.period?.admittedAt ?? e.startedAt).toISOString(),
     month: e.period?.month ?? utcMonth(e.startedAt),
     spendSettled: e.spendSettled ?? true,

@@ -85,6 +85,10 @@ export class UsageRecordEntity {
   @Column('integer', { default: 0 })
   overheadMs: number;
 
+  /** Upstream attempts the call took (more than one when a routed alias retried or fell back). */
+  @Column('smallint', { default: 1 })
+  attempts: number;
+
   /** When the call was admitted; the call belongs to this UTC month. */
   @Column('timestamptz')
   createdAt: Date;

@@ -15,6 +15,11 @@ export interface AdmissionRequest {
   serviceTier: string | null;
   /** Completions asked for (`n`), each up to the output limit; 1 when absent. */
   choices?: number;
+  /**
+   * The other models a routed call may be answered by (SPEC §11), each with its provider's prompt bound: the
+   * budget reserves the worst case over `model` and these.
+   */
+  alternatives?: { model: ResolvedModel; promptTokenUpperBound: () => number }[];
 }
 
 export interface Settlement {

@@ -3,6 +3,16 @@ import type { Usage } from '#src/modules/calls/usage';
 /** The API surface a call came through (the audit record's `api`). */
 export type CallEndpoint = 'chat' | 'embeddings' | 'responses' | 'messages';
 
+/** One upstream attempt of a call (SPEC §11): the answering one last. */
+export interface AttemptRecord {
+  model: string;
+  providerId: string;
+  providerName: string;
+  status: number;
+  errorCode: string | null;
+  latencyMs: number;
+}
+
 /**
  * One finished request that reached the proxy: admitted calls (success, upstream error, client abort) and
  * refused ones (bad key, unknown model, limits). Billing consumes the admitted ones, the audit log all.
@@ -44,6 +54,10 @@ export interface CallCompletedEvent {
   latencyMs: number;
   ttftMs: number | null;
   overheadMs: number;
+  /** Admitted calls of a routed alias: every upstream attempt, in order, the answering one last. */
+  attempts?: AttemptRecord[];
+  /** A routed call answered (or last tried) by a target of a later priority group than its first. */
+  fellBack?: boolean;
   /** Built-in tools the surface dropped because the target cannot run them (Responses, translated). */
   droppedTools?: string[];
   /** The client's session id (Claude Code's `x-claude-code-session-id`), when valid. */

@@ -57,6 +57,16 @@ export const metrics = {
     ['model', 'provider', 'type'],
   ),
   cost: counter('llmgw_cost_usd_total', 'Cost billed in USD', ['model', 'provider']),
+  attempts: counter(
+    'llmgw_attempts_total',
+    'Upstream attempts of routed calls, by target model, provider and outcome (success, retried, failed)',
+    ['model', 'provider', 'outcome'],
+  ),
+  fallbacks: counter(
+    'llmgw_fallbacks_total',
+    'Routed calls answered (or last tried) by a later priority group than their first target',
+    ['alias'],
+  ),
   rateLimited: counter('llmgw_rate_limited_total', 'Calls refused by a rate or token limit', ['model']),
   budgetExceeded: counter('llmgw_budget_exceeded_total', 'Calls refused because the monthly budget is spent', [
     'model',

@@ -24,6 +24,14 @@ export class MetricsSink implements CallEventSink, OnModuleInit {
       metrics.rateLimited.inc({ model });
     if (e.errorCode === 'budget_exceeded') metrics.budgetExceeded.inc({ model });
     if (!e.admitted) return;
+    if (e.attempts) {
+      e.attempts.forEach((a, i) => {
+        const last = i === e.attempts!.length - 1;
+        const outcome = !last ? 'retried' : a.status < 400 ? 'success' : 'failed';
+        metrics.attempts.inc({ model: a.model, provider: a.providerName, outcome });
+      });
+      if (e.fellBack) metrics.fallbacks.inc({ alias: e.alias ?? 'unknown' });
+    }
     metrics.overhead.observe({ model, provider }, e.overheadMs / 1000);
     metrics.upstream.observe({ model, provider, status }, Math.max(0, e.latencyMs - e.overheadMs) / 1000);
     if (e.ttftMs !== null) metrics.ttft.observe({ model, provider }, e.ttftMs / 1000);

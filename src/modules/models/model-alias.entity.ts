@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -9,9 +10,11 @@ import {
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
+import type { AliasRouting } from '#src/modules/models/alias-routing';
 import { ModelEntity } from '#src/modules/models/model.entity';
 
 @Entity('model_aliases')
+@Check('model_aliases_target_ck', '"model_id" IS NOT NULL OR "routing" IS NOT NULL')
 export class ModelAliasEntity {
   @PrimaryColumn('uuid')
   id: string;
@@ -20,13 +23,18 @@ export class ModelAliasEntity {
   @Column('varchar', { length: 256 })
   name: string;
 
+  /** The one model of an alias without `routing` (null when routing is set). */
   @Index('model_aliases_model_id_idx')
-  @Column('uuid')
-  modelId: string;
+  @Column('uuid', { nullable: true })
+  modelId: string | null;
 
-  @ManyToOne(() => ModelEntity, { onDelete: 'RESTRICT' })
+  @ManyToOne(() => ModelEntity, { onDelete: 'RESTRICT', nullable: true })
   @JoinColumn({ name: 'model_id', foreignKeyConstraintName: 'model_aliases_model_id_fk' })
-  model: Relation<ModelEntity>;
+  model: Relation<ModelEntity> | null;
+
+  /** Routing over several models (SPEC §11), targets by model id; null: the alias is its `model_id`. */
+  @Column('jsonb', { nullable: true })
+  routing: AliasRouting | null;
 
   /** Default request parameters; the client's own values override them. */
   @Column('jsonb', { default: () => "'{}'" })

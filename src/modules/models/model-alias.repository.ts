@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, Repository } from 'typeorm';
 import { newId } from '#src/core/database/ids';
+import type { AliasRouting } from '#src/modules/models/alias-routing';
 import { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 
 export interface AliasCreate {
   name: string;
-  modelId: string;
+  modelId: string | null;
+  routing?: AliasRouting | null;
   config?: Record<string, unknown>;
   tags?: Record<string, string>;
   enabled?: boolean;
@@ -50,6 +52,18 @@ export class ModelAliasRepository {
       .then((rows) => rows.map((r) => r.name));
   }
 
+  /** Aliases whose routing has this model among its targets. */
+  namesRoutingTo(modelId: string, limit = 10, manager?: EntityManager): Promise<string[]> {
+    return this.r(manager)
+      .query(
+        `SELECT name FROM model_aliases
+          WHERE routing IS NOT NULL AND routing->'targets' @> jsonb_build_array(jsonb_build_object('modelId', $1::text))
+          ORDER BY name LIMIT ${Math.max(1, Math.floor(limit))}`,
+        [modelId],
+      )
+      .then((rows: { name: string }[]) => rows.map((r) => r.name));
+  }
+
   create(input: AliasCreate, manager?: EntityManager): Promise<ModelAliasEntity> {
     const r = this.r(manager);
     return r.save(
@@ -57,6 +71,7 @@ export class ModelAliasRepository {
         id: newId(),
         name: input.name,
         modelId: input.modelId,
+        routing: input.routing ?? null,
         config: input.config ?? {},
         tags: input.tags ?? {},
         enabled: input.enabled ?? true,

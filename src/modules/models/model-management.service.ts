@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
+import type { AliasRouting, RetryCondition, RoutingStrategy } from '#src/modules/models/alias-routing';
 import type { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
 import type { ModelEntity } from '#src/modules/models/model.entity';
@@ -34,9 +35,19 @@ export interface ModelImportOutcome {
   skipped: { name: string; reason: 'name_is_alias' | 'other_provider' }[];
 }
 
+/** An alias's routing as an admin writes it: targets by model name. */
+export interface RoutingInput {
+  strategy: RoutingStrategy;
+  targets: { model: string; weight: number; priority: number }[];
+  retries: number;
+  retryOn: RetryCondition[];
+}
+
 export interface AliasInput {
   name: string;
-  modelId: string;
+  /** Required unless `routing` is set. */
+  modelId: string | null;
+  routing?: RoutingInput | null;
   config?: Record<string, unknown>;
   tags?: Record<string, string>;
   enabled?: boolean;
@@ -97,7 +108,10 @@ export class ModelManagementService {
     await this.dataSource.transaction(async (m) => {
       const model = await this.models.findByIdWithPricing(id, m);
       if (!model) throw ModelsException.modelNotFound(id);
-      const users = await this.aliases.namesByModel(id, 10, m);
+      const users = [
+        ...(await this.aliases.namesByModel(id, 10, m)),
+        ...(await this.aliases.namesRoutingTo(id, 10, m)),
+      ];
       if (users.length > 0) throw ModelsException.modelInUse(model.name, users);
       await this.models.delete(id, m);
     });
@@ -175,9 +189,11 @@ export class ModelManagementService {
   async createAlias(input: AliasInput): Promise<ModelAliasEntity> {
     const alias = await this.dataSource.transaction(async (m) => {
       await this.claimName(input.name, m);
-      if (!(await this.models.findByIdWithPricing(input.modelId, m)))
+      const routing = input.routing ? await this.routingOf(input.routing, m) : null;
+      if (!routing && !input.modelId) throw ModelsException.invalid('model_id or routing is required');
+      if (input.modelId && !(await this.models.findByIdWithPricing(input.modelId, m)))
         throw ModelsException.invalid(`model_id ${input.modelId} does not exist`);
-      return this.aliases.create(input, m);
+      return this.aliases.create({ ...input, modelId: routing ? null : input.modelId, routing }, m);
     });
     await this.invalidation.invalidate('models');
     return alias;
@@ -188,12 +204,15 @@ export class ModelManagementService {
       const alias = await this.aliases.findById(id, m);
       if (!alias) throw ModelsException.aliasNotFound(id);
       if (patch.name !== undefined && patch.name !== alias.name) await this.claimName(patch.name, m);
-      if (patch.modelId !== undefined && !(await this.models.findByIdWithPricing(patch.modelId, m))) {
+      if (patch.modelId && !(await this.models.findByIdWithPricing(patch.modelId, m))) {
         throw ModelsException.invalid(`model_id ${patch.modelId} does not exist`);
       }
       for (const k of ['name', 'modelId', 'config', 'tags', 'enabled'] as const) {
         if (patch[k] !== undefined) (alias as unknown as Record<string, unknown>)[k] = patch[k];
       }
+      if (patch.routing !== undefined) alias.routing = patch.routing ? await this.routingOf(patch.routing, m) : null;
+      if (alias.routing) alias.modelId = null;
+      if (!alias.routing && !alias.modelId) throw ModelsException.invalid('model_id or routing is required');
       return this.aliases.save(alias, m);
     });
     await this.invalidation.invalidate('models');
@@ -206,6 +225,30 @@ export class ModelManagementService {
       await this.aliases.delete(id, m);
     });
     await this.invalidation.invalidate('models');
+  }
+
+  /**
+   * Routing targets by name → by model id: each must be an existing model (an alias is refused, so routing has
+   * no cycles), named once.
+   */
+  private async routingOf(input: RoutingInput, m: EntityManager): Promise<AliasRouting> {
+    const names = input.targets.map((t) => t.model);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw ModelsException.invalid(`routing.targets names '${twice}' twice`);
+    const models = new Map((await this.models.findByNames(names, m)).map((model) => [model.name, model]));
+    const aliases = new Set(await this.aliases.namesAmong(names, m));
+    const targets = input.targets.map((t) => {
+      const model = models.get(t.model);
+      if (!model) {
+        throw ModelsException.invalid(
+          aliases.has(t.model)
+            ? `routing.targets: '${t.model}' is an alias; targets are models`
+            : `routing.targets: model '${t.model}' does not exist`,
+        );
+      }
+      return { modelId: model.id, weight: t.weight, priority: t.priority };
+    });
+    return { strategy: input.strategy, targets, retries: input.retries, retryOn: input.retryOn };
   }
 
   /** Names are unique across models and aliases: checked under a transaction-scoped advisory lock. */

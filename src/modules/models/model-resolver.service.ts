@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.service';
 import { TtlCache } from '#src/core/cache/ttl-cache';
 import { AppConfig } from '#src/core/config/app-config';
+import type { AliasRouting } from '#src/modules/models/alias-routing';
 import type { ModelEntity } from '#src/modules/models/model.entity';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
 import { ModelRepository } from '#src/modules/models/model.repository';
@@ -28,11 +29,23 @@ export interface ResolvedModel {
   pricing: PriceComponent[];
 }
 
+/** One model an alias routes to. */
+export interface RouteTarget {
+  model: ResolvedModel;
+  weight: number;
+  priority: number;
+}
+
 export interface Resolution {
   /** The name the client sent (an alias or a model name); the allowlist matches this. */
   requested: string;
   alias: { id: string; name: string; config: Record<string, unknown> } | null;
+  /** The model (for a routed alias: its first target; the call's answering model is its own). */
   model: ResolvedModel;
+  /** Where the call may go: one target for a model or a plain alias, the enabled targets of a routed alias. */
+  targets: RouteTarget[];
+  /** A routed alias's policy (SPEC §11); null for one target. */
+  routing: Pick<AliasRouting, 'strategy' | 'retries' | 'retryOn'> | null;
 }
 
 const UNKNOWN = Symbol('unknown');
@@ -74,16 +87,30 @@ export class ModelResolver {
     const alias = await this.aliases.findByName(name);
     if (alias) {
       if (!alias.enabled) return null;
-      const model = await this.models.findByIdWithPricing(alias.modelId);
+      const entry = { id: alias.id, name: alias.name, config: alias.config };
+      if (alias.routing) {
+        const { targets: wanted, ...policy } = alias.routing;
+        const models = await Promise.all(wanted.map((t) => this.models.findByIdWithPricing(t.modelId)));
+        // disabled targets (or ones without a provider) drop out; an alias left with none is unknown
+        const targets = wanted.flatMap((t, i) => {
+          const model = models[i] ? toResolvedModel(models[i]) : null;
+          return model ? [{ model, weight: t.weight, priority: t.priority }] : [];
+        });
+        if (targets.length === 0) return null;
+        return { requested: name, alias: entry, model: targets[0].model, targets, routing: policy };
+      }
+      const model = alias.modelId ? await this.models.findByIdWithPricing(alias.modelId) : null;
       const resolved = model ? toResolvedModel(model) : null;
-      return resolved
-        ? { requested: name, alias: { id: alias.id, name: alias.name, config: alias.config }, model: resolved }
-        : null;
+      return resolved ? single(name, entry, resolved) : null;
     }
     const model = await this.models.findByNameWithPricing(name);
     const resolved = model ? toResolvedModel(model) : null;
-    return resolved ? { requested: name, alias: null, model: resolved } : null;
+    return resolved ? single(name, null, resolved) : null;
   }
+}
+
+function single(requested: string, alias: Resolution['alias'], model: ResolvedModel): Resolution {
+  return { requested, alias, model, targets: [{ model, weight: 1, priority: 0 }], routing: null };
 }
 
 function toResolvedModel(model: ModelEntity): ResolvedModel | null {

@@ -44,6 +44,13 @@ export class ModelRepository {
   }
 
   /** Enabled models that have a provider (routable). */
+  /** Model id → name, for the ids given (routing targets). */
+  async namesByIds(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.repo.find({ where: { id: In(ids) }, select: { id: true, name: true } });
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   findRoutable(): Promise<ModelEntity[]> {
     return this.repo.find({ where: { enabled: true, providerId: Not(IsNull()) }, order: { name: 'ASC' } });
   }

@@ -36,13 +36,17 @@ export class ModelCatalogService {
         created: Math.floor(m.createdAt.getTime() / 1000),
         owned_by: await owner(m.providerId),
       });
+    const routable = new Map(models.map((m) => [m.id, m]));
     for (const a of aliases) {
-      if (!a.model?.enabled || !a.model.providerId) continue;
+      // a routed alias is listed while one of its targets is routable, owned by the gateway (it picks the provider)
+      if (a.routing) {
+        if (!a.routing.targets.some((t) => routable.has(t.modelId))) continue;
+      } else if (!a.model?.enabled || !a.model.providerId) continue;
       entries.push({
         id: a.name,
         object: 'model',
         created: Math.floor(a.createdAt.getTime() / 1000),
-        owned_by: await owner(a.model.providerId),
+        owned_by: a.routing ? 'llm-gateway' : await owner(a.model!.providerId),
       });
     }
     const allowed = key.allowedModels.length > 0 ? new Set(key.allowedModels) : null;

@@ -20,19 +20,23 @@ const PRICING = [
   { direction: 'request', modality: 'text', unit: 'request', tier: 'default', price: '0.01' },
 ] as Resolution['model']['pricing'];
 
+const MODEL: Resolution['model'] = {
+  id: 'model-1',
+  name: 'm',
+  upstreamModel: 'm-upstream',
+  providerId: 'p1',
+  contextWindow: null,
+  maxOutputTokens: null,
+  capabilities: [],
+  pricing: PRICING,
+};
+
 const RESOLUTION: Resolution = {
   requested: 'm',
   alias: null,
-  model: {
-    id: 'model-1',
-    name: 'm',
-    upstreamModel: 'm-upstream',
-    providerId: 'p1',
-    contextWindow: null,
-    maxOutputTokens: null,
-    capabilities: [],
-    pricing: PRICING,
-  },
+  model: MODEL,
+  targets: [{ model: MODEL, weight: 1, priority: 0 }],
+  routing: null,
 };
 
 const KEY = {

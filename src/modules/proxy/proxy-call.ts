@@ -4,16 +4,22 @@ import { classifyError } from '#src/core/http/exception.filter';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
-import type { CallCompletedEvent } from '#src/modules/calls/call-event';
+import type { AttemptRecord, CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { type Usage, ZERO_USAGE } from '#src/modules/calls/usage';
-import { type Resolution, type ResolvedModel, ModelResolver } from '#src/modules/models/model-resolver.service';
+import {
+  type Resolution,
+  type ResolvedModel,
+  ModelResolver,
+  type RouteTarget,
+} from '#src/modules/models/model-resolver.service';
 import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
+import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
 export interface CallRequest {
@@ -30,8 +36,9 @@ export interface CallRequest {
   /** Built-in tools dropped because the target cannot run them (named in the audit record). */
   droppedTools?: string[];
   /**
-   * Called once the model and its provider are known, before admission: the surface picks how to serve the
-   * target (native or translated) and may refuse the call (a part the target cannot take), counting nothing.
+   * Called for each target the call tries, once its model and provider are known (the first before admission):
+   * the surface picks how to serve the target (native or translated) and may refuse it (a part the target cannot
+   * take). A refused first target refuses the call, counting nothing, unless a routed alias has another target.
    */
   routed?: (target: { provider: RegisteredProvider; model: ResolvedModel }) => void | Promise<void>;
   /** The client's session (Claude Code's `x-claude-code-session-id`), for the audit record. */
@@ -68,9 +75,14 @@ export interface CallServices {
   readonly lifecycle: LifecycleService;
 }
 
+/** The target an attempt goes to. */
+interface Target {
+  model: ResolvedModel;
+  provider: RegisteredProvider;
+}
+
 interface Admitted {
   resolution: Resolution;
-  provider: RegisteredProvider;
   admission: Admission;
   /** The body to send: alias defaults under the client's values, output limit as admitted. */
   body: JsonObject;
@@ -103,6 +115,17 @@ export class ProxyCall {
   private request: CallRequest | null = null;
   private resolution: Resolution | null = null;
   private admitted: Admitted | null = null;
+  private plan: RoutingPlan | null = null;
+  /** The target the current attempt goes to. */
+  private target: Target | null = null;
+  /** Attempts that failed and were retried elsewhere (the answering attempt is not among them). */
+  private readonly attemptsFailed: AttemptRecord[] = [];
+  /** The priority group of the first and of the current target (a fallback when they differ). */
+  private firstPriority: number | null = null;
+  private currentPriority: number | null = null;
+  /** When the current attempt began, and how long it took once the outcome was recorded. */
+  private attemptStartedAt = performance.now();
+  private lastAttemptMs = 0;
   private outcome: Outcome | null = null;
   /** The body a refusal's audit record keeps (null: none, e.g. an unauthenticated caller's). */
   private refusedBody: unknown = null;
@@ -134,28 +157,33 @@ export class ProxyCall {
     const request = this.request;
     const key = this.ctx.key;
     if (!request || !key) throw new Error('admit() needs a parsed request and an authenticated key');
-    const { resolver, providers, admissions, lifecycle, config } = this.services;
+    const { resolver, admissions, lifecycle, config } = this.services;
 
     const resolution = await resolver.resolve(request.model);
     if (!resolution) throw ProxyException.modelNotFound(request.model);
     this.resolution = resolution;
     if (key.allowedModels.length > 0 && !key.allowedModels.includes(request.model))
       throw ProxyException.modelNotAllowed(request.model);
-    const provider = await providers.get(resolution.model.providerId);
-    if (!provider) throw ProxyException.modelNotFound(request.model);
-    await request.routed?.({ provider, model: resolution.model });
+    this.plan = new RoutingPlan(resolution);
+    const first = await this.nextTarget();
+    if (!first) throw ProxyException.modelNotFound(request.model);
 
     const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
+    const bound = (t: Target) => () => t.provider.adapter.promptTokenUpperBound(merged, t.model.upstreamModel);
+    const others = await this.otherTargets(first);
     const admission = await admissions.admit({
       callId: this.ctx.callId,
       key,
-      model: resolution.model,
+      model: first.model,
       endpoint: this.ctx.endpoint,
-      promptTokenUpperBound: () => provider.adapter.promptTokenUpperBound(merged, resolution.model.upstreamModel),
+      promptTokenUpperBound: bound(first),
       requestedOutputTokens: request.maxOutputTokens,
       serviceTier: request.serviceTier,
       // completions asked for (`n`, the alias may set it), each up to the output limit
       choices: typeof merged.n === 'number' && Number.isInteger(merged.n) && merged.n > 1 ? merged.n : 1,
+      ...(others.length > 0
+        ? { alternatives: others.map((t) => ({ model: t.model, promptTokenUpperBound: bound(t) })) }
+        : {}),
     });
     const body = admission.outputLimit !== null ? withOutputLimit(merged, admission.outputLimit) : merged;
 
@@ -166,7 +194,6 @@ export class ProxyCall {
     const signal = total > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(total)]) : controller.signal;
     this.admitted = {
       resolution,
-      provider,
       admission,
       body,
       signal,
@@ -181,13 +208,95 @@ export class ProxyCall {
     return this.admitted !== null;
   }
 
+  /**
+   * The next target of the plan whose provider is loaded and that the surface can serve (`routed`); null when
+   * none is left. The first refusal is thrown when no target takes the request.
+   */
+  private async nextTarget(): Promise<Target | null> {
+    const plan = this.plan!;
+    let refusal: Error | null = null;
+    for (let t = plan.next(); t; t = plan.next()) {
+      const provider = await this.services.providers.get(t.model.providerId);
+      if (!provider) continue;
+      try {
+        await this.request!.routed?.({ provider, model: t.model });
+      } catch (err) {
+        refusal ??= err instanceof Error ? err : new Error(String(err));
+        continue;
+      }
+      this.target = { model: t.model, provider };
+      this.firstPriority ??= t.priority;
+      this.currentPriority = t.priority;
+      return this.target;
+    }
+    if (refusal) throw refusal;
+    return null;
+  }
+
+  /** The plan's other targets with a loaded provider: the budget reserves for the dearest. */
+  private async otherTargets(first: Target): Promise<Target[]> {
+    const others: Target[] = [];
+    for (const t of this.plan!.all as RouteTarget[]) {
+      if (t.model.id === first.model.id) continue;
+      const provider = await this.services.providers.get(t.model.providerId);
+      if (provider) others.push({ model: t.model, provider });
+    }
+    return others;
+  }
+
+  /**
+   * Whether a failure of the current attempt may be retried on another target (SPEC §11): the alias routes, the
+   * failure is one of its `retry_on`, nothing reached the client yet, and the plan has a target left.
+   */
+  retryable(err: unknown): boolean {
+    const routing = this.resolution?.routing;
+    if (!routing || !this.plan?.hasNext || !this.admitted) return false;
+    if (this.ctx.reply.raw.headersSent) return false;
+    const condition = retryConditionOf(err);
+    return condition !== null && routing.retryOn.includes(condition);
+  }
+
+  /**
+   * Runs the surface's answer, and again on the plan's next target for each retryable failure (the surface
+   * rethrows those instead of answering them). The last failure propagates as the call's.
+   */
+  async withRetries(answer: () => Promise<void>): Promise<void> {
+    for (;;) {
+      const started = performance.now();
+      this.attemptStartedAt = started;
+      try {
+        await answer();
+        return;
+      } catch (err) {
+        if (!this.retryable(err)) throw err;
+        const { status, code } = classifyError(err);
+        const failed = this.target!;
+        this.attemptsFailed.push({
+          model: failed.model.name,
+          providerId: failed.provider.id,
+          providerName: failed.provider.name,
+          status,
+          errorCode: code,
+          latencyMs: Math.round(performance.now() - started),
+        });
+        logger.debug({ callId: this.ctx.callId, model: failed.model.name, status, code }, 'attempt failed; retrying');
+        if (!(await this.nextTarget().catch(() => null))) throw err;
+      }
+    }
+  }
+
   private get live(): Admitted {
     if (!this.admitted) throw new Error('the call was not admitted');
     return this.admitted;
   }
 
   get provider(): RegisteredProvider {
-    return this.live.provider;
+    return this.current.provider;
+  }
+
+  private get current(): Target {
+    if (!this.target) throw new Error('the call has no target');
+    return this.target;
   }
 
   /** The output limit the budget admitted (set for keys with a budget), or null to leave the request's. */
@@ -195,9 +304,9 @@ export class ProxyCall {
     return this.live.admission.outputLimit;
   }
 
-  /** The provider's id for the model. */
+  /** The provider's id for the current target's model. */
   get upstreamModel(): string {
-    return this.live.resolution.model.upstreamModel;
+    return this.current.model.upstreamModel;
   }
 
   get signal(): AbortSignal {
@@ -212,10 +321,13 @@ export class ProxyCall {
   /** What an adapter call takes: the provider's model id, the body, the abort signal. */
   upstream(): UpstreamCall {
     const a = this.live;
-    return { upstreamModel: a.resolution.model.upstreamModel, body: a.body, signal: a.signal };
+    return { upstreamModel: this.current.model.upstreamModel, body: a.body, signal: a.signal };
   }
 
-  /** Headers of a proxied answer: ids, overhead, `x-ratelimit-*` and `x-gateway-max-tokens`. */
+  /**
+   * Headers of a proxied answer: ids, overhead, `x-ratelimit-*`, `x-gateway-max-tokens`, and the model that
+   * answers with the attempts it took (`x-gateway-model`, `x-gateway-attempts`).
+   */
   headers(): Record<string, string> {
     const admission = this.live.admission;
     const lowered = admission.loweredOutputLimit;
@@ -223,6 +335,8 @@ export class ProxyCall {
       ...this.ctx.baseHeaders(),
       ...admission.headers,
       ...(lowered !== null ? { 'x-gateway-max-tokens': String(lowered) } : {}),
+      'x-gateway-model': this.current.model.name,
+      'x-gateway-attempts': String(this.attemptsFailed.length + 1),
     };
   }
 
@@ -287,6 +401,7 @@ export class ProxyCall {
 
   private record(o: Omit<Outcome, 'timing'>): void {
     const ctx = this.ctx;
+    this.lastAttemptMs = Math.round(performance.now() - this.attemptStartedAt);
     this.outcome = { ...o, timing: { latencyMs: ctx.latencyMs, ttftMs: ctx.ttftMs, overheadMs: ctx.overheadMs } };
   }
 
@@ -307,7 +422,7 @@ export class ProxyCall {
   private price(usage: Usage, reported: Usage | null): CostResult {
     try {
       return calculateCost(
-        this.live.resolution.model.pricing,
+        this.current.model.pricing,
         { ...usage, providerCostUsd: reported?.providerCostUsd },
         this.request!.serviceTier,
       );
@@ -354,7 +469,23 @@ export class ProxyCall {
           : {}),
         spendSettled,
         admitted: true,
-        provider: { id: a.provider.id, name: a.provider.name, type: a.provider.type },
+        provider: { id: this.current.provider.id, name: this.current.provider.name, type: this.current.provider.type },
+        ...(this.resolution?.routing
+          ? {
+              attempts: [
+                ...this.attemptsFailed,
+                {
+                  model: this.current.model.name,
+                  providerId: this.current.provider.id,
+                  providerName: this.current.provider.name,
+                  status: outcome.status,
+                  errorCode: outcome.errorCode,
+                  latencyMs: this.lastAttemptMs,
+                },
+              ],
+              fellBack: this.firstPriority !== null && this.currentPriority !== this.firstPriority,
+            }
+          : {}),
       });
     } finally {
       this.services.lifecycle.callEnded(ctx.callId);
@@ -382,7 +513,11 @@ export class ProxyCall {
       apiKey: key ? { id: key.id, name: key.name } : null,
       requestedModel: request?.model ?? this.presentedModel,
       alias: resolution?.alias?.name ?? null,
-      model: resolution ? { id: resolution.model.id, name: resolution.model.name } : null,
+      model: this.target
+        ? { id: this.target.model.id, name: this.target.model.name }
+        : resolution
+          ? { id: resolution.model.id, name: resolution.model.name }
+          : null,
       provider: null,
       status: outcome.status,
       errorCode: outcome.errorCode,

@@ -63,7 +63,7 @@ export class ProxyCalls implements CallServices {
       await call.admit();
       // the client left while the call was admitted: no upstream call, 499 billed 0 tokens (issue 14)
       if (call.ctx.clientLeft) return call.failed(new CallAbortedError());
-      await surface.answer(call, request, reply);
+      await call.withRetries(() => surface.answer(call, request, reply));
     } catch (err) {
       call.failed(err);
       // a stream answers its own failures once its headers went out

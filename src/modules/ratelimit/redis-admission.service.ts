@@ -150,27 +150,40 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       );
   }
 
-  /** Worst-case inputs of the budget check; computed only for keys with a budget (tokenizing costs CPU). */
+  /**
+   * Worst-case inputs of the budget check; computed only for keys with a budget (tokenizing costs CPU). A routed
+   * call reserves for the dearest of its possible models: the highest prompt cost and output price among them.
+   */
   private budgetArgs(req: AdmissionRequest): {
     budgetNanos: number;
     promptNanos: number;
     perToken: string;
     wanted: number;
   } {
-    const { key, model } = req;
+    const { key } = req;
+    const candidates = [
+      { model: req.model, promptTokenUpperBound: req.promptTokenUpperBound },
+      ...(req.alternatives ?? []),
+    ];
+    const defaultOutput = (m: AdmissionRequest['model']): number =>
+      m.maxOutputTokens ?? this.config.env.BUDGET_DEFAULT_OUTPUT_TOKENS;
     const wanted =
       req.endpoint === 'embeddings'
         ? 0
-        : (req.requestedOutputTokens ?? model.maxOutputTokens ?? this.config.env.BUDGET_DEFAULT_OUTPUT_TOKENS);
+        : (req.requestedOutputTokens ?? Math.max(...candidates.map((c) => defaultOutput(c.model))));
     if (key.monthlyBudget === null) return { budgetNanos: -1, promptNanos: 0, perToken: '0', wanted };
-    const promptTokens = req.promptTokenUpperBound();
+    let promptNanos = 0;
+    let perToken = new Decimal(0);
+    for (const c of candidates) {
+      const promptTokens = c.promptTokenUpperBound();
+      promptNanos = Math.max(promptNanos, worstCaseNanos(c.model.pricing, promptTokens, 0, req.serviceTier));
+      perToken = Decimal.max(perToken, outputTokenNanos(c.model.pricing, promptTokens, req.serviceTier));
+    }
     return {
       budgetNanos: new Decimal(key.monthlyBudget).mul(1e9).floor().toNumber(),
-      promptNanos: worstCaseNanos(model.pricing, promptTokens, 0, req.serviceTier),
+      promptNanos,
       // with `n` choices every output token of the limit can be generated n times
-      perToken: outputTokenNanos(model.pricing, promptTokens, req.serviceTier)
-        .mul(req.choices ?? 1)
-        .toFixed(),
+      perToken: perToken.mul(req.choices ?? 1).toFixed(),
       wanted,
     };
   }

@@ -2,17 +2,27 @@ import { Body, Delete, Get, Patch, Post, Query } from '@nestjs/common';
 import { AdminController, AdminEndpoint, IdParam } from '#src/modules/admin/admin-endpoint.decorator';
 import { AliasCreateDto, AliasListDto, AliasResponseDto, AliasUpdateDto } from '#src/modules/admin/dto/alias.dto';
 import { PaginationQueryDto } from '#src/modules/admin/dto/common.dto';
+import type { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
+import { ModelRepository } from '#src/modules/models/model.repository';
 import { ModelManagementService } from '#src/modules/models/model-management.service';
 import { ModelsException } from '#src/modules/models/models.exception';
 
-/** Aliases: a name clients use for a model, with default request parameters. */
+/** Aliases: a name clients use for a model (or several, with routing), with default request parameters. */
 @AdminController('aliases', 'alias')
 export class AliasController {
   constructor(
     private readonly aliases: ModelAliasRepository,
     private readonly management: ModelManagementService,
+    private readonly models: ModelRepository,
   ) {}
+
+  /** The aliases as answered: routing targets with their models' current names. */
+  private async view(rows: ModelAliasEntity[]): Promise<AliasResponseDto[]> {
+    const ids = rows.flatMap((a) => a.routing?.targets.map((t) => t.modelId) ?? []);
+    const names = await this.models.namesByIds([...new Set(ids)]);
+    return rows.map((a) => AliasResponseDto.from(a, names));
+  }
 
   @Post()
   @AdminEndpoint({
@@ -24,14 +34,14 @@ export class AliasController {
     errors: [409],
   })
   async createAlias(@Body() body: AliasCreateDto): Promise<AliasResponseDto> {
-    return AliasResponseDto.from(await this.management.createAlias(body.toInput()));
+    return (await this.view([await this.management.createAlias(body.toInput())]))[0];
   }
 
   @Get()
   @AdminEndpoint({ summary: 'List aliases', role: 'viewer', response: AliasListDto })
   async listAliases(@Query() query: PaginationQueryDto): Promise<AliasListDto> {
     const [rows, total] = await this.aliases.list(query.limit, query.offset);
-    return { data: rows.map((a) => AliasResponseDto.from(a)), total };
+    return { data: await this.view(rows), total };
   }
 
   @Get(':id')
@@ -39,7 +49,7 @@ export class AliasController {
   async getAlias(@IdParam() id: string): Promise<AliasResponseDto> {
     const alias = await this.aliases.findById(id);
     if (!alias) throw ModelsException.aliasNotFound(id);
-    return AliasResponseDto.from(alias);
+    return (await this.view([alias]))[0];
   }
 
   @Patch(':id')
@@ -51,7 +61,7 @@ export class AliasController {
     errors: [404, 409],
   })
   async updateAlias(@IdParam() id: string, @Body() body: AliasUpdateDto): Promise<AliasResponseDto> {
-    return AliasResponseDto.from(await this.management.updateAlias(id, body.toPatch()));
+    return (await this.view([await this.management.updateAlias(id, body.toPatch())]))[0];
   }
 
   @Delete(':id')

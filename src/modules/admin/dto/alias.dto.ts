@@ -1,9 +1,37 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
 import { iso } from '#src/modules/admin/dto/common.dto';
 import { IsStringMap, OptionalNonNull } from '#src/modules/admin/dto/admin-field.validators';
 import type { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
-import type { AliasInput } from '#src/modules/models/model-management.service';
+import {
+  BUILT_STRATEGIES,
+  MAX_ROUTING_RETRIES,
+  MAX_ROUTING_TARGETS,
+  RETRY_CONDITIONS,
+  ROUTING_DEFAULTS,
+  ROUTING_STRATEGIES,
+  type RetryCondition,
+  type RoutingStrategy,
+} from '#src/modules/models/alias-routing';
+import type { AliasInput, RoutingInput } from '#src/modules/models/model-management.service';
 
 const CONFIG_DOC = {
   type: 'object',
@@ -12,6 +40,96 @@ const CONFIG_DOC = {
   example: { temperature: 0.2 },
 } as const;
 const TAGS_DOC = { type: 'object', additionalProperties: { type: 'string' }, example: { team: 'search' } } as const;
+
+export class RoutingTargetDto {
+  @ApiProperty({ example: 'gpt-4o-mini', description: 'A model name (not an alias)', maxLength: 256 })
+  @IsString()
+  @Length(1, 256)
+  model: string;
+
+  @ApiPropertyOptional({ example: 3, default: 1, description: "Share of the group's calls under `weighted`" })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1_000_000)
+  weight?: number;
+
+  @ApiPropertyOptional({ example: 0, default: 0, description: 'Lower is tried first; higher groups are fallbacks' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  priority?: number;
+}
+
+/** `attempt_timeout` is part of SPEC §11 but not built yet: refused rather than silently ignored. */
+const NotBuilt = (what: string): PropertyDecorator =>
+  ValidateBy({
+    name: 'notBuilt',
+    validator: { validate: (v: unknown) => v === undefined, defaultMessage: () => `${what} is not built yet` },
+  });
+
+export class AliasRoutingDto {
+  @ApiPropertyOptional({
+    enum: ROUTING_STRATEGIES,
+    default: ROUTING_DEFAULTS.strategy,
+    description: `How a target is picked within a priority group; this build routes by ${BUILT_STRATEGIES.join(' and ')}`,
+  })
+  @IsOptional()
+  @IsIn(BUILT_STRATEGIES, {
+    message: `strategy must be one of ${BUILT_STRATEGIES.join(', ')} (least_busy and latency are not built yet)`,
+  })
+  strategy?: RoutingStrategy;
+
+  @ApiProperty({ type: [RoutingTargetDto], minItems: 1, maxItems: MAX_ROUTING_TARGETS })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ROUTING_TARGETS)
+  @ValidateNested({ each: true })
+  @Type(() => RoutingTargetDto)
+  targets: RoutingTargetDto[];
+
+  @ApiPropertyOptional({
+    example: 1,
+    default: ROUTING_DEFAULTS.retries,
+    minimum: 0,
+    maximum: MAX_ROUTING_RETRIES,
+    description: 'Extra attempts on other targets of a priority group before falling back to the next group',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_ROUTING_RETRIES)
+  retries?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: RETRY_CONDITIONS,
+    default: RETRY_CONDITIONS,
+    description: 'Failures retried on another target, before any byte reached the client',
+  })
+  @IsOptional()
+  @IsArray()
+  @IsIn(RETRY_CONDITIONS, { each: true })
+  retry_on?: RetryCondition[];
+
+  @ApiPropertyOptional({ description: 'Not built yet: a request with it is refused' })
+  @NotBuilt('attempt_timeout')
+  attempt_timeout?: unknown;
+
+  toInput(): RoutingInput {
+    return {
+      strategy: this.strategy ?? ROUTING_DEFAULTS.strategy,
+      targets: this.targets.map((t) => ({
+        model: t.model,
+        weight: t.weight ?? ROUTING_DEFAULTS.weight,
+        priority: t.priority ?? ROUTING_DEFAULTS.priority,
+      })),
+      retries: this.retries ?? ROUTING_DEFAULTS.retries,
+      retryOn: [...new Set(this.retry_on ?? ROUTING_DEFAULTS.retryOn)],
+    };
+  }
+}
 
 class AliasFieldsDto {
   @ApiPropertyOptional({ ...CONFIG_DOC, nullable: true })
@@ -29,11 +147,22 @@ class AliasFieldsDto {
   @IsBoolean()
   enabled?: boolean;
 
+  @ApiPropertyOptional({
+    type: AliasRoutingDto,
+    nullable: true,
+    description: 'Route over several models (SPEC §11); when set, model_id is ignored and may be omitted',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AliasRoutingDto)
+  routing?: AliasRoutingDto | null;
+
   protected fields(): Partial<AliasInput> {
     return {
       config: this.config === null ? {} : this.config,
       tags: this.tags === null ? {} : this.tags,
       enabled: this.enabled,
+      routing: this.routing === undefined ? undefined : this.routing === null ? null : this.routing.toInput(),
     };
   }
 }
@@ -44,12 +173,13 @@ export class AliasCreateDto extends AliasFieldsDto {
   @Length(1, 256)
   name: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The model this alias resolves to' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'The model this alias resolves to (required without routing)' })
+  @IsOptional()
   @IsUUID()
-  model_id: string;
+  model_id?: string;
 
   toInput(): AliasInput {
-    return { ...this.fields(), name: this.name, modelId: this.model_id };
+    return { ...this.fields(), name: this.name, modelId: this.model_id ?? null };
   }
 }
 
@@ -60,10 +190,10 @@ export class AliasUpdateDto extends AliasFieldsDto {
   @Length(1, 256)
   name?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' })
-  @OptionalNonNull()
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null only together with routing' })
+  @IsOptional()
   @IsUUID()
-  model_id?: string;
+  model_id?: string | null;
 
   toPatch(): Partial<AliasInput> {
     return { ...this.fields(), name: this.name, modelId: this.model_id };
@@ -77,8 +207,11 @@ export class AliasResponseDto {
   @ApiProperty({ example: 'fast' })
   name: string;
 
-  @ApiProperty({ format: 'uuid' })
-  model_id: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  model_id: string | null;
+
+  @ApiProperty({ type: () => AliasRoutingViewDto, nullable: true })
+  routing: AliasRoutingViewDto | null;
 
   @ApiProperty(CONFIG_DOC)
   config: Record<string, unknown>;
@@ -95,11 +228,25 @@ export class AliasResponseDto {
   @ApiProperty({ format: 'date-time', example: '2025-01-31T12:00:00.000Z' })
   updated_at: string;
 
-  static from(a: ModelAliasEntity): AliasResponseDto {
+  /** `names`: model id → current name, for the routing targets. */
+  static from(a: ModelAliasEntity, names: ReadonlyMap<string, string> = new Map()): AliasResponseDto {
     return {
       id: a.id,
       name: a.name,
       model_id: a.modelId,
+      routing: a.routing
+        ? {
+            strategy: a.routing.strategy,
+            targets: a.routing.targets.map((t) => ({
+              model: names.get(t.modelId) ?? null,
+              model_id: t.modelId,
+              weight: t.weight,
+              priority: t.priority,
+            })),
+            retries: a.routing.retries,
+            retry_on: a.routing.retryOn,
+          }
+        : null,
       config: a.config,
       tags: a.tags,
       enabled: a.enabled,
@@ -107,6 +254,34 @@ export class AliasResponseDto {
       updated_at: iso(a.updatedAt)!,
     };
   }
+}
+
+export class RoutingTargetViewDto {
+  @ApiProperty({ nullable: true, type: String, example: 'gpt-4o-mini', description: "The model's current name" })
+  model: string | null;
+
+  @ApiProperty({ format: 'uuid' })
+  model_id: string;
+
+  @ApiProperty({ example: 1 })
+  weight: number;
+
+  @ApiProperty({ example: 0 })
+  priority: number;
+}
+
+export class AliasRoutingViewDto {
+  @ApiProperty({ enum: ROUTING_STRATEGIES })
+  strategy: RoutingStrategy;
+
+  @ApiProperty({ type: [RoutingTargetViewDto] })
+  targets: RoutingTargetViewDto[];
+
+  @ApiProperty({ example: 1 })
+  retries: number;
+
+  @ApiProperty({ type: [String], enum: RETRY_CONDITIONS })
+  retry_on: RetryCondition[];
 }
 
 export class AliasListDto {

@@ -27,11 +27,17 @@ export async function relayChatStream(call: ProxyCall, relay: ChatStreamRelay): 
   const { ctx } = call;
   const res = ctx.reply.raw;
   ctx.upstreamStarted();
+  let retried = false;
   try {
     const result = await call.provider.adapter.chatStream(call.upstream(), relay);
     relay.done(result.usage);
     call.succeeded({ usage: result.usage, generated: () => relay.generatedText(), responseBody: relay.assembled() });
   } catch (err) {
+    // nothing reached the client yet and the alias routes elsewhere: the next target answers (SPEC §11)
+    if (!relay.hasStarted && call.retryable(err)) {
+      retried = true;
+      throw err;
+    }
     // before the first byte reached the client nothing was generated for it (a provider error, a refused connection)
     call.failed(err, {
       answerStarted: relay.hasStarted,
@@ -40,10 +46,11 @@ export async function relayChatStream(call: ProxyCall, relay: ChatStreamRelay): 
     });
     if (!(err instanceof CallAbortedError)) failStream(relay, res, ctx, err);
   } finally {
-    ctx.request.log.info(
-      { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
-      'request completed',
-    );
+    if (!retried)
+      ctx.request.log.info(
+        { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
+        'request completed',
+      );
   }
 }
 

@@ -17,6 +17,7 @@ import { messagesToChat } from '#src/modules/proxy/surfaces/messages/messages-re
 import { MessagesStreamTranslator } from '#src/modules/proxy/surfaces/messages/messages-stream.translator';
 import { TranslatedStreamRelay } from '#src/modules/proxy/surfaces/translated-stream.relay';
 import { NativeMessagesRelay } from '#src/modules/proxy/surfaces/messages/native-messages.relay';
+import { UpstreamStatusError } from '#src/modules/proxy/routing-plan';
 import { completionText, estimateChatUsage } from '#src/modules/proxy/usage-estimate';
 
 /** Anthropic error types → the status the gateway records for a native answer that carried one in a 200 stream. */
@@ -160,7 +161,11 @@ export class MessagesSurface implements Surface<MessagesRequest> {
     call.ctx.firstToken();
     const parsed = parseBody(answer.body);
     if (answer.status !== 200) {
-      call.failed(upstreamError(answer, parsed), { answerStarted: false, generated: () => '', responseBody: parsed });
+      const error = upstreamError(answer, parsed);
+      // another target of a routed alias may answer; the last one's error goes to the client unchanged
+      const retry = new UpstreamStatusError(answer.status, error.code);
+      if (call.retryable(retry)) throw retry;
+      call.failed(error, { answerStarted: false, generated: () => '', responseBody: parsed });
       void reply.code(answer.status).headers(call.headers()).type(answer.contentType).send(answer.body);
       return;
     }
@@ -195,12 +200,19 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       responseBody: relay.assembled(),
     });
     ctx.upstreamStarted();
+    let retried = false;
     try {
       const answer = await native.messagesStream(upstream, relay);
       if (answer.status < 200 || answer.status >= 300) {
         // the provider's error as it sent it: Claude Code's recovery reads its text
         const parsed = parseBody(answer.body);
-        call.failed(upstreamError(answer, parsed), { ...partial(), responseBody: parsed });
+        const error = upstreamError(answer, parsed);
+        const retry = new UpstreamStatusError(answer.status, error.code);
+        if (!relay.hasStarted && call.retryable(retry)) {
+          retried = true;
+          throw retry;
+        }
+        call.failed(error, { ...partial(), responseBody: parsed });
         if (!res.headersSent) {
           res.writeHead(answer.status, { 'content-type': answer.contentType, ...call.headers() });
           res.end(answer.body);
@@ -222,13 +234,18 @@ export class MessagesSurface implements Surface<MessagesRequest> {
         });
       }
     } catch (err) {
+      if (retried || (!relay.hasStarted && call.retryable(err))) {
+        retried = true;
+        throw err;
+      }
       call.failed(err, partial());
       if (!(err instanceof CallAbortedError)) failStream(relay, res, ctx, err);
     } finally {
-      ctx.request.log.info(
-        { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
-        'request completed',
-      );
+      if (!retried)
+        ctx.request.log.info(
+          { method: 'POST', url: ctx.request.url, status: res.statusCode, ms: ctx.latencyMs, callId: ctx.callId },
+          'request completed',
+        );
     }
   }
 }

@@ -66,6 +66,7 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
       native: null,
       estimate: estimateChatUsage,
       routed: async ({ provider, model: target }) => {
+        request.native = null;
         const native = provider.adapter.nativeResponses;
         if (native && target.capabilities.includes(RESPONSES_CAPABILITY)) {
           request.native = native;
@@ -190,6 +191,7 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
         );
       else call.succeeded({ usage: result.usage, generated: () => '', responseBody: null });
     } catch (err) {
+      if (!relay.hasStarted && call.retryable(err)) throw err;
       call.failed(err, { answerStarted: relay.hasStarted, generated: () => '', responseBody: null });
       if (!(err instanceof CallAbortedError)) failStream(relay, res, call.ctx, err);
     }

@@ -1,0 +1,254 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { DataSource } from 'typeorm';
+import { adminRequest, type Json, loginEveryRole } from '#test/factories/admin-fixtures';
+import { CANARY_PROVIDER_KEY, createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
+import { startApi, type TestApp } from '#test/utils/app';
+import { EventCapture } from '#test/utils/events';
+import { FakeAnthropic } from '#test/utils/fake-anthropic';
+import { FakeOpenAi } from '#test/utils/fake-openai';
+import { waitFor } from '#test/utils/processes';
+import { resetState } from '#test/utils/reset';
+
+const price = (input: string, output: string) => [
+  { direction: 'input' as const, unit: '1m_tokens' as const, price: input },
+  { direction: 'output' as const, unit: '1m_tokens' as const, price: output },
+];
+const serverError = { status: 500, body: { error: { message: 'boom', type: 'server_error' } } };
+const unavailable = { status: 503, body: { error: { message: 'overloaded', type: 'server_error' } } };
+
+/** SPEC §11: aliases that route over several models, with retries, fallbacks and exact money. */
+describe('proxy: routing over several targets', () => {
+  let api: TestApp;
+  let a: FakeOpenAi;
+  let b: FakeOpenAi;
+  let c: FakeOpenAi;
+  let claude: FakeAnthropic;
+  let events: EventCapture;
+  let token: string;
+  let key: { id: string; key: string };
+  let client: OpenAI;
+
+  const alias = async (name: string, routing: Json): Promise<Json> => {
+    const res = await adminRequest(api, 'POST', '/admin/aliases', { token, body: { name, routing } });
+    if (res.status !== 201) throw new Error(`alias ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+
+  beforeAll(async () => {
+    await resetState();
+    [a, b, c] = await Promise.all([new FakeOpenAi().start(), new FakeOpenAi().start(), new FakeOpenAi().start()]);
+    claude = await new FakeAnthropic(CANARY_PROVIDER_KEY).start();
+    api = await startApi();
+    events = new EventCapture(api);
+    token = (await loginEveryRole(api)).admin;
+    // A $0.15/$0.60, B $1/$4, C (a fallback) $2/$8 per million tokens
+    for (const [fake, name, p] of [
+      [a, 'model-a', price('0.15', '0.6')],
+      [b, 'model-b', price('1', '4')],
+      [c, 'model-c', price('2', '8')],
+    ] as const) {
+      const provider = await createProvider(api, { name: `provider-${name}`, baseUrl: fake.url });
+      await createModel(api, { providerId: provider.id, name, pricing: [...p] });
+    }
+    const anthropic = await createProvider(api, { name: 'provider-claude', type: 'anthropic', baseUrl: claude.url });
+    await createModel(api, {
+      providerId: anthropic.id,
+      name: 'claude-native',
+      providerModelId: 'claude-sonnet-4-5',
+      pricing: price('3', '15'),
+    });
+    key = await createKey(api);
+    client = new OpenAI({ apiKey: key.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await api.close();
+    await Promise.all([a.stop(), b.stop(), c.stop(), claude.stop()]);
+  });
+  beforeEach(() => {
+    for (const f of [a, b, c]) f.reset();
+    claude.reset();
+    events.clear();
+  });
+
+  const usageRow = (callId: string): Promise<Json> =>
+    waitFor(async () => {
+      const rows = await api.get(DataSource).query<Json[]>(
+        `SELECT model_name, provider_name, alias, attempts, status, cost_usd::text AS cost, prompt_tokens, completion_tokens
+           FROM usage_records WHERE call_id = $1`,
+        [callId],
+      );
+      return rows[0];
+    });
+
+  describe('the routing field', () => {
+    it('is validated on write, shown with model names, listed in /v1/models, and keeps its models from being deleted', async () => {
+      const post = (routing: Json) =>
+        adminRequest(api, 'POST', '/admin/aliases', { token, body: { name: `bad-${Math.random()}`, routing } });
+      expect((await post({ targets: [{ model: 'no-such-model' }] })).status).toBe(400);
+      expect((await post({ targets: [{ model: 'model-a', weight: 0 }] })).status).toBe(400);
+      expect((await post({ targets: [] })).status).toBe(400);
+      expect((await post({ targets: [{ model: 'model-a' }, { model: 'model-a' }] })).status).toBe(400);
+      const notBuilt = await post({ strategy: 'least_busy', targets: [{ model: 'model-a' }] });
+      expect(notBuilt.status).toBe(400);
+      expect(JSON.stringify(notBuilt.body)).toContain('not built yet');
+      expect((await post({ targets: [{ model: 'model-a' }], attempt_timeout: '30s' })).status).toBe(400);
+
+      const created = await alias('shown', { targets: [{ model: 'model-a', weight: 3 }, { model: 'model-b' }] });
+      expect(created.model_id).toBeNull();
+      expect(created.routing).toEqual({
+        strategy: 'weighted',
+        targets: [
+          { model: 'model-a', model_id: expect.any(String), weight: 3, priority: 0 },
+          { model: 'model-b', model_id: expect.any(String), weight: 1, priority: 0 },
+        ],
+        retries: 1,
+        retry_on: ['429', '5xx', 'timeout', 'connect'],
+      });
+      const listed = await client.models.list();
+      expect(listed.data.find((m) => m.id === 'shown')).toMatchObject({ owned_by: 'llm-gateway' });
+      // an alias cannot be a target (no cycles)
+      expect((await post({ targets: [{ model: 'shown' }] })).status).toBe(400);
+      const modelB = created.routing.targets[1].model_id as string;
+      expect((await adminRequest(api, 'DELETE', `/admin/models/${modelB}`, { token })).status).toBe(409);
+    });
+  });
+
+  it('answers a 500 of target A from B: billed once at B’s price, with the model, the attempts and their record', async () => {
+    await alias('a-then-b', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }] });
+    a.reset({ error: serverError });
+    b.reset({ reply: 'from B', usage: { prompt_tokens: 1000, completion_tokens: 500 } });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'a-then-b', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    expect(data.choices[0].message.content).toBe('from B');
+    expect(response.headers.get('x-gateway-model')).toBe('model-b');
+    expect(response.headers.get('x-gateway-attempts')).toBe('2');
+    // 1000 × $1/M + 500 × $4/M at B's prices
+    expect(response.headers.get('x-gateway-cost-usd')).toBe('0.003');
+    expect(a.requests).toHaveLength(1);
+    expect(b.requests).toHaveLength(1);
+    const callId = response.headers.get('x-gateway-call-id')!;
+    expect(await usageRow(callId)).toMatchObject({
+      model_name: 'model-b',
+      provider_name: 'provider-model-b',
+      alias: 'a-then-b',
+      attempts: 2,
+      status: 200,
+      cost: '0.003',
+    });
+    const event = await events.forCall(callId);
+    expect(event.attempts).toEqual([
+      expect.objectContaining({ model: 'model-a', status: 502, errorCode: 'upstream_error' }),
+      expect.objectContaining({ model: 'model-b', status: 200, errorCode: null }),
+    ]);
+    expect(event.fellBack).toBe(true);
+  });
+
+  it('falls back to the next priority when a whole group gives 503, and answers a provider 400 at once', async () => {
+    await alias('groups', {
+      targets: [
+        { model: 'model-a', priority: 0 },
+        { model: 'model-b', priority: 0 },
+        { model: 'model-c', priority: 1 },
+      ],
+      retries: 1,
+    });
+    a.reset({ error: unavailable });
+    b.reset({ error: unavailable });
+    c.reset({ reply: 'from the fallback' });
+    const answer = await client.chat.completions.create({
+      model: 'groups',
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    expect(answer.choices[0].message.content).toBe('from the fallback');
+    expect([a.requests.length, b.requests.length, c.requests.length]).toEqual([1, 1, 1]);
+
+    for (const f of [a, b, c]) f.reset();
+    const badRequest = { status: 400, body: { error: { message: 'context too long', type: 'invalid_request_error' } } };
+    a.reset({ error: badRequest });
+    b.reset({ error: badRequest });
+    const refused = await client.chat.completions
+      .create({ model: 'groups', messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(a.requests.length + b.requests.length).toBe(1);
+    expect(c.requests).toHaveLength(0);
+  });
+
+  it('switches a stream only before its first byte: a failing first target is replaced, a cut stream is not', async () => {
+    await alias('streamed', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }] });
+    a.reset({ error: serverError });
+    b.reset({ reply: 'whole from B' });
+    const parts: string[] = [];
+    const stream = await client.chat.completions.create({
+      model: 'streamed',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
+    for await (const chunk of stream) parts.push(chunk.choices[0]?.delta?.content ?? '');
+    expect(parts.join('')).toBe('whole from B');
+
+    a.reset({ reply: 'one two three four', failStreamAfter: 2 });
+    b.reset({ reply: 'never' });
+    const res = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'streamed', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    const text = await res.text();
+    expect(res.headers.get('x-gateway-model')).toBe('model-a');
+    expect(text).toContain('"error"');
+    expect(text).not.toContain('[DONE]');
+    expect(b.requests).toHaveLength(0);
+  });
+
+  it('routes embeddings the same way', async () => {
+    await alias('embed', { targets: [{ model: 'model-a' }, { model: 'model-b' }], strategy: 'cost' });
+    a.reset({ error: unavailable });
+    const { response } = await client.embeddings.create({ model: 'embed', input: 'hello' }).withResponse();
+    expect(response.headers.get('x-gateway-model')).toBe('model-b');
+    expect(a.requests[0].path).toBe('/v1/embeddings');
+  });
+
+  it('falls back from a native Claude target (529) to a translated one and still answers in Anthropic’s format', async () => {
+    await alias('claude-or-gpt', { targets: [{ model: 'claude-native' }, { model: 'model-a', priority: 1 }] });
+    claude.reset({
+      error: { status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } },
+    });
+    a.reset({ reply: 'translated answer' });
+    const anthropic = new Anthropic({ apiKey: key.key, baseURL: api.url, maxRetries: 0 });
+    const message = await anthropic.messages.create({
+      model: 'claude-or-gpt',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    expect(message.content).toEqual([{ type: 'text', text: 'translated answer' }]);
+    expect(claude.requests).toHaveLength(1);
+    expect(a.requests[0].path).toBe('/v1/chat/completions');
+
+    // the last target's own error reaches the client unchanged when no target is left
+    await alias('claude-only', { targets: [{ model: 'claude-native' }] });
+    const refused = await anthropic.messages
+      .create({ model: 'claude-only', max_tokens: 64, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect((refused as { status: number }).status).toBe(529);
+  });
+
+  it('reserves the budget for the dearest target: the output limit is what the dearest price allows', async () => {
+    // B costs $4 per million output tokens: 2,000 output tokens are $0.008 on B, $0.0012 on A
+    await alias('cheap-first', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }] });
+    const poor = await createKey(api, { monthlyBudget: '0.005' });
+    const res = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${poor.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cheap-first', max_tokens: 2000, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    // admitted with the output limit lowered to what the dearest target's price allows within the budget
+    expect(res.status).toBe(200);
+    const lowered = Number(res.headers.get('x-gateway-max-tokens'));
+    expect(lowered).toBeGreaterThan(0);
+    expect(lowered).toBeLessThan(1250);
+    expect(a.requests[0].body.max_tokens ?? a.requests[0].body.max_completion_tokens).toBe(lowered);
+  });
+});
