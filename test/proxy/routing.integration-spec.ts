@@ -72,8 +72,8 @@ describe('proxy: routing over several targets', () => {
   });
 
   const usageRow = (callId: string): Promise<Json> =>
-    waitFor(async () => {
-      const rows = await api.get(DataSource).query<Json[]>(
+    waitFor(async (): Promise<Json> => {
+      const rows = await api.get(DataSource).query<Record<string, unknown>[]>(
         `SELECT model_name, provider_name, alias, attempts, status, cost_usd::text AS cost, prompt_tokens, completion_tokens
            FROM usage_records WHERE call_id = $1`,
         [callId],
