@@ -44,7 +44,8 @@ export function useSignOut() {
   return useMutation({
     mutationFn: () => api<void>('/ui/session', { method: 'DELETE' }),
     onSettled: () => {
-      client.clear();
+      // drop every cached answer of the signed-out user; the session query itself stays observed by the app
+      client.removeQueries({ predicate: (q) => q.queryKey[0] !== SESSION_KEY[0] });
       client.setQueryData(SESSION_KEY, null);
     },
   });

@@ -43,7 +43,7 @@ export function PricingEditor({ rows, onChange }: { rows: PriceRow[]; onChange: 
             <input value={row.tier} onChange={(e) => set(i, { tier: e.target.value })} />
           </label>
           <label>
-            Price
+            USD per unit
             <input inputMode="decimal" value={row.price} onChange={(e) => set(i, { price: e.target.value })} />
           </label>
           <button

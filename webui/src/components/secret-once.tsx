@@ -12,7 +12,13 @@ export function SecretOnce({ label, secret, onDone }: { label: string; secret: s
         again.
       </p>
       <div role="group">
-        <input id={id} aria-label={label} readOnly value={secret} onFocus={(e) => e.currentTarget.select()} />
+        <input
+          id={id}
+          aria-label={`${label} (shown once)`}
+          readOnly
+          value={secret}
+          onFocus={(e) => e.currentTarget.select()}
+        />
         <button
           type="button"
           onClick={() => {

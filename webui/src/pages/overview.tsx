@@ -6,7 +6,7 @@ import { DailyUsageChart } from '../components/usage-chart';
 import { apiKeys } from '../hooks/api-keys';
 import { useUsage } from '../hooks/usage';
 import { usePageTitle } from '../layout';
-import { currentMonth } from '../lib/dates';
+import { currentMonth, lastDays } from '../lib/dates';
 import { formatInt, formatUsd } from '../lib/format';
 import { groupLabel } from '../lib/usage-table';
 import { Link } from '../router/router';
@@ -35,6 +35,8 @@ export function budgetRows(byKey: UsageReport, keys: ApiKey[]) {
 export function OverviewPage() {
   usePageTitle('Overview');
   const month = useMemo(() => currentMonth(), []);
+  // the daily chart stops at today: the rest of the month has no calls yet
+  const soFar = useMemo(() => ({ from: month.from, to: lastDays(1).to }), [month]);
   const byDay = useUsage({ ...month, group_by: ['day'] });
   const byKey = useUsage({ ...month, group_by: ['api_key'] });
   const byModel = useUsage({ ...month, group_by: ['model'] });
@@ -84,7 +86,7 @@ export function OverviewPage() {
         <div className="charts">
           <article>
             <h2>Calls and cost per day</h2>
-            <DailyUsageChart rows={byDay.data.data} {...month} label="Calls and cost per day this month" />
+            <DailyUsageChart rows={byDay.data.data} {...soFar} label="Calls and cost per day this month" />
           </article>
           <article>
             <h2>Spend against budgets</h2>
