@@ -8,11 +8,12 @@ import { AuditSinkModule } from '#src/modules/audit/audit-sink.module';
 import { AuthModule } from '#src/modules/auth/auth.module';
 import { BillingSinkModule } from '#src/modules/billing/billing-sink.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
+import { ConsoleModule } from '#src/modules/console/console.module';
 import { ProxyModule } from '#src/modules/proxy/proxy.module';
 import { HealthModule } from '#src/modules/health/health.module';
 import { WORKER_FEATURE_MODULES } from '#src/worker.module';
 
-/** The API process: proxy, admin API, health and metrics, plus the queue processors unless RUN_PROCESSORS=false. */
+/** The API process: proxy, admin API, console, health and metrics, plus the queue processors unless RUN_PROCESSORS=false. */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
@@ -28,6 +29,7 @@ export class ApiModule {
         BillingSinkModule,
         AuditSinkModule,
         AdminModule,
+        ConsoleModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],
     };

@@ -61,11 +61,11 @@ describe('admin routes: guards, roles and OpenAPI, for every route the app regis
     expect(adminRoutes.length).toBeGreaterThanOrEqual(33);
   });
 
-  it('leaves public (to the global admin guard) only health, metrics, login and the key-guarded /v1 and /gateway routes, and serves nothing Nest did not declare but /docs', () => {
+  it('leaves public (to the global admin guard) only health, metrics, login, the console’s files and sign-in, and the key-guarded /v1 and /gateway routes, and serves nothing Nest did not declare but /docs', () => {
     const publicRoutes = routes.filter((r) => r.isPublic);
     const unexpected = publicRoutes.filter(
       (r) =>
-        !/^\/(health\/|metrics$|admin\/auth\/(login|token)$)/.test(r.path) &&
+        !/^\/(health\/|metrics$|admin\/auth\/(login|token)$|$|ui$|ui\/\*$|ui\/session$)/.test(r.path) &&
         !(/^\/(v1|gateway)\//.test(r.path) && r.guards.includes('ApiKeyGuard')),
     );
     expect(unexpected.map((r) => `${r.method} ${r.path}`)).toEqual([]);

@@ -79,8 +79,10 @@ export function fastifyRoutes(api: TestApp): { method: string; path: string }[] 
     const m = /^([│ ]*)[├└]── (.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
     if (!m) continue;
     stack.length = m[1].length / 4;
-    const path = stack.join('') + m[2];
-    stack.push(m[2]);
+    // find-my-way prints the wildcard of `/ui/*` as a `*` child of `ui`
+    const segment = m[2] === '*' && !stack.join('').endsWith('/') ? '/*' : m[2];
+    const path = stack.join('') + segment;
+    stack.push(segment);
     for (const method of m[3]?.split(', ') ?? [])
       if (method !== 'HEAD') routes.push({ method, path: normalisePath(path) });
   }

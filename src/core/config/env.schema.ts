@@ -87,6 +87,10 @@ export const ENV_SCHEMA = {
   LOGIN_VERIFY_QUEUE: v(int(0, 10_000), '32'),
   // admin JWT lifetime
   JWT_EXPIRES_IN: v(duration, '24h'),
+  // lifetime of a console sign-in (the server-side session behind its cookie)
+  UI_SESSION_TTL: v(positiveDuration, '12h'),
+  // the console's session cookie is Secure (sent over HTTPS and to localhost only); false for plain HTTP elsewhere
+  UI_COOKIE_SECURE: v(bool, 'true'),
   // 32-byte provider credential key, base64 or hex (required in production)
   ENCRYPTION_KEY: v(key32),
   // previous key, still decrypting during a rotation

@@ -19,6 +19,11 @@ export class RedisKeys {
     return `${this.prefix}:resp:${responseId}`;
   }
 
+  /** A console sign-in, by the SHA-256 of its cookie (the cookie itself is never stored). */
+  consoleSession(digest: string): string {
+    return `${this.prefix}:ui-session:${digest}`;
+  }
+
   invalidationChannel(): string {
     return `${this.prefix}:cache:invalidate`;
   }

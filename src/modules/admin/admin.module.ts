@@ -18,6 +18,7 @@ import { KeysModule } from '#src/modules/keys/keys.module';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
+import { ProviderConnectionTester } from '#src/modules/admin/provider-connection.tester';
 
 /** The admin API (SPEC §4): controllers and DTOs built on the other modules' services. */
 @Module({
@@ -41,7 +42,7 @@ import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
     AdminAuditController,
     UsageController,
   ],
-  providers: [AdminAuditLogRepository, AdminAuditInterceptor],
+  providers: [AdminAuditLogRepository, AdminAuditInterceptor, ProviderConnectionTester],
   exports: [AdminAuditLogRepository],
 })
 export class AdminModule {}

@@ -9,6 +9,12 @@ import { ADMIN_ROLE_METADATA, satisfiesRole } from '#src/modules/auth/admin-role
 import { ADMIN_JWT_STRATEGY } from '#src/modules/auth/admin-jwt.strategy';
 import type { AdminRole } from '#src/modules/auth/admin-user.entity';
 import { AdminAuthException } from '#src/modules/auth/auth.exception';
+import {
+  CONSOLE_HEADER,
+  CONSOLE_HEADER_VALUE,
+  ConsoleSessionStore,
+  hasSessionCookie,
+} from '#src/modules/auth/console-session.store';
 
 export type AdminRequest = FastifyRequest & { user?: AdminPrincipal };
 
@@ -17,22 +23,45 @@ export type AdminRequest = FastifyRequest & { user?: AdminPrincipal };
  * holds at least the route's role, unless it is marked `@Public()` (health, metrics, login, and the proxy's
  * `@ApiKeyAuth()` routes, which its own key guard checks). 401 without a JWT (an API key never passes), 403
  * below the role; a route without a declared role is refused, so a forgotten decorator fails closed.
+ * Instead of a JWT, the console's session cookie (SPEC §15) is accepted on requests that carry
+ * `x-requested-with: llmgw-console` (403 without it, so a cross-site form or image cannot ride on the cookie).
  */
 @Injectable()
 export class AdminAuthGuard extends AuthGuard(ADMIN_JWT_STRATEGY) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: ConsoleSessionStore,
+  ) {
     super();
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (isPublicRoute(this.reflector, targets)) return true;
-    await (super.canActivate(context) as Promise<boolean>);
+    const request = context.switchToHttp().getRequest<AdminRequest>();
+    if (request.headers.authorization === undefined && hasSessionCookie(request.headers.cookie)) {
+      request.user = await this.consolePrincipal(request);
+    } else {
+      await (super.canActivate(context) as Promise<boolean>);
+    }
     const required = this.reflector.getAllAndOverride<AdminRole | undefined>(ADMIN_ROLE_METADATA, targets);
-    const principal = context.switchToHttp().getRequest<AdminRequest>().user;
+    const principal = request.user;
     if (!required || !principal || !satisfiesRole(principal.roles, required))
       throw AdminAuthException.forbidden(required);
     return true;
+  }
+
+  private async consolePrincipal(request: AdminRequest): Promise<AdminPrincipal> {
+    if (request.headers[CONSOLE_HEADER] !== CONSOLE_HEADER_VALUE) throw AdminAuthException.consoleHeaderRequired();
+    let principal: AdminPrincipal | null;
+    try {
+      principal = await this.sessions.principal(request.headers.cookie);
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw new DatabaseUnavailableException(err);
+      throw err;
+    }
+    if (!principal) throw AdminAuthException.notSignedIn();
+    return principal;
   }
 
   override handleRequest<TUser = AdminPrincipal>(err: unknown, user: TUser | false): TUser {

@@ -34,11 +34,21 @@ const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$+AKHmw+GOAAWMV4W0rEG6w$Y3+Xfh
 
 interface Account {
   id: string;
+  /** The user's email or the service's name. */
+  name: string;
   type: AdminAuthType;
   roles: AdminRole[];
   secretHash: string;
   usable: boolean;
   credentialVersion?: number;
+}
+
+/** A user whose email and password were just verified. */
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+  roles: AdminRole[];
+  credentialVersion: number;
 }
 
 /** Exchanges a user's password or a service account's token for an admin JWT, behind the login throttle. */
@@ -54,11 +64,30 @@ export class AdminAuthService {
   ) {}
 
   async loginUser(email: string, password: string, address: string): Promise<IssuedToken> {
+    return this.issue(await this.userAccount(email, password, address));
+  }
+
+  /**
+   * Checks a user's email and password behind the login throttle (the console's sign-in uses it too, so both
+   * count against the same limits); returns the user or throws invalid_credentials / too_many_attempts.
+   */
+  async authenticateUser(email: string, password: string, address: string): Promise<AuthenticatedUser> {
+    const account = await this.userAccount(email, password, address);
+    return {
+      id: account.id,
+      email: account.name,
+      roles: account.roles,
+      credentialVersion: account.credentialVersion ?? 0,
+    };
+  }
+
+  private userAccount(email: string, password: string, address: string): Promise<Account> {
     return this.login(`user:${email}`, address, password, async () => {
       const user = await this.users.findByEmail(email);
       return user
         ? {
             id: user.id,
+            name: user.email,
             type: 'user',
             roles: user.roles,
             secretHash: user.passwordHash,
@@ -70,18 +99,20 @@ export class AdminAuthService {
   }
 
   async loginService(serviceName: string, token: string, address: string): Promise<IssuedToken> {
-    return this.login(`service:${serviceName}`, address, token, async () => {
+    const account = await this.login(`service:${serviceName}`, address, token, async () => {
       const row = await this.tokens.findByServiceName(serviceName);
       if (!row) return null;
       const expired = row.expiresAt !== null && row.expiresAt.getTime() <= Date.now();
       return {
         id: row.id,
+        name: row.serviceName,
         type: 'service',
         roles: row.roles,
         secretHash: row.tokenHash,
         usable: row.enabled && !expired,
       };
     });
+    return this.issue(account);
   }
 
   /** One path for every outcome, so unknown, wrong, disabled and expired look (and take) the same. */
@@ -90,7 +121,7 @@ export class AdminAuthService {
     address: string,
     secret: string,
     find: () => Promise<Account | null>,
-  ): Promise<IssuedToken> {
+  ): Promise<Account> {
     // counted as a failure before Argon2 runs, so parallel guesses cannot all slip past the check
     await this.throttle.reserve(account, address);
     let found: Account | null;
@@ -104,7 +135,7 @@ export class AdminAuthService {
     }
     if (!found || !matches || !found.usable) throw AdminAuthException.invalidCredentials();
     await this.throttle.succeed(account, address);
-    return this.issue(found);
+    return found;
   }
 
   private async issue(account: Account): Promise<IssuedToken> {

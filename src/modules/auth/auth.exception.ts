@@ -6,6 +6,8 @@ export enum AuthErrorCode {
   Unauthorized = 'unauthorized',
   /** A valid admin whose highest role is below what the route needs. */
   Forbidden = 'forbidden',
+  /** A console session cookie without the console's header: possibly a cross-site request, refused. */
+  ConsoleHeaderRequired = 'console_header_required',
   /** Login refused: unknown account, wrong secret, disabled or expired; one code for all. */
   InvalidCredentials = 'invalid_credentials',
   TooManyAttempts = 'too_many_attempts',
@@ -30,6 +32,22 @@ export class AdminAuthException extends AppException {
       403,
       required ? `This operation needs the '${required}' role` : 'This operation is not available to admins',
     );
+  }
+
+  static consoleHeaderRequired(): AdminAuthException {
+    return new AdminAuthException(
+      AuthErrorCode.ConsoleHeaderRequired,
+      403,
+      'A console session is accepted only with the header "x-requested-with: llmgw-console"',
+      { adminCode: true },
+    );
+  }
+
+  /** No console session (signed out, expired, or the admin was disabled or changed their password). */
+  static notSignedIn(): AdminAuthException {
+    return new AdminAuthException(AuthErrorCode.Unauthorized, 401, 'Not signed in to the console', {
+      adminCode: true,
+    });
   }
 
   static invalidCredentials(): AdminAuthException {

@@ -11,6 +11,7 @@ import { AdminTokenRepository } from '#src/modules/auth/admin-token.repository';
 import { AdminUserManagementService } from '#src/modules/auth/admin-user-management.service';
 import { AdminUserRepository } from '#src/modules/auth/admin-user.repository';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
+import { ConsoleSessionStore } from '#src/modules/auth/console-session.store';
 import { LoginThrottle } from '#src/modules/auth/login-throttle.service';
 import { PasswordVerifier } from '#src/modules/auth/password-verifier.service';
 import { ServiceTokenManagementService } from '#src/modules/auth/service-token-management.service';
@@ -26,6 +27,7 @@ const EXPORTED = [
   AdminAuthGuard,
   AdminUserManagementService,
   ServiceTokenManagementService,
+  ConsoleSessionStore,
 ];
 
 /**

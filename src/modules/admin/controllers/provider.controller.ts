@@ -5,8 +5,11 @@ import {
   ProviderCreateDto,
   ProviderListDto,
   ProviderResponseDto,
+  ProviderTestRequestDto,
+  ProviderTestResultDto,
   ProviderUpdateDto,
 } from '#src/modules/admin/dto/provider.dto';
+import { ProviderConnectionTester } from '#src/modules/admin/provider-connection.tester';
 import { ProviderManagementService } from '#src/modules/providers/provider-management.service';
 import { ProviderRepository } from '#src/modules/providers/provider.repository';
 import { ProvidersException } from '#src/modules/providers/providers.exception';
@@ -17,6 +20,7 @@ export class ProviderController {
   constructor(
     private readonly providers: ProviderRepository,
     private readonly management: ProviderManagementService,
+    private readonly tester: ProviderConnectionTester,
   ) {}
 
   @Post()
@@ -57,6 +61,17 @@ export class ProviderController {
   })
   async updateProvider(@IdParam() id: string, @Body() body: ProviderUpdateDto): Promise<ProviderResponseDto> {
     return ProviderResponseDto.from(await this.management.update(id, body.toPatch()));
+  }
+
+  @Post(':id/test')
+  @AdminEndpoint({
+    summary: 'Test the connection: one minimal real call to the provider (not billed), its latency or error',
+    role: 'editor',
+    response: ProviderTestResultDto,
+    errors: [404],
+  })
+  async testProvider(@IdParam() id: string, @Body() body: ProviderTestRequestDto): Promise<ProviderTestResultDto> {
+    return this.tester.test(id, body.model);
   }
 
   @Delete(':id')

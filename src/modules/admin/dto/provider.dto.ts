@@ -138,3 +138,39 @@ export class ProviderListDto {
   @ApiProperty({ example: 1 })
   total: number;
 }
+
+export class ProviderTestRequestDto {
+  @ApiPropertyOptional({
+    description: "The model to call (its gateway name); default: the provider's first enabled model",
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  model?: string;
+}
+
+export class ProviderTestErrorDto {
+  @ApiProperty({ description: 'The HTTP status a client would have got', nullable: true, example: 502 })
+  status: number | null;
+
+  @ApiProperty({ example: 'upstream_auth_error' })
+  code: string;
+
+  @ApiProperty({ example: "Provider 'openai-main' rejected the gateway's credentials" })
+  message: string;
+}
+
+export class ProviderTestResultDto {
+  @ApiProperty({ description: 'Whether the provider answered the minimal call' })
+  ok: boolean;
+
+  @ApiProperty({ description: 'Time until the answer (or the failure), in milliseconds', example: 412 })
+  latency_ms: number;
+
+  @ApiProperty({ description: 'The model that was called', nullable: true, example: 'gpt-4o-mini' })
+  model: string | null;
+
+  @ApiPropertyOptional({ type: ProviderTestErrorDto })
+  error?: ProviderTestErrorDto;
+}

@@ -11,16 +11,13 @@ import type { Surface } from '#src/modules/proxy/proxy-calls.service';
 import { ProxyErrorCode, ProxyException } from '#src/modules/proxy/proxy.exception';
 import { positiveInt, requireModel, requireObjectBody } from '#src/modules/proxy/request-body';
 import { failStream, relayChatStream } from '#src/modules/proxy/surfaces/chat-stream';
+import { claudeCodeSessionId } from '#src/modules/proxy/surfaces/messages/claude-code-session';
 import { chatToMessage } from '#src/modules/proxy/surfaces/messages/messages-response.translator';
 import { messagesToChat } from '#src/modules/proxy/surfaces/messages/messages-request.translator';
 import { MessagesStreamTranslator } from '#src/modules/proxy/surfaces/messages/messages-stream.translator';
 import { TranslatedStreamRelay } from '#src/modules/proxy/surfaces/translated-stream.relay';
 import { NativeMessagesRelay } from '#src/modules/proxy/surfaces/messages/native-messages.relay';
 import { completionText, estimateChatUsage } from '#src/modules/proxy/usage-estimate';
-
-/** Claude Code's session id header; kept in the audit record when it looks like an id. */
-const SESSION_HEADER = 'x-claude-code-session-id';
-const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Anthropic error types → the status the gateway records for a native answer that carried one in a 200 stream. */
 const STREAM_ERROR_STATUS: Record<string, number> = {
@@ -73,7 +70,7 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       maxOutputTokens: maxTokens,
       serviceTier: null,
       droppedTools: [],
-      sessionId: sessionIdOf(req.headers[SESSION_HEADER]),
+      sessionId: claudeCodeSessionId(req.headers, body),
       version: header(req.headers['anthropic-version']),
       betas: betasOf(req.headers['anthropic-beta']),
       native: null,
@@ -288,9 +285,4 @@ function header(v: string | string[] | undefined): string | null {
 function betasOf(v: string | string[] | undefined): string[] {
   const all = (Array.isArray(v) ? v : v ? [v] : []).flatMap((s) => s.split(','));
   return [...new Set(all.map((s) => s.trim()).filter((s) => s !== ''))];
-}
-
-function sessionIdOf(v: string | string[] | undefined): string | null {
-  const s = header(v);
-  return s !== null && SESSION_ID.test(s) ? s : null;
 }

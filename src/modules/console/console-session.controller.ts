@@ -1,0 +1,62 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UsePipes, ValidationPipe } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '#src/core/http/public.decorator';
+import { AuthLoginDto } from '#src/modules/admin/dto/admin-auth.dto';
+import { AdminAuthService } from '#src/modules/auth/admin-auth.service';
+import { AdminAuthException } from '#src/modules/auth/auth.exception';
+import { CONSOLE_HEADER, CONSOLE_HEADER_VALUE, ConsoleSessionStore } from '#src/modules/auth/console-session.store';
+
+/** What the console learns about the signed-in admin. */
+interface SessionBody {
+  user: { id: string; email: string; roles: string[] };
+}
+
+/** Sign-in and sign-out change state: only the console's own script may ask (a cross-site form cannot). */
+function requireConsoleHeader(req: FastifyRequest): void {
+  if (req.headers[CONSOLE_HEADER] !== CONSOLE_HEADER_VALUE) throw AdminAuthException.consoleHeaderRequired();
+}
+
+/**
+ * The console's backend-for-frontend sessions (SPEC §15): `POST /ui/session` checks the email and password
+ * exactly as `/admin/auth/login` does (same throttle) and sets the HttpOnly session cookie; `GET` tells the
+ * console who is signed in; `DELETE` signs out. Tokens never reach the browser's JavaScript.
+ */
+@ApiExcludeController()
+@Public()
+@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }))
+@Controller('ui')
+export class ConsoleSessionController {
+  constructor(
+    private readonly auth: AdminAuthService,
+    private readonly sessions: ConsoleSessionStore,
+  ) {}
+
+  @Post('session')
+  @HttpCode(200)
+  async signIn(
+    @Body() body: AuthLoginDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionBody> {
+    requireConsoleHeader(req);
+    const user = await this.auth.authenticateUser(body.email, body.password, req.ip);
+    void reply.header('set-cookie', await this.sessions.create(user)).header('cache-control', 'no-store');
+    return { user: { id: user.id, email: user.email, roles: user.roles } };
+  }
+
+  @Get('session')
+  async current(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionBody> {
+    void reply.header('cache-control', 'no-store');
+    const principal = await this.sessions.principal(req.headers.cookie);
+    if (!principal) throw AdminAuthException.notSignedIn();
+    return { user: { id: principal.id, email: principal.name, roles: principal.roles } };
+  }
+
+  @Delete('session')
+  @HttpCode(204)
+  async signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    requireConsoleHeader(req);
+    void reply.header('set-cookie', await this.sessions.destroy(req.headers.cookie));
+  }
+}
