@@ -44,13 +44,8 @@ export interface SessionUser {
   roles: Role[];
 }
 
-/**
- * `POST /admin/providers/:id/test`. Written by hand until the endpoint is in the OpenAPI document this branch
- * builds from; then it becomes a generated type like the others.
- */
-export type ProviderTestResult =
-  | { ok: true; latency_ms: number; model: string }
-  | { ok: false; latency_ms: number; error: { status: number; code: string; message: string } };
+export type ProviderTestResult = Schemas['ProviderTestResultDto'];
+export type ProviderTestRequest = Schemas['ProviderTestRequestDto'];
 
 export type UsageGroup = 'api_key' | 'model' | 'provider' | 'day';
 export const USAGE_GROUPS: readonly UsageGroup[] = ['api_key', 'model', 'provider', 'day'];

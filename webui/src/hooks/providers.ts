@@ -1,10 +1,16 @@
-import type { Provider, ProviderCreate, ProviderTestResult, ProviderUpdate } from '../api/types';
+import { useMutation } from '@tanstack/react-query';
+import { api } from '../api/client';
+import type { Provider, ProviderCreate, ProviderTestRequest, ProviderTestResult, ProviderUpdate } from '../api/types';
 import { resourceHooks } from './resource';
 
 export const providers = resourceHooks<Provider, ProviderCreate, ProviderUpdate>('/admin/providers');
 
-/** `POST /admin/providers/:id/test`: a minimal real call through the provider. */
-export const useProviderTest = () => providers.useAction<ProviderTestResult>('test', false);
+/** `POST /admin/providers/:id/test`: one minimal real call through the provider (its first enabled model). */
+export const useProviderTest = () =>
+  useMutation({
+    mutationFn: ({ id, body = {} }: { id: string; body?: ProviderTestRequest }) =>
+      api<ProviderTestResult>(`/admin/providers/${id}/test`, { method: 'POST', body }),
+  });
 
 /** The credential fields each provider type takes (see the API's ProviderCreateDto). */
 export const CREDENTIAL_FIELDS: Record<Provider['type'], string[]> = {

@@ -79,17 +79,19 @@ function CredentialBadges({ provider }: { provider: Provider }) {
   );
 }
 
+/** The test's answer in words: the latency and model, or the provider's error as the gateway reports it. */
+export function describeTest(result: ProviderTestResult): string {
+  const model = result.model ? ` with ${result.model}` : '';
+  if (result.ok) return `Connected${model} in ${result.latency_ms} ms.`;
+  const e = result.error;
+  const status = e?.status ? ` (HTTP ${e.status}${e.code ? `, ${e.code}` : ''})` : e?.code ? ` (${e.code})` : '';
+  return `Failed${model} after ${result.latency_ms} ms: ${e?.message ?? 'no answer'}${status}`;
+}
+
 function TestResult({ result }: { result: ProviderTestResult }) {
-  if (result.ok)
-    return (
-      <span role="status" className="badge good">
-        OK in {result.latency_ms} ms ({result.model})
-      </span>
-    );
   return (
-    <span role="status" className="badge bad">
-      Failed after {result.latency_ms} ms: {result.error.status ? `${result.error.status} ` : ''}
-      {result.error.message}
+    <span role="status" className={result.ok ? 'test-ok' : 'test-failed'}>
+      {describeTest(result)}
     </span>
   );
 }
@@ -115,7 +117,7 @@ function ProviderRow({ provider, canEdit, onEdit }: { provider: Provider; canEdi
                 className="outline"
                 aria-busy={test.isPending}
                 disabled={test.isPending}
-                onClick={() => test.mutate(provider.id)}
+                onClick={() => test.mutate({ id: provider.id })}
               >
                 Test connection
               </button>
