@@ -43,12 +43,12 @@ export function resourceHooks<Item, Create, Update, Created = Item>(path: string
         onSuccess: invalidate,
       });
     },
-    /** A POST to `path/:id/<action>` (revoke, regenerate, test, ...). */
-    useAction: <Answer>(action: string, refresh = true) => {
+    /** A POST to `path/:id/<action>` (revoke, regenerate) that changes the item. */
+    useAction: <Answer>(action: string) => {
       const invalidate = useInvalidate();
       return useMutation({
         mutationFn: (id: string) => api<Answer>(`${path}/${id}/${action}`, { method: 'POST' }),
-        onSuccess: () => (refresh ? invalidate() : undefined),
+        onSuccess: invalidate,
       });
     },
   };
