@@ -10,6 +10,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY migrations ./migrations
+# the console (webui/) is built by npm run build too, into dist/webui/
+COPY webui ./webui
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim AS runtime

@@ -1,8 +1,20 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'bench/results/**', '**/*.cjs', '*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      'bench/results/**',
+      '**/*.cjs',
+      '*.mjs',
+      'webui/src/api/schema.gen.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -60,6 +72,31 @@ export default tseslint.config(
           'structuredClone',
         ].map((name) => [name, 'readonly']),
       ),
+    },
+  },
+  {
+    // the console (browser code, bundled by Vite): its own tsconfig, React's hook rules, relative imports
+    files: ['webui/src/**/*.ts', 'webui/src/**/*.tsx'],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: {
+      parserOptions: { project: ['./webui/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      'no-restricted-imports': 'off',
+    },
+  },
+  {
+    files: ['webui/*.mts'],
+    languageOptions: {
+      parserOptions: { project: ['./webui/tsconfig.node.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    files: ['webui/src/**/*.test.ts', 'webui/src/**/*.test.tsx'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
 );

@@ -1,10 +1,12 @@
 // `npm run build`: an incremental `tsc -b` into dist/ that never empties dist/ first, so a CLI run or a
 // second process started meanwhile still finds the previous build. Only after tsc succeeded are
 // outputs whose source is gone pruned. noEmitOnError (tsconfig.build.json) keeps a failed build from
-// writing anything.
+// writing anything. Then the console (scripts/console-build.mjs): OpenAPI document, generated API types, webui
+// type-check and Vite build into dist/webui/. `--api-types` stops after the types (lint and typecheck need them).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { buildConsole, generateApiTypes } from './console-build.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'dist');
@@ -47,3 +49,6 @@ if ([...expected].some((file) => !existsSync(file))) {
 const stale = SOURCE_DIRS.flatMap((dir) => files(join(OUT, dir))).filter((file) => !expected.has(file));
 for (const file of stale) rmSync(file);
 if (stale.length > 0) console.log(`build: removed ${stale.length} stale file(s) from dist/`);
+
+if (process.argv.includes('--api-types')) await generateApiTypes();
+else process.exitCode = await buildConsole();

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from '#src/api.module';
@@ -11,7 +12,7 @@ import { BodyTooDeepException, nestedDeeperThan } from '#src/core/http/body-dept
 import { GatewayExceptionFilter } from '#src/core/http/exception.filter';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { generateRequestId, isProxyPath } from '#src/core/http/request-id';
-import { setupSwagger } from '#src/core/http/swagger';
+import { createOpenApiDocument, setupSwagger } from '#src/core/http/swagger';
 import { PinoNestLogger } from '#src/core/logging/logger';
 import type { AdminAtStart } from '#src/core/logging/startup-summary';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
@@ -92,6 +93,28 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
   await configure(app, logger);
   setupSwagger(app);
   return app;
+}
+
+/**
+ * The API's OpenAPI document without a database, Redis or listening socket: `preview: true` scans the module
+ * graph but instantiates no provider, and the document is built from route metadata only. The build
+ * (scripts/openapi.mjs) writes it to dist/openapi.json for the console's generated types.
+ */
+export async function createOpenApiDocumentOffline(config: AppConfig, logger: Logger): Promise<OpenAPIObject> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forRoot(config, logger),
+    new FastifyAdapter(),
+    {
+      preview: true,
+      logger: false,
+      abortOnError: false,
+    },
+  );
+  try {
+    return createOpenApiDocument(app);
+  } finally {
+    await app.close();
+  }
 }
 
 /** The worker application (not listening yet): processors plus health and metrics. */

@@ -1,11 +1,15 @@
+import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
 export const ADMIN_BEARER = 'admin-jwt';
 export const API_KEY_BEARER = 'api-key';
 
-/** OpenAPI at /docs (UI) and /docs-json. Operation ids are the controller method names. */
-export function setupSwagger(app: NestFastifyApplication): void {
+/**
+ * The OpenAPI document of an application's routes; operation ids are the controller method names. Reads only
+ * route metadata, so it also works on an application created with `preview: true` (scripts/openapi.mjs).
+ */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('LLM Gateway')
     .setDescription(
@@ -15,8 +19,13 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Admin JWT' }, ADMIN_BEARER)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Gateway API key (sk-gw-...)' }, API_KEY_BEARER)
     .build();
-  const document = SwaggerModule.createDocument(app, config, {
+  return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
+}
+
+/** OpenAPI at /docs (UI) and /docs-json. */
+export function setupSwagger(app: NestFastifyApplication): void {
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -151,7 +151,7 @@ export class ProviderTestRequestDto {
 }
 
 export class ProviderTestErrorDto {
-  @ApiProperty({ description: 'The HTTP status a client would have got', nullable: true, example: 502 })
+  @ApiProperty({ type: Number, description: 'The HTTP status a client would have got', nullable: true, example: 502 })
   status: number | null;
 
   @ApiProperty({ example: 'upstream_auth_error' })
@@ -168,7 +168,7 @@ export class ProviderTestResultDto {
   @ApiProperty({ description: 'Time until the answer (or the failure), in milliseconds', example: 412 })
   latency_ms: number;
 
-  @ApiProperty({ description: 'The model that was called', nullable: true, example: 'gpt-4o-mini' })
+  @ApiProperty({ type: String, description: 'The model that was called', nullable: true, example: 'gpt-4o-mini' })
   model: string | null;
 
   @ApiPropertyOptional({ type: ProviderTestErrorDto })

@@ -1,0 +1,95 @@
+import { type FormEvent, useState } from 'react';
+import type { ApiKeyCreate } from '../api/types';
+import { type ApiKeyForm, apiKeyBody, type FormErrors } from '../lib/api-key-form';
+import { Checkbox, Field, TextField } from './field';
+import { ErrorNote } from './states';
+
+/** Create or edit an API key: name, limits, budget, model allowlist, tags, expiry. */
+export function ApiKeyFormView({
+  initial,
+  submitLabel,
+  busy,
+  error,
+  onSubmit,
+  onCancel,
+}: {
+  initial: ApiKeyForm;
+  submitLabel: string;
+  busy: boolean;
+  error: unknown;
+  onSubmit: (body: ApiKeyCreate) => void;
+  onCancel: () => void;
+}) {
+  const [form, setForm] = useState(initial);
+  const [errors, setErrors] = useState<FormErrors<ApiKeyForm>>({});
+  const set =
+    <K extends keyof ApiKeyForm>(key: K) =>
+    (value: ApiKeyForm[K]) =>
+      setForm((f) => ({ ...f, [key]: value }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const result = apiKeyBody(form);
+    if (!result.ok) return setErrors(result.errors);
+    setErrors({});
+    onSubmit(result.body);
+  };
+  return (
+    <form onSubmit={submit} noValidate>
+      <TextField label="Name" value={form.name} onChange={set('name')} error={errors.name} required maxLength={256} />
+      <div className="grid">
+        <TextField
+          label="Requests per minute"
+          inputMode="numeric"
+          value={form.rateLimit}
+          onChange={set('rateLimit')}
+          error={errors.rateLimit}
+          hint="Empty: no limit."
+        />
+        <TextField
+          label="Tokens per minute"
+          inputMode="numeric"
+          value={form.tokensPerMinute}
+          onChange={set('tokensPerMinute')}
+          error={errors.tokensPerMinute}
+          hint="Empty: no limit."
+        />
+        <TextField
+          label="Monthly budget (USD)"
+          inputMode="decimal"
+          value={form.monthlyBudget}
+          onChange={set('monthlyBudget')}
+          error={errors.monthlyBudget}
+          hint="Per calendar month (UTC). Empty: no budget; 0 refuses every call."
+        />
+      </div>
+      <TextField
+        label="Allowed models"
+        value={form.allowedModels}
+        onChange={set('allowedModels')}
+        error={errors.allowedModels}
+        hint="Model or alias names, separated by commas. Empty: every model."
+      />
+      <Field label="Tags" hint="One key=value per line, e.g. team=search." error={errors.tags}>
+        {(a11y) => <textarea {...a11y} rows={3} value={form.tags} onChange={(e) => set('tags')(e.target.value)} />}
+      </Field>
+      <TextField
+        label="Expires"
+        type="datetime-local"
+        value={form.expiresAt}
+        onChange={set('expiresAt')}
+        error={errors.expiresAt}
+        hint="Your local time. Empty: never expires."
+      />
+      <Checkbox label="Enabled" checked={form.enabled} onChange={set('enabled')} />
+      <ErrorNote error={error} title="Not saved." />
+      <div className="actions">
+        <button type="submit" aria-busy={busy} disabled={busy}>
+          {submitLabel}
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
