@@ -83,11 +83,13 @@ describe('console: sessions (backend for frontend)', () => {
     expect((await signIn(u.email, PASSWORD, {})).status).toBe(403);
     const cookie = cookieOf(await signIn(u.email));
     expect((await withCookie(cookie, '/ui/session', { method: 'DELETE' }, {} as typeof CONSOLE)).status).toBe(403);
-    expect((await withCookie(cookie, '/ui/session')).status).toBe(200);
+    expect(await (await withCookie(cookie, '/ui/session')).json()).toMatchObject({ user: { id: u.id } });
     const forged = await withCookie('llmgw_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '/admin/providers');
     expect(forged.status).toBe(401);
     expect((await withCookie('llmgw_session=../../etc', '/admin/providers')).status).toBe(401);
-    expect((await withCookie('llmgw_session=x', '/ui/session')).status).toBe(401);
+    const nobody = await withCookie('llmgw_session=x', '/ui/session');
+    expect(nobody.status).toBe(200);
+    expect(await nobody.json()).toEqual({ user: null });
   });
 
   it('ends the session on sign-out, on disabling the admin and on a password change', async () => {
@@ -110,7 +112,8 @@ describe('console: sessions (backend for frontend)', () => {
     const c = await user();
     const third = cookieOf(await signIn(c.email));
     await api.get(AdminUserManagementService).update(c.id, { password: 'a-new-password-4410' });
-    expect((await withCookie(third, '/ui/session')).status).toBe(401);
+    expect(await (await withCookie(third, '/ui/session')).json()).toEqual({ user: null });
+    expect((await withCookie(third, '/admin/providers')).status).toBe(401);
   });
 
   it('throttles sign-in exactly like login: failures at either count for both', async () => {

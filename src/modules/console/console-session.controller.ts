@@ -7,9 +7,9 @@ import { AdminAuthService } from '#src/modules/auth/admin-auth.service';
 import { AdminAuthException } from '#src/modules/auth/auth.exception';
 import { CONSOLE_HEADER, CONSOLE_HEADER_VALUE, ConsoleSessionStore } from '#src/modules/auth/console-session.store';
 
-/** What the console learns about the signed-in admin. */
+/** What the console learns about the signed-in admin (null: nobody is signed in). */
 interface SessionBody {
-  user: { id: string; email: string; roles: string[] };
+  user: { id: string; email: string; roles: string[] } | null;
 }
 
 /** Sign-in and sign-out change state: only the console's own script may ask (a cross-site form cannot). */
@@ -20,7 +20,7 @@ function requireConsoleHeader(req: FastifyRequest): void {
 /**
  * The console's backend-for-frontend sessions (SPEC §15): `POST /ui/session` checks the email and password
  * exactly as `/admin/auth/login` does (same throttle) and sets the HttpOnly session cookie; `GET` tells the
- * console who is signed in; `DELETE` signs out. Tokens never reach the browser's JavaScript.
+ * console who is signed in (`{user: null}` when nobody is); `DELETE` signs out. Tokens never reach the browser's JavaScript.
  */
 @ApiExcludeController()
 @Public()
@@ -48,9 +48,9 @@ export class ConsoleSessionController {
   @Get('session')
   async current(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionBody> {
     void reply.header('cache-control', 'no-store');
+    // signed out is an answer, not an error: the console asks this on every load
     const principal = await this.sessions.principal(req.headers.cookie);
-    if (!principal) throw AdminAuthException.notSignedIn();
-    return { user: { id: principal.id, email: principal.name, roles: principal.roles } };
+    return { user: principal ? { id: principal.id, email: principal.name, roles: principal.roles } : null };
   }
 
   @Delete('session')

@@ -49,7 +49,13 @@ export function AliasesPage() {
                   {page.data.map((a) => (
                     <tr key={a.id}>
                       <td>{a.name}</td>
-                      <td>{modelName(a.model_id)}</td>
+                      <td>
+                        {a.routing
+                          ? a.routing.targets
+                              .map((t) => `${t.model ?? t.model_id} (weight ${t.weight}, priority ${t.priority})`)
+                              .join(', ')
+                          : modelName(a.model_id ?? '')}
+                      </td>
                       <td>
                         <code>{Object.keys(a.config).length ? JSON.stringify(a.config) : '—'}</code>
                       </td>

@@ -113,7 +113,7 @@ export class AliasRoutingDto {
   @IsIn(RETRY_CONDITIONS, { each: true })
   retry_on?: RetryCondition[];
 
-  @ApiPropertyOptional({ description: 'Not built yet: a request with it is refused' })
+  @ApiPropertyOptional({ type: String, description: 'Not built yet: a request with it is refused' })
   @NotBuilt('attempt_timeout')
   attempt_timeout?: unknown;
 
@@ -173,7 +173,11 @@ export class AliasCreateDto extends AliasFieldsDto {
   @Length(1, 256)
   name: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The model this alias resolves to (required without routing)' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    description: 'The model this alias resolves to (required without routing)',
+  })
   @IsOptional()
   @IsUUID()
   model_id?: string;
@@ -190,7 +194,12 @@ export class AliasUpdateDto extends AliasFieldsDto {
   @Length(1, 256)
   name?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null only together with routing' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'null only together with routing',
+  })
   @IsOptional()
   @IsUUID()
   model_id?: string | null;
