@@ -163,6 +163,38 @@ export async function setUpGateway({ dbName, prefix, dataDir, upstreamUrl, logLe
     '--output-price-per-1m',
     '0.6',
   );
+  // a second model on the same provider and an alias routing over both (weights 1:1), for the routed row
+  cli(
+    env,
+    'add-model',
+    '--name',
+    'gpt-4o-mini-b',
+    '--provider',
+    'bench',
+    '--input-price-per-1m',
+    '0.15',
+    '--output-price-per-1m',
+    '0.6',
+  );
+  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `SELECT id FROM models WHERE name IN ('gpt-4o-mini', 'gpt-4o-mini-b') ORDER BY name`,
+    );
+    const routing = {
+      strategy: 'weighted',
+      targets: rows.map((r) => ({ modelId: r.id, weight: 1, priority: 0 })),
+      retries: 1,
+      retryOn: ['429', '5xx', 'timeout', 'connect'],
+    };
+    await db.query(
+      `INSERT INTO model_aliases (id, name, model_id, routing) VALUES (gen_random_uuid(), 'routed', NULL, $1)`,
+      [JSON.stringify(routing)],
+    );
+  } finally {
+    await db.end();
+  }
   return env;
 }
 

@@ -167,7 +167,17 @@ async function main() {
       url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
       headers: { authorization: `Bearer ${key}` },
     },
+    // the same gateway and key, through an alias routing over two models (weights 1:1, no failures)
+    {
+      name: 'gateway-routed',
+      pid: gateway.pid,
+      url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${key}` },
+      model: 'routed',
+    },
   ];
+  /** The body for a target: its own model name when it has one. */
+  const bodyFor = (t, body) => (t.model ? JSON.stringify({ ...JSON.parse(body), model: t.model }) : body);
   const chatBody = JSON.stringify({
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: 'Say hello' }],
@@ -186,7 +196,7 @@ async function main() {
       url: t.url,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...t.headers },
-      body: chatBody,
+      body: bodyFor(t, chatBody),
       connections: 8,
       duration: 2,
     });
@@ -195,7 +205,7 @@ async function main() {
   for (const connections of CONNECTIONS) {
     for (let run = 1; run <= RUNS; run++) {
       for (const t of targets) {
-        const r = await load(t, connections, chatBody);
+        const r = await load(t, connections, bodyFor(t, chatBody));
         runs.push({ target: t.name, connections, run, ...r });
         process.stderr.write(
           `${t.name} c=${connections} run ${run}: ${r.requests_per_s.toFixed(0)} req/s p50 ${r.p50_ms} ms cpu ${r.cpu_us_per_request.toFixed(0)} µs\n`,
@@ -206,8 +216,8 @@ async function main() {
   const streams = {};
   const sequential = {};
   for (const t of targets) {
-    sequential[t.name] = await unloaded(t, chatBody);
-    streams[t.name] = await ttfb(t, streamBody);
+    sequential[t.name] = await unloaded(t, bodyFor(t, chatBody));
+    streams[t.name] = await ttfb(t, bodyFor(t, streamBody));
   }
 
   const summary = [];

@@ -1,6 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
+import type { RedisClient } from '#src/core/redis/redis.factory';
+import { HOT_REDIS } from '#src/core/redis/redis.module';
+import { RedisKeys } from '#src/core/redis/redis-keys';
 import { adminRequest, type Json, loginEveryRole } from '#test/factories/admin-fixtures';
 import { CANARY_PROVIDER_KEY, createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
@@ -65,10 +68,14 @@ describe('proxy: routing over several targets', () => {
     await api.close();
     await Promise.all([a.stop(), b.stop(), c.stop(), claude.stop()]);
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     for (const f of [a, b, c]) f.reset();
     claude.reset();
     events.clear();
+    // each case starts with no target failures or cooldowns left by the one before
+    const redis = api.app.get<RedisClient>(HOT_REDIS);
+    const found = await redis.keys(`${api.get(RedisKeys).prefix}:rt:*`);
+    if (found.length > 0) await redis.del(...found);
   });
 
   const usageRow = (callId: string): Promise<Json> =>
@@ -250,5 +257,57 @@ describe('proxy: routing over several targets', () => {
     expect(lowered).toBeGreaterThan(0);
     expect(lowered).toBeLessThan(1250);
     expect(a.requests[0].body.max_tokens ?? a.requests[0].body.max_completion_tokens).toBe(lowered);
+  });
+
+  it('cools a target down at once for a provider 429 with Retry-After', async () => {
+    await alias('retry-after', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }], retries: 0 });
+    a.reset({
+      error: {
+        status: 429,
+        body: { error: { message: 'slow down', type: 'rate_limit_error' } },
+        headers: { 'retry-after': '60' },
+      },
+    });
+    b.reset({ reply: 'from B' });
+    const first = await client.chat.completions
+      .create({ model: 'retry-after', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    expect(first.response.headers.get('x-gateway-attempts')).toBe('2');
+    const second = await client.chat.completions
+      .create({ model: 'retry-after', messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    expect(second.response.headers.get('x-gateway-attempts')).toBe('1');
+    expect(a.requests).toHaveLength(1);
+  });
+
+  // the two apps started here register their admin JWT strategy in passport's process-wide registry (the last
+  // one wins); once they are closed, this spec's admin JWT no longer verifies: keep this case last (a test
+  // artifact: a process runs one app)
+  it('cools a target down on every gateway process after 3 failures in a minute, until the cooldown ends', async () => {
+    await alias('cooling', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }], retries: 0 });
+    const env = { ROUTING_COOLDOWN: '1500ms', ROUTING_COOLDOWN_FAILURES: '3' };
+    const [one, two] = await Promise.all([startApi(env), startApi(env)]);
+    try {
+      const call = (app: TestApp) =>
+        new OpenAI({ apiKey: key.key, baseURL: `${app.url}/v1`, maxRetries: 0 }).chat.completions
+          .create({ model: 'cooling', messages: [{ role: 'user', content: 'Hi' }] })
+          .withResponse();
+      a.reset({ error: serverError });
+      b.reset({ reply: 'from B' });
+      for (let i = 0; i < 3; i++) expect((await call(one)).response.headers.get('x-gateway-attempts')).toBe('2');
+      expect(a.requests).toHaveLength(3);
+      // the other process skips A at once: one attempt, on B
+      const skipped = await call(two);
+      expect(skipped.response.headers.get('x-gateway-model')).toBe('model-b');
+      expect(skipped.response.headers.get('x-gateway-attempts')).toBe('1');
+      expect(a.requests).toHaveLength(3);
+      // once the cooldown is over A is tried again (and answers now)
+      a.reset({ reply: 'A is back' });
+      await new Promise((r) => setTimeout(r, 1700));
+      const back = await call(two);
+      expect(back.data.choices[0].message.content).toBe('A is back');
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 });

@@ -103,6 +103,10 @@ export const ENV_SCHEMA = {
   CACHE_TTL: v(duration, '60s'),
   // periodic full reload of providers
   PROVIDER_RELOAD_INTERVAL: v(duration, '5m'),
+  // retryable failures of a routing target within 60 s that make every pod skip it for ROUTING_COOLDOWN
+  ROUTING_COOLDOWN_FAILURES: v(int(1, 1000), '3'),
+  // how long a failing routing target is skipped (a provider's Retry-After wins when it sends one)
+  ROUTING_COOLDOWN: v(positiveDuration, '30s'),
   // run queue processors inside the API process
   RUN_PROCESSORS: v(bool, 'true'),
   // write audit logs

@@ -24,6 +24,16 @@ export class RedisKeys {
     return `${this.prefix}:ui-session:${digest}`;
   }
 
+  /** A routing target's recent retryable failures (SPEC §11). */
+  targetFailures(modelId: string): string {
+    return `${this.prefix}:rt:fail:${modelId}`;
+  }
+
+  /** A routing target's cooldown: present (holding its end, ms) while every pod skips the target. */
+  targetCooldown(modelId: string): string {
+    return `${this.prefix}:rt:cool:${modelId}`;
+  }
+
   invalidationChannel(): string {
     return `${this.prefix}:cache:invalidate`;
   }

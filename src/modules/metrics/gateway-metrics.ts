@@ -62,6 +62,11 @@ export const metrics = {
     'Upstream attempts of routed calls, by target model, provider and outcome (success, retried, failed)',
     ['model', 'provider', 'outcome'],
   ),
+  targetCooldowns: counter(
+    'llmgw_target_cooldowns_total',
+    'Routing targets put in cooldown (too many failures in 60 s, or a provider Retry-After)',
+    ['model'],
+  ),
   fallbacks: counter(
     'llmgw_fallbacks_total',
     'Routed calls answered (or last tried) by a later priority group than their first target',

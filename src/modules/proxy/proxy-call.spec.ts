@@ -6,6 +6,7 @@ import type { Admission, AdmissionRequest, AdmissionService } from '#src/modules
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import type { ModelResolver, Resolution } from '#src/modules/models/model-resolver.service';
+import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
 import type { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
@@ -77,6 +78,8 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
       get: async () => ({ id: 'p1', name: 'prov', type: 'openai', adapter: { promptTokenUpperBound: () => 10 } }),
     } as unknown as ProviderRegistry,
     admissions: { admit: opts.admit ?? (async () => admission) } as unknown as AdmissionService,
+    // calls of a model are not routed: cooldowns are never read nor written
+    cooldowns: {} as TargetCooldowns,
     events,
     lifecycle,
   };

@@ -20,6 +20,8 @@ import type { CallContext } from '#src/modules/proxy/call-context';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
+import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
+import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
 export interface CallRequest {
@@ -73,6 +75,7 @@ export interface CallServices {
   readonly admissions: AdmissionService;
   readonly events: CallEventsService;
   readonly lifecycle: LifecycleService;
+  readonly cooldowns: TargetCooldowns;
 }
 
 /** The target an attempt goes to. */
@@ -164,7 +167,11 @@ export class ProxyCall {
     this.resolution = resolution;
     if (key.allowedModels.length > 0 && !key.allowedModels.includes(request.model))
       throw ProxyException.modelNotAllowed(request.model);
-    this.plan = new RoutingPlan(resolution);
+    // routed aliases only: which targets every pod is skipping now (one MGET; a single target reads nothing)
+    const cooling = resolution.routing
+      ? await this.services.cooldowns.coolingUntil(resolution.targets.map((t) => t.model.id))
+      : undefined;
+    this.plan = new RoutingPlan(resolution, Math.random, cooling);
     const first = await this.nextTarget();
     if (!first) throw ProxyException.modelNotFound(request.model);
 
@@ -268,6 +275,7 @@ export class ProxyCall {
         await answer();
         return;
       } catch (err) {
+        this.countFailure(err);
         if (!this.retryable(err)) throw err;
         const { status, code } = classifyError(err);
         const failed = this.target!;
@@ -288,6 +296,18 @@ export class ProxyCall {
   private get live(): Admitted {
     if (!this.admitted) throw new Error('the call was not admitted');
     return this.admitted;
+  }
+
+  /** A routed target's retryable failure counts towards its cooldown on every pod (off the answer's path). */
+  private countFailure(err: unknown): void {
+    const routing = this.resolution?.routing;
+    const condition = retryConditionOf(err);
+    if (!routing || !this.target || condition === null || !routing.retryOn.includes(condition)) return;
+    const retryAfter =
+      err instanceof UpstreamException && err.upstreamCode === UpstreamErrorCode.RateLimited
+        ? err.details.retryAfter
+        : undefined;
+    void this.services.cooldowns.failed(this.target.model, retryAfter);
   }
 
   get provider(): RegisteredProvider {

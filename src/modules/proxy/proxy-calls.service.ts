@@ -11,6 +11,7 @@ import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
+import { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
 import { refusedBodyForAudit } from '#src/modules/proxy/request-body';
 
 /** One API surface (chat, embeddings, …): it only reads its request and renders its answer. */
@@ -47,6 +48,7 @@ export class ProxyCalls implements CallServices {
     readonly admissions: AdmissionService,
     readonly events: CallEventsService,
     readonly lifecycle: LifecycleService,
+    readonly cooldowns: TargetCooldowns,
   ) {}
 
   async run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {

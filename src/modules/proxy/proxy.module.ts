@@ -4,6 +4,7 @@ import { MetricsSink } from '#src/modules/metrics/metrics.sink';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 import { ApiKeyGuard } from '#src/modules/proxy/api-key.guard';
+import { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 import { ProxyController } from '#src/modules/proxy/proxy.controller';
 import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
@@ -31,6 +32,7 @@ import { LimitsModule } from '#src/modules/ratelimit/limits.module';
     CountTokensHandler,
     ModelCatalogService,
     MetricsSink,
+    TargetCooldowns,
   ],
 })
 export class ProxyModule {}

@@ -87,4 +87,17 @@ describe('RoutingPlan', () => {
     expect(retryConditionOf(new UpstreamStatusError(400, 'invalid_request_error'))).toBeNull();
     expect(retryConditionOf(new Error('anything else'))).toBeNull();
   });
+
+  it('leaves cooling targets out, and with every target cooling tries the one whose cooldown ends first', () => {
+    const targets = [target('a', 1, 0), target('b', 1, 0), target('c', 1, 1)];
+    const policy = routing('weighted', 5);
+    const coolingA = new Map([['id-a', Date.now() + 10_000]]);
+    expect(names(new RoutingPlan({ targets, routing: policy }, seeded(1), coolingA))).toEqual(['b', 'c']);
+    const allCooling = new Map([
+      ['id-a', Date.now() + 30_000],
+      ['id-b', Date.now() + 5_000],
+      ['id-c', Date.now() + 20_000],
+    ]);
+    expect(names(new RoutingPlan({ targets, routing: policy }, seeded(1), allCooling))).toEqual(['b']);
+  });
 });

@@ -53,22 +53,38 @@ type Random = () => number;
 /**
  * The order a call tries its targets in (SPEC §11): priority groups from the lowest number, within a group by the
  * strategy (`weighted`: drawn by weight without replacement; `cost`: cheapest first), at most `retries + 1`
- * targets per group. A model or a plain alias has one target and no retries.
+ * targets per group, cooling targets left out. A model or a plain alias has one target and no retries.
  */
 export class RoutingPlan {
   private readonly order: RouteTarget[];
   private position = 0;
 
-  constructor(resolution: Pick<Resolution, 'targets' | 'routing'>, random: Random = Math.random) {
+  /**
+   * `coolingUntil`: targets every pod skips now (model id → when the cooldown ends); when all of them cool, the
+   * call goes to the one whose cooldown ends first rather than being refused.
+   */
+  constructor(
+    resolution: Pick<Resolution, 'targets' | 'routing'>,
+    random: Random = Math.random,
+    coolingUntil: ReadonlyMap<string, number> = new Map(),
+  ) {
     const routing = resolution.routing;
     if (!routing) {
       this.order = resolution.targets.slice(0, 1);
       return;
     }
-    const priorities = [...new Set(resolution.targets.map((t) => t.priority))].sort((a, b) => a - b);
+    const warm = resolution.targets.filter((t) => !coolingUntil.has(t.model.id));
+    if (warm.length === 0) {
+      const soonest = [...resolution.targets].sort(
+        (a, b) => coolingUntil.get(a.model.id)! - coolingUntil.get(b.model.id)!,
+      );
+      this.order = soonest.slice(0, 1);
+      return;
+    }
+    const priorities = [...new Set(warm.map((t) => t.priority))].sort((a, b) => a - b);
     this.order = priorities.flatMap((p) =>
       ordered(
-        resolution.targets.filter((t) => t.priority === p),
+        warm.filter((t) => t.priority === p),
         routing.strategy,
         random,
       ).slice(0, routing.retries + 1),
