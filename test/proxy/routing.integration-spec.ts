@@ -280,6 +280,51 @@ describe('proxy: routing over several targets', () => {
     expect(a.requests).toHaveLength(1);
   });
 
+  it('never overshoots a budget under 100 concurrent calls over targets of different prices', async () => {
+    // A answers half the calls with a 500, so B (≈7× dearer) answers those: the reservation must cover B
+    await alias('mixed-prices', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }] });
+    const budget = '0.02';
+    const tight = await createKey(api, { monthlyBudget: budget });
+    let n = 0;
+    a.reset({ reply: 'A', usage: { prompt_tokens: 200, completion_tokens: 300 } });
+    b.reset({ reply: 'B', usage: { prompt_tokens: 200, completion_tokens: 300 } });
+    const flaky = a.options;
+    Object.defineProperty(a, 'options', {
+      configurable: true,
+      get: () => (n++ % 2 === 0 ? { ...flaky, error: serverError } : flaky),
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          fetch(`${api.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${tight.key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'mixed-prices',
+              max_tokens: 300,
+              messages: [{ role: 'user', content: 'Hi' }],
+            }),
+          }).then(async (r) => ({ status: r.status, body: await r.text() })),
+        ),
+      );
+      const answered = results.filter((r) => r.status === 200).length;
+      expect(answered).toBeGreaterThan(0);
+      expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+      const billed = await waitFor(async () => {
+        const [row] = await api
+          .get(DataSource)
+          .query<{ n: string; total: string }[]>(
+            `SELECT count(*) AS n, COALESCE(sum(cost_usd), 0)::text AS total FROM usage_records WHERE api_key_id = $1`,
+            [tight.id],
+          );
+        return Number(row.n) === answered ? row : undefined;
+      }, 30_000);
+      expect(Number(billed.total)).toBeLessThanOrEqual(Number(budget));
+    } finally {
+      Object.defineProperty(a, 'options', { configurable: true, writable: true, value: flaky });
+    }
+  });
+
   // the two apps started here register their admin JWT strategy in passport's process-wide registry (the last
   // one wins); once they are closed, this spec's admin JWT no longer verifies: keep this case last (a test
   // artifact: a process runs one app)
