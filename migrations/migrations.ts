@@ -1,6 +1,12 @@
 import { InitialSchema1763856000000 } from '#migrations/1763856000000-InitialSchema';
 import { AdminCredentialVersion1764950000000 } from '#migrations/1764950000000-AdminCredentialVersion';
 import { AliasRouting1765000000000 } from '#migrations/1765000000000-AliasRouting';
+import { ModelQuotas1765000100000 } from '#migrations/1765000100000-ModelQuotas';
 
 /** Every migration, oldest first. A new migration is added here and never edited once merged. */
-export const MIGRATIONS = [InitialSchema1763856000000, AdminCredentialVersion1764950000000, AliasRouting1765000000000];
+export const MIGRATIONS = [
+  InitialSchema1763856000000,
+  AdminCredentialVersion1764950000000,
+  AliasRouting1765000000000,
+  ModelQuotas1765000100000,
+];

@@ -23,6 +23,10 @@ export interface FakeOpenAiOptions {
   omitUsage?: boolean;
   /** Put usage on the last stream chunk whatever stream_options says (llama.cpp server, LM Studio). */
   usageOnLastChunk?: boolean;
+  /** Generate no more completion tokens than the request's output limit, as a real provider (usage capped). */
+  honourMaxTokens?: boolean;
+  /** With `error`: answer it only to every n-th request (1st, n+1-th, ...), the others normally. */
+  errorEvery?: number;
   /** Answer this status and body instead (an OpenAI-format error). */
   error?: { status: number; body: unknown; headers?: Record<string, string> };
   /** Send this many chunks, then an error event, then close (no [DONE]). */
@@ -98,7 +102,7 @@ export class FakeOpenAi {
     });
     const o = this.options;
     if (o.delayMs) await sleep(o.delayMs);
-    if (o.error) {
+    if (o.error && (!o.errorEvery || (this.requests.length - 1) % o.errorEvery === 0)) {
       res.writeHead(o.error.status, { 'content-type': 'application/json', ...o.error.headers });
       res.end(JSON.stringify(o.error.body));
       return;
@@ -120,12 +124,17 @@ export class FakeOpenAi {
     return this.completion(received.body, res);
   }
 
-  private usage(): Record<string, unknown> {
+  private usage(body: Record<string, unknown> = {}): Record<string, unknown> {
     const u = this.options.usage ?? { prompt_tokens: 12, completion_tokens: 5 };
+    const limit = body.max_completion_tokens ?? body.max_tokens;
+    const completion =
+      this.options.honourMaxTokens && typeof limit === 'number'
+        ? Math.min(limit, u.completion_tokens)
+        : u.completion_tokens;
     return {
       prompt_tokens: u.prompt_tokens,
-      completion_tokens: u.completion_tokens,
-      total_tokens: u.prompt_tokens + u.completion_tokens,
+      completion_tokens: completion,
+      total_tokens: u.prompt_tokens + completion,
       prompt_tokens_details: { cached_tokens: u.cached ?? 0, audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: u.reasoning ?? 0, audio_tokens: 0 },
     };
@@ -159,7 +168,7 @@ export class FakeOpenAi {
         created: 1_700_000_000,
         model: body.model,
         choices: [{ index: 0, message, logprobs: null, finish_reason: o.toolCall ? 'tool_calls' : 'stop' }],
-        ...(o.omitUsage ? {} : { usage: this.usage() }),
+        ...(o.omitUsage ? {} : { usage: this.usage(body) }),
         system_fingerprint: 'fp_fake',
       }),
     );
@@ -212,10 +221,10 @@ export class FakeOpenAi {
     const finish = o.toolCall ? 'tool_calls' : 'stop';
     if (o.usageOnLastChunk && !wantsUsage)
       res.write(
-        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage: this.usage() })}\n\n`,
+        `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage: this.usage(body) })}\n\n`,
       );
     else send({ choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }] });
-    if (wantsUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: this.usage() })}\n\n`);
+    if (wantsUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: this.usage(body) })}\n\n`);
     res.end('data: [DONE]\n\n');
   }
 

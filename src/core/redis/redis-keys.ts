@@ -34,6 +34,16 @@ export class RedisKeys {
     return `${this.prefix}:rt:cool:${modelId}`;
   }
 
+  /** A model's requests in the last minute on its provider account (SPEC §11); `{prefix:q:model}` hash tag. */
+  quotaRequests(modelId: string): string {
+    return `{${this.prefix}:q:${modelId}}:rpm`;
+  }
+
+  /** A model's tokens per second over the last minute on its provider account. */
+  quotaTokens(modelId: string): string {
+    return `{${this.prefix}:q:${modelId}}:tpm`;
+  }
+
   invalidationChannel(): string {
     return `${this.prefix}:cache:invalidate`;
   }

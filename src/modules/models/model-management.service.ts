@@ -92,6 +92,8 @@ export class ModelManagementService {
         'capabilities',
         'metadata',
         'enabled',
+        'rpmLimit',
+        'tpmLimit',
       ] as const) {
         if (patch[k] !== undefined) (model as unknown as Record<string, unknown>)[k] = patch[k];
       }

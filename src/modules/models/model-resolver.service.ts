@@ -25,6 +25,9 @@ export interface ResolvedModel {
   providerId: string;
   contextWindow: number | null;
   maxOutputTokens: number | null;
+  /** The provider account's quota for this deployment (null: none). */
+  rpmLimit: number | null;
+  tpmLimit: number | null;
   capabilities: string[];
   pricing: PriceComponent[];
 }
@@ -122,6 +125,8 @@ function toResolvedModel(model: ModelEntity): ResolvedModel | null {
     providerId: model.providerId,
     contextWindow: model.contextWindow,
     maxOutputTokens: model.maxOutputTokens,
+    rpmLimit: model.rpmLimit ?? null,
+    tpmLimit: model.tpmLimit ?? null,
     capabilities: model.capabilities,
     pricing: (model.pricing ?? []).map((p) => ({
       direction: p.direction,

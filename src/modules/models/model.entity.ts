@@ -43,6 +43,14 @@ export class ModelEntity {
   @Column('text', { array: true, default: () => "'{}'" })
   capabilities: string[];
 
+  /** The provider account's requests per minute for this deployment (SPEC §11), counted across pods. */
+  @Column('integer', { nullable: true })
+  rpmLimit: number | null;
+
+  /** The provider account's tokens per minute for this deployment. */
+  @Column('integer', { nullable: true })
+  tpmLimit: number | null;
+
   @Column('jsonb', { default: () => "'{}'" })
   metadata: Record<string, unknown>;
 

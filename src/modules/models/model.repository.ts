@@ -14,6 +14,8 @@ export interface ModelCreate {
   capabilities?: string[];
   metadata?: Record<string, unknown>;
   enabled?: boolean;
+  rpmLimit?: number | null;
+  tpmLimit?: number | null;
 }
 
 export type PricingInput = Pick<PricingComponentEntity, 'direction' | 'modality' | 'unit' | 'tier' | 'price'>;
@@ -78,6 +80,8 @@ export class ModelRepository {
         capabilities: input.capabilities ?? [],
         metadata: input.metadata ?? {},
         enabled: input.enabled ?? true,
+        rpmLimit: input.rpmLimit ?? null,
+        tpmLimit: input.tpmLimit ?? null,
       }),
     );
     await this.replacePricing(model.id, pricing, manager);

@@ -6,6 +6,7 @@ import type { Admission, AdmissionRequest, AdmissionService } from '#src/modules
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import type { ModelResolver, Resolution } from '#src/modules/models/model-resolver.service';
+import type { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
 import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
 import type { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
@@ -28,6 +29,8 @@ const MODEL: Resolution['model'] = {
   providerId: 'p1',
   contextWindow: null,
   maxOutputTokens: null,
+  rpmLimit: null,
+  tpmLimit: null,
   capabilities: [],
   pricing: PRICING,
 };
@@ -80,6 +83,7 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     admissions: { admit: opts.admit ?? (async () => admission) } as unknown as AdmissionService,
     // calls of a model are not routed: cooldowns are never read nor written
     cooldowns: {} as TargetCooldowns,
+    quotas: { take: async () => true, release: () => undefined, charge: () => undefined } as unknown as ProviderQuotas,
     events,
     lifecycle,
   };

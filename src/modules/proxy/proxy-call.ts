@@ -21,6 +21,7 @@ import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
 import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
+import type { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
@@ -76,6 +77,7 @@ export interface CallServices {
   readonly events: CallEventsService;
   readonly lifecycle: LifecycleService;
   readonly cooldowns: TargetCooldowns;
+  readonly quotas: ProviderQuotas;
 }
 
 /** The target an attempt goes to. */
@@ -178,20 +180,26 @@ export class ProxyCall {
     const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
     const bound = (t: Target) => () => t.provider.adapter.promptTokenUpperBound(merged, t.model.upstreamModel);
     const others = await this.otherTargets(first);
-    const admission = await admissions.admit({
-      callId: this.ctx.callId,
-      key,
-      model: first.model,
-      endpoint: this.ctx.endpoint,
-      promptTokenUpperBound: bound(first),
-      requestedOutputTokens: request.maxOutputTokens,
-      serviceTier: request.serviceTier,
-      // completions asked for (`n`, the alias may set it), each up to the output limit
-      choices: typeof merged.n === 'number' && Number.isInteger(merged.n) && merged.n > 1 ? merged.n : 1,
-      ...(others.length > 0
-        ? { alternatives: others.map((t) => ({ model: t.model, promptTokenUpperBound: bound(t) })) }
-        : {}),
-    });
+    const admission = await admissions
+      .admit({
+        callId: this.ctx.callId,
+        key,
+        model: first.model,
+        endpoint: this.ctx.endpoint,
+        promptTokenUpperBound: bound(first),
+        requestedOutputTokens: request.maxOutputTokens,
+        serviceTier: request.serviceTier,
+        // completions asked for (`n`, the alias may set it), each up to the output limit
+        choices: typeof merged.n === 'number' && Number.isInteger(merged.n) && merged.n > 1 ? merged.n : 1,
+        ...(others.length > 0
+          ? { alternatives: others.map((t) => ({ model: t.model, promptTokenUpperBound: bound(t) })) }
+          : {}),
+      })
+      .catch((err: unknown) => {
+        // refused by the key's limits: the provider quota slot it took goes back
+        this.services.quotas.release(first.model, this.ctx.callId);
+        throw err;
+      });
     const body = admission.outputLimit !== null ? withOutputLimit(merged, admission.outputLimit) : merged;
 
     // a graceful shutdown waits until this call's events are published (finish)
@@ -222,6 +230,7 @@ export class ProxyCall {
   private async nextTarget(): Promise<Target | null> {
     const plan = this.plan!;
     let refusal: Error | null = null;
+    let atQuota = false;
     for (let t = plan.next(); t; t = plan.next()) {
       const provider = await this.services.providers.get(t.model.providerId);
       if (!provider) continue;
@@ -231,12 +240,18 @@ export class ProxyCall {
         refusal ??= err instanceof Error ? err : new Error(String(err));
         continue;
       }
+      // a target at its provider quota is skipped like a cooling one (models with a quota only: one round trip)
+      if (!(await this.services.quotas.take(t.model, this.ctx.callId))) {
+        atQuota = true;
+        continue;
+      }
       this.target = { model: t.model, provider };
       this.firstPriority ??= t.priority;
       this.currentPriority = t.priority;
       return this.target;
     }
     if (refusal) throw refusal;
+    if (atQuota) throw ProxyException.upstreamCapacity(this.request!.model);
     return null;
   }
 
@@ -471,6 +486,7 @@ export class ProxyCall {
    */
   private async settleAndPublish(a: Admitted, outcome: Outcome): Promise<void> {
     const ctx = this.ctx;
+    this.services.quotas.charge(this.current.model, outcome.usage.promptTokens + outcome.usage.completionTokens);
     try {
       let spendSettled = false;
       try {

@@ -14,6 +14,8 @@ export enum ProxyErrorCode {
   ResponseNotFound = 'response_not_found',
   /** A passed-through stream the provider ended with a failure event (already relayed to the client). */
   UpstreamStreamFailed = 'upstream_stream_failed',
+  /** Every target of the call is at its provider quota (`rpm_limit`, `tpm_limit`). */
+  UpstreamCapacity = 'upstream_capacity',
 }
 
 const STATUS: Record<ProxyErrorCode, number> = {
@@ -27,15 +29,30 @@ const STATUS: Record<ProxyErrorCode, number> = {
   [ProxyErrorCode.UnsupportedParameter]: 400,
   [ProxyErrorCode.ResponseNotFound]: 404,
   [ProxyErrorCode.UpstreamStreamFailed]: 502,
+  [ProxyErrorCode.UpstreamCapacity]: 429,
 };
 
 /** Errors of the proxy surface, in OpenAI's shape (SPEC §3). */
 export class ProxyException extends AppException {
   constructor(code: ProxyErrorCode, message: string, param: string | null = null) {
     super(code, STATUS[code], message, {
-      type: code === ProxyErrorCode.ModelNotAllowed ? 'permission_error' : 'invalid_request_error',
+      type:
+        code === ProxyErrorCode.ModelNotAllowed
+          ? 'permission_error'
+          : code === ProxyErrorCode.UpstreamCapacity
+            ? 'rate_limit_error'
+            : 'invalid_request_error',
       param,
+      ...(code === ProxyErrorCode.UpstreamCapacity ? { headers: { 'retry-after': '1' } } : {}),
     });
+  }
+
+  static upstreamCapacity(model: string): ProxyException {
+    return new ProxyException(
+      ProxyErrorCode.UpstreamCapacity,
+      `Every provider deployment of '${model}' is at its quota (rpm_limit / tpm_limit); retry shortly.`,
+      'model',
+    );
   }
 
   static invalidValue(param: string, message: string): ProxyException {

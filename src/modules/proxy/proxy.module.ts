@@ -5,6 +5,7 @@ import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 import { ApiKeyGuard } from '#src/modules/proxy/api-key.guard';
 import { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
+import { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 import { ProxyController } from '#src/modules/proxy/proxy.controller';
 import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
@@ -33,6 +34,7 @@ import { LimitsModule } from '#src/modules/ratelimit/limits.module';
     ModelCatalogService,
     MetricsSink,
     TargetCooldowns,
+    ProviderQuotas,
   ],
 })
 export class ProxyModule {}

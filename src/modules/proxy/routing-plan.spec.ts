@@ -9,6 +9,8 @@ const model = (name: string, output = '1'): ResolvedModel => ({
   providerId: `p-${name}`,
   contextWindow: null,
   maxOutputTokens: null,
+  rpmLimit: null,
+  tpmLimit: null,
   capabilities: [],
   pricing: [
     { direction: 'input', modality: 'text', unit: '1m_tokens', tier: 'default', price: '1' },

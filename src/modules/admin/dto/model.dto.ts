@@ -117,6 +117,26 @@ class ModelFieldsDto {
   @Min(1)
   max_output_tokens?: number | null;
 
+  @ApiPropertyOptional({
+    ...POSITIVE_DOC,
+    example: 500,
+    description: "The provider account's requests per minute for this deployment, counted across pods",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  rpm_limit?: number | null;
+
+  @ApiPropertyOptional({
+    ...POSITIVE_DOC,
+    example: 200000,
+    description: "The provider account's tokens per minute for this deployment, counted across pods",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  tpm_limit?: number | null;
+
   @ApiPropertyOptional({ type: [String], nullable: true, example: ['chat', 'vision', 'tools'] })
   @IsOptional()
   @IsArray()
@@ -148,6 +168,8 @@ class ModelFieldsDto {
       providerModelId: this.provider_model_id,
       contextWindow: this.context_window,
       maxOutputTokens: this.max_output_tokens,
+      rpmLimit: this.rpm_limit,
+      tpmLimit: this.tpm_limit,
       capabilities: this.capabilities === null ? [] : this.capabilities,
       metadata: this.metadata === null ? {} : this.metadata,
       enabled: this.enabled,
@@ -206,6 +228,12 @@ export class ModelResponseDto {
   @ApiProperty({ ...POSITIVE_DOC, example: 16384 })
   max_output_tokens: number | null;
 
+  @ApiProperty({ ...POSITIVE_DOC, example: 500 })
+  rpm_limit: number | null;
+
+  @ApiProperty({ ...POSITIVE_DOC, example: 200000 })
+  tpm_limit: number | null;
+
   @ApiProperty({ type: [String], example: ['chat'] })
   capabilities: string[];
 
@@ -232,6 +260,8 @@ export class ModelResponseDto {
       provider_model_id: m.providerModelId,
       context_window: m.contextWindow,
       max_output_tokens: m.maxOutputTokens,
+      rpm_limit: m.rpmLimit,
+      tpm_limit: m.tpmLimit,
       capabilities: m.capabilities,
       metadata: m.metadata,
       enabled: m.enabled,
