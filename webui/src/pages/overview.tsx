@@ -23,11 +23,12 @@ import { Link } from '../router/router';
 
 const TOP = 10;
 
-function Card({ label, value }: { label: string; value: string }) {
+function Card({ label, value, detail }: { label: string; value: string; detail?: string }) {
   return (
     <article>
       <small>{label}</small>
       <span className="value">{value}</span>
+      {detail ? <small>{detail}</small> : null}
     </article>
   );
 }
@@ -167,8 +168,9 @@ function TrafficSection() {
           <div className="cards">
             <Card label={`Calls, ${range.label.toLowerCase()}`} value={formatInt(totals.requests)} />
             <Card
-              label="Errors"
-              value={`${formatInt(totals.errors)} (${formatPercent(errorRate(totals.errors, totals.requests))})`}
+              label="Error rate"
+              value={formatPercent(errorRate(totals.errors, totals.requests))}
+              detail={`${formatInt(totals.errors)} ${totals.errors === 1 ? 'error' : 'errors'}`}
             />
             <Card label="p50 latency" value={formatMs(totals.p50_latency_ms)} />
             <Card label="p95 latency" value={formatMs(totals.p95_latency_ms)} />
