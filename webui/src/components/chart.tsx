@@ -28,7 +28,8 @@ Chart.register(
 
 export interface Series {
   label: string;
-  data: number[];
+  /** null: no value for that label (a line leaves a gap). */
+  data: (number | null)[];
   /** A second y axis on the right (e.g. cost next to calls). */
   right?: boolean;
   kind?: 'bar' | 'line';

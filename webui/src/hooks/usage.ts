@@ -1,6 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
-import type { UsageGroup, UsageReport } from '../api/types';
+import type { UsageGroup, UsageOverview, UsageReport } from '../api/types';
+import type { OverviewRange } from '../lib/overview';
 
 export interface UsageFilter {
   from: string;
@@ -17,4 +18,12 @@ export const useUsage = (filter: UsageFilter, enabled = true) =>
       api<UsageReport>('/admin/usage', { query: { ...filter, group_by: filter.group_by.join(',') }, signal }),
     placeholderData: keepPreviousData,
     enabled,
+  });
+
+/** `GET /admin/usage/overview` over one of the overview's ranges. */
+export const useUsageOverview = ({ from, to, bucket }: OverviewRange) =>
+  useQuery({
+    queryKey: ['/admin/usage/overview', { from, to, bucket }],
+    queryFn: ({ signal }) => api<UsageOverview>('/admin/usage/overview', { query: { from, to, bucket }, signal }),
+    placeholderData: keepPreviousData,
   });

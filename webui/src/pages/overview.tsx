@@ -1,23 +1,34 @@
-import { useMemo } from 'react';
-import type { ApiKey, UsageReport } from '../api/types';
+import { useMemo, useState } from 'react';
+import type { ApiKey, OverviewTop, UsageReport } from '../api/types';
 import { ChartView } from '../components/chart';
+import { Field } from '../components/field';
 import { Empty, ErrorNote, Loading } from '../components/states';
-import { DailyUsageChart } from '../components/usage-chart';
 import { apiKeys } from '../hooks/api-keys';
-import { useUsage } from '../hooks/usage';
+import { useUsage, useUsageOverview } from '../hooks/usage';
 import { usePageTitle } from '../layout';
-import { currentMonth, lastDays } from '../lib/dates';
+import { currentMonth } from '../lib/dates';
 import { formatInt, formatUsd } from '../lib/format';
-import { groupLabel } from '../lib/usage-table';
+import {
+  errorRate,
+  formatMs,
+  formatPercent,
+  OVERVIEW_RANGES,
+  overviewCharts,
+  overviewRange,
+  type OverviewRangeId,
+  type OverviewRow,
+  overviewRows,
+} from '../lib/overview';
 import { Link } from '../router/router';
 
 const TOP = 10;
 
-function Card({ label, value }: { label: string; value: string }) {
+function Card({ label, value, detail }: { label: string; value: string; detail?: string }) {
   return (
     <article>
       <small>{label}</small>
       <span className="value">{value}</span>
+      {detail ? <small>{detail}</small> : null}
     </article>
   );
 }
@@ -34,43 +45,30 @@ export function budgetRows(byKey: UsageReport, keys: ApiKey[]) {
 
 export function OverviewPage() {
   usePageTitle('Overview');
+  return (
+    <>
+      <h1>Overview</h1>
+      <MonthSection />
+      <TrafficSection />
+    </>
+  );
+}
+
+/** This calendar month: the period budgets are counted over. */
+function MonthSection() {
   const month = useMemo(() => currentMonth(), []);
-  // the daily chart stops at today: the rest of the month has no calls yet
-  const soFar = useMemo(() => ({ from: month.from, to: lastDays(1).to }), [month]);
-  const byDay = useUsage({ ...month, group_by: ['day'] });
   const byKey = useUsage({ ...month, group_by: ['api_key'] });
-  const byModel = useUsage({ ...month, group_by: ['model'] });
   const keys = apiKeys.useList({ limit: 500 });
   const budgets = useMemo(
     () => (byKey.data && keys.data ? budgetRows(byKey.data, keys.data.data) : []),
     [byKey.data, keys.data],
   );
-  const topBy = (report: UsageReport | undefined, group: 'api_key' | 'model') =>
-    [...(report?.data ?? [])]
-      .sort((a, b) => Number(b.cost_usd) - Number(a.cost_usd) || b.requests - a.requests)
-      .slice(0, TOP)
-      .map((r) => ({ label: groupLabel(r, [group]), cost: Number(r.cost_usd), calls: r.requests }));
-  const topKeys = useMemo(() => topBy(byKey.data, 'api_key'), [byKey.data]);
-  const topModels = useMemo(() => topBy(byModel.data, 'model'), [byModel.data]);
-  const error = byDay.error ?? byKey.error ?? byModel.error;
-  if (error)
-    return (
-      <>
-        <h1>Overview</h1>
-        <ErrorNote error={error} title="Could not load usage." />
-      </>
-    );
-  if (!byDay.data)
-    return (
-      <>
-        <h1>Overview</h1>
-        <Loading what="Loading this month's usage" />
-      </>
-    );
-  const t = byDay.data.totals;
+  const error = byKey.error ?? keys.error;
+  if (error) return <ErrorNote error={error} title="Could not load this month's usage." />;
+  if (!byKey.data || !keys.data) return <Loading what="Loading this month's usage" />;
+  const t = byKey.data.totals;
   return (
-    <>
-      <h1>Overview</h1>
+    <section aria-label="This month">
       <p className="hint">This calendar month (UTC), {month.from} until today.</p>
       <div className="cards">
         <Card label="Calls" value={formatInt(t.requests)} />
@@ -82,17 +80,14 @@ export function OverviewPage() {
         <Empty>
           No calls this month yet. Create an <Link to="/keys">API key</Link> and send a request through the gateway.
         </Empty>
-      ) : (
-        <div className="charts">
-          <article>
-            <h2>Calls and cost per day</h2>
-            <DailyUsageChart rows={byDay.data.data} {...soFar} label="Calls and cost per day this month" />
-          </article>
-          <article>
-            <h2>Spend against budgets</h2>
-            {budgets.length === 0 ? (
-              <Empty>No key has a monthly budget.</Empty>
-            ) : (
+      ) : null}
+      <div className="charts">
+        <article>
+          <h2>Spend against budgets</h2>
+          {budgets.length === 0 ? (
+            <Empty>No key has a monthly budget.</Empty>
+          ) : (
+            <>
               <ChartView
                 type="bar"
                 horizontal
@@ -102,47 +97,205 @@ export function OverviewPage() {
                   { label: 'Spent (USD)', data: budgets.map((b) => b.spent) },
                   { label: 'Budget (USD)', data: budgets.map((b) => b.budget) },
                 ]}
+                height={Math.max(140, 40 * budgets.length)}
               />
-            )}
-          </article>
-          <TopList title="Top keys by cost" rows={topKeys} />
-          <TopList title="Top models by cost" rows={topModels} />
-        </div>
-      )}
-    </>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Key</th>
+                      <th scope="col">Spent</th>
+                      <th scope="col">Budget</th>
+                      <th scope="col">Used</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {budgets.map((b) => (
+                      <tr key={b.name}>
+                        <td>{b.name}</td>
+                        <td>{formatUsd(b.spent)}</td>
+                        <td>{formatUsd(b.budget)}</td>
+                        <td>{b.budget > 0 ? `${Math.round((b.spent / b.budget) * 100)} %` : '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )}
+        </article>
+      </div>
+    </section>
   );
 }
 
-function TopList({ title, rows }: { title: string; rows: { label: string; cost: number; calls: number }[] }) {
+/** Calls, errors, latency and cost over the chosen range, and its top keys and models. */
+function TrafficSection() {
+  const [rangeId, setRangeId] = useState<OverviewRangeId>('24h');
+  // computed when the choice changes; the end is a whole hour, so the query is stable within the hour
+  const range = useMemo(() => overviewRange(rangeId), [rangeId]);
+  const overview = useUsageOverview(range);
+  const rows = useMemo(() => (overview.data ? overviewRows(overview.data) : []), [overview.data]);
+  const charts = useMemo(() => overviewCharts(rows), [rows]);
+  const per = range.bucket === 'hour' ? 'hour' : 'day';
+  const totals = overview.data?.totals;
+  return (
+    <section aria-labelledby="traffic-heading">
+      <div className="page-head">
+        <h2 id="traffic-heading">Traffic</h2>
+        <Field label="Range">
+          {(a11y) => (
+            <select {...a11y} value={rangeId} onChange={(e) => setRangeId(e.target.value as OverviewRangeId)}>
+              {OVERVIEW_RANGES.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      {overview.error ? (
+        <ErrorNote error={overview.error} title="Could not load the overview." />
+      ) : !overview.data || !totals ? (
+        <Loading what="Loading calls, errors and latency" />
+      ) : (
+        <div aria-busy={overview.isPlaceholderData}>
+          <p className="hint">
+            {range.label}, per {per} (UTC). Errors are calls answered with a status of 400 or more, refusals by the
+            gateway included.
+          </p>
+          <div className="cards">
+            <Card label={`Calls, ${range.label.toLowerCase()}`} value={formatInt(totals.requests)} />
+            <Card
+              label="Error rate"
+              value={formatPercent(errorRate(totals.errors, totals.requests))}
+              detail={`${formatInt(totals.errors)} ${totals.errors === 1 ? 'error' : 'errors'}`}
+            />
+            <Card label="p50 latency" value={formatMs(totals.p50_latency_ms)} />
+            <Card label="p95 latency" value={formatMs(totals.p95_latency_ms)} />
+            <Card label={`Cost, ${range.label.toLowerCase()}`} value={formatUsd(totals.cost_usd)} />
+          </div>
+          {totals.requests === 0 ? (
+            <Empty>No calls in this range.</Empty>
+          ) : (
+            <>
+              <div className="charts">
+                <article>
+                  <h2>Calls and error rate</h2>
+                  <ChartView
+                    type="bar"
+                    label={`Calls and error rate per ${per}, ${range.label.toLowerCase()}`}
+                    labels={charts.labels}
+                    series={charts.calls}
+                  />
+                </article>
+                <article>
+                  <h2>Latency (p50 and p95)</h2>
+                  <ChartView
+                    type="line"
+                    label={`p50 and p95 latency per ${per} in milliseconds, ${range.label.toLowerCase()}`}
+                    labels={charts.labels}
+                    series={charts.latency}
+                  />
+                </article>
+                <article>
+                  <h2>Cost</h2>
+                  <ChartView
+                    type="bar"
+                    label={`Cost per ${per} in USD, ${range.label.toLowerCase()}`}
+                    labels={charts.labels}
+                    series={charts.cost}
+                  />
+                </article>
+              </div>
+              <SeriesTable rows={rows} per={per} />
+              <div className="charts">
+                <TopList title="Top keys by cost" rows={overview.data.top_keys} keys />
+                <TopList title="Top models by cost" rows={overview.data.top_models} />
+              </div>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The numbers of the three charts, one row per bucket (collapsed: a week has 168 hours). */
+function SeriesTable({ rows, per }: { rows: OverviewRow[]; per: string }) {
+  return (
+    <details>
+      <summary>Table: calls, errors, latency and cost per {per}</summary>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{per === 'hour' ? 'Hour (UTC)' : 'Day (UTC)'}</th>
+              <th scope="col">Calls</th>
+              <th scope="col">Errors</th>
+              <th scope="col">Error rate</th>
+              <th scope="col">p50 latency</th>
+              <th scope="col">p95 latency</th>
+              <th scope="col">Cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.t}>
+                <th scope="row">{r.label}</th>
+                <td>{formatInt(r.requests)}</td>
+                <td>{formatInt(r.errors)}</td>
+                <td>{formatPercent(r.errorRate)}</td>
+                <td>{formatMs(r.p50)}</td>
+                <td>{formatMs(r.p95)}</td>
+                <td>{formatUsd(r.cost)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
+
+function TopList({ title, rows, keys = false }: { title: string; rows: OverviewTop[]; keys?: boolean }) {
+  const label = (r: OverviewTop) => r.name ?? (keys ? 'a deleted key' : 'unknown');
   return (
     <article>
       <h2>{title}</h2>
-      <ChartView
-        type="bar"
-        horizontal
-        label={title}
-        labels={rows.map((r) => r.label)}
-        series={[{ label: 'Cost (USD)', data: rows.map((r) => r.cost) }]}
-        height={Math.max(140, 26 * rows.length)}
-      />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Calls</th>
-            <th scope="col">Cost</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.label}>
-              <td>{r.label}</td>
-              <td>{formatInt(r.calls)}</td>
-              <td>{formatUsd(r.cost)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {rows.length === 0 ? (
+        <Empty>None in this range.</Empty>
+      ) : (
+        <>
+          <ChartView
+            type="bar"
+            horizontal
+            label={title}
+            labels={rows.map(label)}
+            series={[{ label: 'Cost (USD)', data: rows.map((r) => Number(r.cost_usd)) }]}
+            height={Math.max(140, 32 * rows.length)}
+          />
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Calls</th>
+                <th scope="col">Cost</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r, i) => (
+                <tr key={r.id ?? r.name ?? i}>
+                  <td>{keys && r.id && r.name ? <Link to={`/keys/${r.id}`}>{r.name}</Link> : label(r)}</td>
+                  <td>{formatInt(r.requests)}</td>
+                  <td>{formatUsd(r.cost_usd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
     </article>
   );
 }
