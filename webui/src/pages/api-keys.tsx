@@ -6,6 +6,7 @@ import { Dialog } from '../components/dialog';
 import { Pager } from '../components/pager';
 import { SecretOnce } from '../components/secret-once';
 import { Empty, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { apiKeys, keyStatus } from '../hooks/api-keys';
 import { usePageTitle } from '../layout';
 import { emptyApiKeyForm } from '../lib/api-key-form';
@@ -69,7 +70,7 @@ export function ApiKeysPage() {
             <Empty>{name ? 'No key matches this name.' : 'No API keys yet.'}</Empty>
           ) : (
             <>
-              <div className="table-wrap">
+              <TableWrap label="API keys">
                 <table>
                   <thead>
                     <tr>
@@ -102,7 +103,7 @@ export function ApiKeysPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
               <Pager offset={offset} limit={LIMIT} total={page.total} onChange={setOffset} />
             </>
           )

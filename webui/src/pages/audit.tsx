@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Pager } from '../components/pager';
 import { Empty, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { useAdminAudit } from '../hooks/admins';
 import { usePageTitle } from '../layout';
 import { formatDateTime } from '../lib/format';
@@ -40,7 +41,7 @@ export function AuditPage() {
             <Empty>No changes recorded.</Empty>
           ) : (
             <>
-              <div className="table-wrap">
+              <TableWrap label="Audit log">
                 <table>
                   <thead>
                     <tr>
@@ -75,7 +76,7 @@ export function AuditPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
               <Pager offset={offset} limit={LIMIT} total={page.total} onChange={setOffset} />
             </>
           )

@@ -7,6 +7,7 @@ import { Dialog } from '../components/dialog';
 import { ModelDialog } from '../components/model-dialog';
 import { Pager } from '../components/pager';
 import { Empty, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { models } from '../hooks/models';
 import { providers } from '../hooks/providers';
 import { usePageTitle } from '../layout';
@@ -67,7 +68,7 @@ export function ModelsPage() {
             <Empty>No models yet. Add one, or import the LiteLLM catalog.</Empty>
           ) : (
             <>
-              <div className="table-wrap">
+              <TableWrap label="Models">
                 <table>
                   <thead>
                     <tr>
@@ -117,7 +118,7 @@ export function ModelsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
               <Pager offset={offset} limit={LIMIT} total={page.total} onChange={setOffset} />
             </>
           )

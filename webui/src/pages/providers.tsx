@@ -6,6 +6,7 @@ import { ConfirmButton } from '../components/confirm-button';
 import { Dialog } from '../components/dialog';
 import { Checkbox, Field, TextField } from '../components/field';
 import { Empty, ErrorNote, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { CREDENTIAL_FIELDS, PROVIDER_TYPES, providers, useProviderTest } from '../hooks/providers';
 import { usePageTitle } from '../layout';
 import { parseJsonObject } from '../lib/fields';
@@ -33,7 +34,7 @@ export function ProvidersPage() {
           page.data.length === 0 ? (
             <Empty>No providers yet.</Empty>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Providers">
               <table>
                 <thead>
                   <tr>
@@ -51,7 +52,7 @@ export function ProvidersPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </QueryState>

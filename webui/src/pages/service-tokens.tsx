@@ -6,6 +6,7 @@ import { Checkbox, TextField } from '../components/field';
 import { RolesField } from '../components/roles-field';
 import { SecretOnce } from '../components/secret-once';
 import { Empty, ErrorNote, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { serviceTokens } from '../hooks/admins';
 import { usePageTitle } from '../layout';
 import { isoToLocalInput, localInputToIso } from '../lib/dates';
@@ -40,7 +41,7 @@ export function ServiceTokensPage() {
           page.data.length === 0 ? (
             <Empty>No service tokens yet.</Empty>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Service tokens">
               <table>
                 <thead>
                   <tr>
@@ -78,7 +79,7 @@ export function ServiceTokensPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </QueryState>

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { USAGE_GROUPS, type UsageGroup, type UsageReport } from '../api/types';
 import { ChartView } from '../components/chart';
 import { Empty, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { DailyUsageChart } from '../components/usage-chart';
 import { apiKeys } from '../hooks/api-keys';
 import { useUsage } from '../hooks/usage';
@@ -144,7 +145,7 @@ function UsageResult({
           height={Math.max(160, 28 * top.length)}
         />
       ) : null}
-      <div className="table-wrap">
+      <TableWrap label="Usage table">
         <table>
           <thead>
             <tr>
@@ -169,7 +170,7 @@ function UsageResult({
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </>
   );
 }

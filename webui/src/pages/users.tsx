@@ -6,6 +6,7 @@ import { Dialog } from '../components/dialog';
 import { Checkbox, TextField } from '../components/field';
 import { RolesField } from '../components/roles-field';
 import { Empty, ErrorNote, QueryState } from '../components/states';
+import { TableWrap } from '../components/table-wrap';
 import { adminUsers } from '../hooks/admins';
 import { usePageTitle } from '../layout';
 import { formatDate } from '../lib/format';
@@ -29,7 +30,7 @@ export function UsersPage() {
           page.data.length === 0 ? (
             <Empty>No admin users.</Empty>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Admin users">
               <table>
                 <thead>
                   <tr>
@@ -69,7 +70,7 @@ export function UsersPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </QueryState>

@@ -1,0 +1,308 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import { ModelManagementService } from '#src/modules/models/model-management.service';
+import { createAdminUser } from '#test/factories/admin-fixtures';
+import { createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
+import { startApi, type TestApp } from '#test/utils/app';
+import { horizontalOverflow, launchChromium, seriousViolations, settled, watchedPage } from '#test/utils/browser';
+import { FakeOpenAi } from '#test/utils/fake-openai';
+import { waitFor } from '#test/utils/processes';
+import { resetState } from '#test/utils/reset';
+
+/** `UPDATE_SCREENSHOTS=1` rewrites docs/console/*.png (committed); a normal run only checks. */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/console' : null;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+/** Fixed locale and time zone, so dates and amounts render the same on every machine. */
+const CONTEXT = { locale: 'en-US', timezoneId: 'UTC', colorScheme: 'light', reducedMotion: 'reduce' } as const;
+const PEOPLE = {
+  admin: { email: 'ops@example.com', password: 'canary-e2e-admin-pw-3b8d1f' },
+  editor: { email: 'dev@example.com', password: 'canary-e2e-editor-pw-7c2e9a' },
+  viewer: { email: 'finance@example.com', password: 'canary-e2e-viewer-pw-5a4f0d' },
+};
+type Person = keyof typeof PEOPLE;
+/** Buttons that change something: a viewer must see none of them. */
+const CHANGING = /^(Add|Create|Edit|Delete|Revoke|Regenerate|Import|Test connection)\b/;
+
+/** Issue 16 / SPEC §15: the built console in headless Chromium against the API on real PostgreSQL and Redis. */
+describe('console in a real browser', () => {
+  let api: TestApp;
+  let upstream: FakeOpenAi;
+  let browser: Browser;
+  let admin: { context: BrowserContext; page: Page; errors: string[] };
+  const key = { name: 'e2e-app', secret: '', url: '' };
+  let ciKey = '';
+
+  const chat = async (secret: string, model = 'gpt-4o-mini'): Promise<number> => {
+    const res = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }] }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  const fillSignIn = async (page: Page, who: Person, password = PEOPLE[who].password): Promise<void> => {
+    await page.getByLabel('Email').fill(PEOPLE[who].email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  /** Waits until the billing processor has written `n` usage records. */
+  const usageRecords = (n: number) =>
+    waitFor(async () => {
+      const [row] = await api.get(DataSource).query<{ n: number }[]>('SELECT count(*)::int AS n FROM usage_records');
+      return row.n === n ? true : undefined;
+    });
+
+  /** A fresh browser context (its own cookies) signed in through the form. */
+  const signedIn = async (who: Person, viewport = DESKTOP) => {
+    const context = await browser.newContext({ ...CONTEXT, viewport });
+    const watched = await watchedPage(context);
+    await watched.page.goto(`${api.url}/ui/`);
+    await fillSignIn(watched.page, who);
+    await menu(watched.page).waitFor();
+    await settled(watched.page);
+    return { context, ...watched };
+  };
+
+  const menu = (page: Page) => page.getByRole('navigation', { name: 'Console' });
+  const menuLabels = (page: Page) => menu(page).getByRole('link').allInnerTexts();
+
+  /** Opens a page from the side menu, as a person would, and waits until it has loaded. */
+  const open = async (page: Page, label: string): Promise<void> => {
+    const link = menu(page).getByRole('link', { name: label, exact: true });
+    await link.click();
+    await link.and(page.locator('[aria-current="page"]')).waitFor();
+    await settled(page);
+  };
+
+  const shoot = async (page: Page, name: string): Promise<void> => {
+    if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, animations: 'disabled' });
+  };
+
+  /** Same-origin requests from a page of `context` that the console itself never makes (not watched). */
+  const probe = async <T>(context: BrowserContext, fn: () => Promise<T>): Promise<T> => {
+    const page = await context.newPage();
+    await page.goto(`${api.url}/health/live`);
+    try {
+      return await page.evaluate(fn);
+    } finally {
+      await page.close();
+    }
+  };
+
+  beforeAll(async () => {
+    await resetState();
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+    upstream = await new FakeOpenAi().start();
+    // the browser talks to http://127.0.0.1: a Secure cookie would not be sent back
+    api = await startApi({ UI_COOKIE_SECURE: 'false' });
+    await createAdminUser(api, { ...PEOPLE.admin, roles: ['admin'] });
+    await createAdminUser(api, { ...PEOPLE.editor, roles: ['editor'] });
+    await createAdminUser(api, { ...PEOPLE.viewer, roles: ['viewer'] });
+    const provider = await createProvider(api, { name: 'openai', baseUrl: upstream.url });
+    const model = await createModel(api, { providerId: provider.id, name: 'gpt-4o-mini' });
+    await api.get(ModelManagementService).createAlias({ name: 'fast', modelId: model.id, config: { temperature: 0 } });
+    const ci = await createKey(api, {
+      name: 'ci-pipeline',
+      rateLimit: 60,
+      monthlyBudget: '25',
+      tags: { team: 'platform' },
+    });
+    ciKey = ci.id;
+    // a few hundred tokens: a cost the console shows in more than zeros
+    upstream.reset({ usage: { prompt_tokens: 1200, completion_tokens: 350 } });
+    // some history for the overview, usage and key pages
+    for (const name of ['fast', 'fast', 'gpt-4o-mini']) expect(await chat(ci.key, name)).toBe(200);
+    await usageRecords(3);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await upstream?.stop();
+  });
+
+  it('signs in through the form; the session cookie is HttpOnly, SameSite=Strict and hidden from document.cookie', async () => {
+    const context = await browser.newContext({ ...CONTEXT, viewport: DESKTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${api.url}/ui/`);
+    await settled(page);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await seriousViolations(page)).toEqual([]);
+    await shoot(page, 'sign-in');
+
+    await fillSignIn(page, 'admin', 'not-the-password');
+    await page.getByText('The email or password is not right.').waitFor();
+    // the wrong password's 401 is the one expected failure: Chromium logs every failed request as a console error
+    expect(errors).toEqual([expect.stringMatching(/Failed to load resource: .*401/)]);
+    errors.length = 0;
+
+    await fillSignIn(page, 'admin');
+    await menu(page).waitFor();
+    await settled(page);
+    expect(await menuLabels(page)).toEqual([
+      'Overview',
+      'API keys',
+      'Providers',
+      'Models',
+      'Aliases',
+      'Usage',
+      'Admin users',
+      'Service tokens',
+      'Audit log',
+    ]);
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('llmgw_session');
+    const [cookie] = (await context.cookies()).filter((c) => c.name === 'llmgw_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(errors).toEqual([]);
+    admin = { context, page, errors };
+  });
+
+  it('creates a key, shows it once, and its proxied call shows in usage and on the key’s page', async () => {
+    const { page, errors } = admin;
+    await open(page, 'API keys');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create an API key' });
+    await dialog.getByLabel('Name').fill(key.name);
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    key.secret = await page.getByLabel(`New key "${key.name}" (shown once)`).inputValue();
+    expect(key.secret).toMatch(/^sk-gw-/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.content()).not.toContain(key.secret);
+
+    await page.getByRole('link', { name: key.name }).click();
+    await page.waitForURL(/\/ui\/keys\/[0-9a-f-]{36}$/);
+    await settled(page);
+    key.url = page.url();
+    expect(await page.content()).not.toContain(key.secret);
+    expect(await page.getByText('No calls in the last 30 days.').count()).toBe(1);
+
+    expect(await chat(key.secret)).toBe(200);
+    await usageRecords(4);
+
+    await open(page, 'Usage');
+    await page.getByRole('combobox', { name: 'API key' }).selectOption({ label: key.name });
+    await settled(page);
+    await page.getByText(/^1 calls · \$/).waitFor();
+    expect(await page.getByRole('cell', { name: 'gpt-4o-mini' }).count()).toBe(1);
+
+    await page.goto(key.url);
+    await settled(page);
+    await page.getByText(/^1 calls, \$/).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('revokes the key behind a confirmation, and the next proxied call is refused', async () => {
+    const { page, errors } = admin;
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog', { name: `Revoke "${key.name}"?` });
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('heading', { level: 1, name: `${key.name} revoked` }).waitFor();
+    expect(await chat(key.secret)).toBe(401);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses the session cookie on an admin call without x-requested-with: llmgw-console', async () => {
+    const answers = await probe(admin.context, async () => {
+      const bare = await fetch('/admin/api-keys');
+      const console = await fetch('/admin/api-keys', { headers: { 'x-requested-with': 'llmgw-console' } });
+      return { bare: bare.status, code: ((await bare.json()) as { code: string }).code, console: console.status };
+    });
+    expect(answers).toEqual({ bare: 403, code: 'console_header_required', console: 200 });
+  });
+
+  it('offers a viewer no control that changes anything, and the API refuses a viewer’s change', async () => {
+    const viewer = await signedIn('viewer');
+    const labels = await menuLabels(viewer.page);
+    expect(labels).toEqual(['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']);
+    for (const label of labels) {
+      await open(viewer.page, label);
+      const buttons = await viewer.page.getByRole('main').getByRole('button').allInnerTexts();
+      expect({ label, changing: buttons.filter((b) => CHANGING.test(b.trim())) }).toEqual({ label, changing: [] });
+    }
+    await open(viewer.page, 'API keys');
+    await viewer.page.getByRole('link', { name: 'ci-pipeline' }).click();
+    await viewer.page.waitForURL(`${api.url}/ui/keys/${ciKey}`);
+    await settled(viewer.page);
+    expect(await viewer.page.getByRole('main').getByRole('button').count()).toBe(0);
+    const status = await probe(viewer.context, async () => {
+      const res = await fetch('/admin/api-keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-requested-with': 'llmgw-console' },
+        body: JSON.stringify({ name: 'from-a-viewer' }),
+      });
+      return res.status;
+    });
+    expect(status).toBe(403);
+    expect(viewer.errors).toEqual([]);
+    await viewer.context.close();
+  });
+
+  it('offers an editor keys but not admin users, service tokens or the audit log', async () => {
+    const editor = await signedIn('editor');
+    expect(await menuLabels(editor.page)).toEqual(['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']);
+    await open(editor.page, 'API keys');
+    expect(await editor.page.getByRole('button', { name: 'Create API key' }).count()).toBe(1);
+    await editor.page.goto(`${api.url}/ui/users`);
+    await editor.page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
+    expect(editor.errors).toEqual([]);
+    await editor.context.close();
+  });
+
+  it('has no serious or critical axe violation and no console error on any page, light or dark', async () => {
+    const { page, errors } = admin;
+    const labels = await menuLabels(page);
+    const violations: Record<string, string[]> = {};
+    const check = async (name: string, scheme: 'light' | 'dark') => {
+      const found = await seriousViolations(page);
+      if (found.length > 0) violations[`${name} (${scheme})`] = found;
+      if (scheme === 'light') await shoot(page, name);
+    };
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const label of labels) {
+        await open(page, label);
+        await check(label.toLowerCase().replace(/ /g, '-'), scheme);
+      }
+      await page.goto(`${api.url}/ui/keys/${ciKey}`);
+      await settled(page);
+      await check('api-key', scheme);
+    }
+    expect(violations).toEqual({});
+    expect(errors).toEqual([]);
+  });
+
+  it('fits a phone’s width: no horizontal page scroll', async () => {
+    const phone = await signedIn('admin', PHONE);
+    const overflow: Record<string, number> = { Overview: await horizontalOverflow(phone.page) };
+    for (const label of ['API keys', 'Models', 'Usage', 'Audit log']) {
+      await open(phone.page, label);
+      overflow[label] = await horizontalOverflow(phone.page);
+    }
+    expect(overflow).toEqual({ Overview: 0, 'API keys': 0, Models: 0, Usage: 0, 'Audit log': 0 });
+    expect(phone.errors).toEqual([]);
+    await phone.context.close();
+  });
+
+  it('signs out: back to the sign-in form, and the old cookie no longer opens the admin API', async () => {
+    const { context, page, errors } = admin;
+    const [cookie] = (await context.cookies()).filter((c) => c.name === 'llmgw_session');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in to the LLM Gateway console' }).waitFor();
+    expect((await context.cookies()).filter((c) => c.name === 'llmgw_session')).toEqual([]);
+    const res = await fetch(`${api.url}/admin/api-keys`, {
+      headers: { cookie: `llmgw_session=${cookie.value}`, 'x-requested-with': 'llmgw-console' },
+    });
+    await res.arrayBuffer();
+    expect(res.status).toBe(401);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
