@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import { TableWrap } from '../components/table-wrap';
 import type { Alias, AliasCreate, AliasRoutingView, Model } from '../api/types';
 import { useCan } from '../auth/session';
 import { ConfirmButton } from '../components/confirm-button';
@@ -48,7 +49,7 @@ export function AliasesPage() {
           page.data.length === 0 ? (
             <Empty>No aliases yet.</Empty>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Aliases">
               <table>
                 <thead>
                   <tr>
@@ -88,7 +89,7 @@ export function AliasesPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </QueryState>

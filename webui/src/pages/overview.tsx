@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { TableWrap } from '../components/table-wrap';
 import type { ApiKey, OverviewTop, UsageReport } from '../api/types';
 import { ChartView } from '../components/chart';
 import { Field } from '../components/field';
@@ -99,7 +100,7 @@ function MonthSection() {
                 ]}
                 height={Math.max(140, 40 * budgets.length)}
               />
-              <div className="table-wrap">
+              <TableWrap label="Spend against budgets, per key">
                 <table>
                   <thead>
                     <tr>
@@ -120,7 +121,7 @@ function MonthSection() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             </>
           )}
         </article>
@@ -227,7 +228,7 @@ function SeriesTable({ rows, per }: { rows: OverviewRow[]; per: string }) {
   return (
     <details>
       <summary>Table: calls, errors, latency and cost per {per}</summary>
-      <div className="table-wrap">
+      <TableWrap label={`Calls, errors, latency and cost per ${per}`}>
         <table>
           <thead>
             <tr>
@@ -254,7 +255,7 @@ function SeriesTable({ rows, per }: { rows: OverviewRow[]; per: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </details>
   );
 }
