@@ -1,3 +1,4 @@
+import { ModelManagementService } from '#src/modules/models/model-management.service';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import OpenAI from 'openai';
 import {
@@ -12,7 +13,7 @@ import {
 } from '#test/deploy/dashboard';
 import { alertQueries } from '#test/deploy/alerts';
 import { API, loadManifests, mainContainer, named, WORKER } from '#test/deploy/manifests';
-import { createGateway, createKey } from '#test/factories/gateway-fixtures';
+import { createGateway, createKey, createModel } from '#test/factories/gateway-fixtures';
 import { startApi, startWorker, type TestApp } from '#test/utils/app';
 import { EventCapture } from '#test/utils/events';
 import { FakeOpenAi } from '#test/utils/fake-openai';
@@ -43,7 +44,8 @@ describe('the dashboard and the manifests against running apps', () => {
     await resetState();
     upstream = await new FakeOpenAi().start();
     // as deployed: processors in the worker, not in the API
-    api = await startApi({ RUN_PROCESSORS: 'false' });
+    // one failure cools a routing target, so the routed call below counts a cooldown too
+    api = await startApi({ RUN_PROCESSORS: 'false', ROUTING_COOLDOWN_FAILURES: '1' });
     worker = await startWorker();
     const events = new EventCapture(api);
     const gw = await createGateway(api, upstream.url);
@@ -80,8 +82,30 @@ describe('the dashboard and the manifests against running apps', () => {
       broke.chat.completions.create({ model: gw.model, messages: [{ role: 'user', content: 'no budget' }] }),
     ).rejects.toMatchObject({ status: 429, code: 'budget_exceeded' });
 
+    // a routed alias: the first target fails (500, then cools down), the fallback answers
+    await createModel(api, { providerId: gw.providerId, name: 'fallback-model' });
+    await api.get(ModelManagementService).createAlias({
+      name: 'routed',
+      modelId: null,
+      routing: {
+        strategy: 'weighted',
+        targets: [
+          { model: gw.model, weight: 1, priority: 0 },
+          { model: 'fallback-model', weight: 1, priority: 1 },
+        ],
+        retries: 0,
+        retryOn: ['5xx'],
+      },
+    });
+    upstream.reset({
+      error: { status: 500, body: { error: { message: 'boom', type: 'server_error' } } },
+      errorEvery: 2,
+    });
+    await client.chat.completions.create({ model: 'routed', messages: [{ role: 'user', content: 'route me' }] });
+    upstream.reset();
+
     // metrics are recorded from the call events, published after each response
-    await events.count(6);
+    await events.count(7);
     apiSamples = await scrape(api);
     workerSamples = await scrape(worker);
   });
@@ -131,7 +155,13 @@ describe('the dashboard and the manifests against running apps', () => {
     const requests = apiSamples.filter((s) => s.name === 'llmgw_requests_total');
     const statuses = new Set(requests.map((s) => s.labels.status));
     expect([...statuses].sort()).toEqual(expect.arrayContaining(['200', '429', '502']));
-    expect(requests.every((s) => s.labels.model === 'gpt-4o-mini' && s.labels.provider !== undefined)).toBe(true);
+    // the model that answered (the routed call's fallback), never the alias
+    expect(
+      requests.every(
+        (s) => ['gpt-4o-mini', 'fallback-model'].includes(s.labels.model) && s.labels.provider !== undefined,
+      ),
+    ).toBe(true);
+    expect(requests.some((s) => s.labels.model === 'fallback-model')).toBe(true);
   });
 
   it('answers the probe and scrape paths of each Deployment on the process that Deployment runs', async () => {
