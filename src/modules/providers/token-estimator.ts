@@ -113,14 +113,22 @@ export interface UpperBoundFactors {
   perImage: number;
 }
 
+/**
+ * A request body's measured prompt, kept while the body lives: a routed call bounds one body for each of its
+ * targets (the factors differ, the o200k count does not), and tokenizing it once is most of the cost.
+ */
+const measured = new WeakMap<JsonObject, { textTokens: number; messages: number; images: number }>();
+
 /** `factor × text + per-message overhead + images + priming`, rounded up. */
 export function chatPromptUpperBound(body: JsonObject, f: UpperBoundFactors): number {
-  const p = promptPieces(body);
+  let m = measured.get(body);
+  if (!m) {
+    const p = promptPieces(body);
+    m = { textTokens: boundTextTokens(p.text), messages: p.messages, images: p.images };
+    measured.set(body, m);
+  }
   return (
-    Math.ceil(boundTextTokens(p.text) * f.textFactor) +
-    p.messages * PER_MESSAGE_TOKENS +
-    p.images * f.perImage +
-    PRIMING_TOKENS
+    Math.ceil(m.textTokens * f.textFactor) + m.messages * PER_MESSAGE_TOKENS + m.images * f.perImage + PRIMING_TOKENS
   );
 }
 

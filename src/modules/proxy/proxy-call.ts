@@ -21,7 +21,7 @@ import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
 import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
-import type { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
+import { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
@@ -179,7 +179,7 @@ export class ProxyCall {
 
     const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
     const bound = (t: Target) => () => t.provider.adapter.promptTokenUpperBound(merged, t.model.upstreamModel);
-    const others = await this.otherTargets(first);
+    const others = resolution.routing ? await this.otherTargets(first) : [];
     const admission = await admissions
       .admit({
         callId: this.ctx.callId,
@@ -241,7 +241,7 @@ export class ProxyCall {
         continue;
       }
       // a target at its provider quota is skipped like a cooling one (models with a quota only: one round trip)
-      if (!(await this.services.quotas.take(t.model, this.ctx.callId))) {
+      if (ProviderQuotas.applies(t.model) && !(await this.services.quotas.take(t.model, this.ctx.callId))) {
         atQuota = true;
         continue;
       }
@@ -365,14 +365,12 @@ export class ProxyCall {
    */
   headers(): Record<string, string> {
     const admission = this.live.admission;
-    const lowered = admission.loweredOutputLimit;
-    return {
-      ...this.ctx.baseHeaders(),
-      ...admission.headers,
-      ...(lowered !== null ? { 'x-gateway-max-tokens': String(lowered) } : {}),
-      'x-gateway-model': this.current.model.name,
-      'x-gateway-attempts': String(this.attemptsFailed.length + 1),
-    };
+    const headers = this.ctx.baseHeaders();
+    for (const name in admission.headers) headers[name] = admission.headers[name];
+    if (admission.loweredOutputLimit !== null) headers['x-gateway-max-tokens'] = String(admission.loweredOutputLimit);
+    headers['x-gateway-model'] = this.current.model.name;
+    headers['x-gateway-attempts'] = String(this.attemptsFailed.length + 1);
+    return headers;
   }
 
   /**
