@@ -176,6 +176,9 @@ async function main() {
       model: 'routed',
     },
   ];
+  // `--only gateway,floor`: measure these targets alone (a profile of one pipeline, say)
+  const only = option('only', null)?.split(',');
+  if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.name) || t.name === 'direct'));
   /** The body for a target: its own model name when it has one. */
   const bodyFor = (t, body) => (t.model ? JSON.stringify({ ...JSON.parse(body), model: t.model }) : body);
   const chatBody = JSON.stringify({
