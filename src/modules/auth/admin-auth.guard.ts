@@ -9,12 +9,7 @@ import { ADMIN_ROLE_METADATA, satisfiesRole } from '#src/modules/auth/admin-role
 import { ADMIN_JWT_STRATEGY } from '#src/modules/auth/admin-jwt.strategy';
 import type { AdminRole } from '#src/modules/auth/admin-user.entity';
 import { AdminAuthException } from '#src/modules/auth/auth.exception';
-import {
-  CONSOLE_HEADER,
-  CONSOLE_HEADER_VALUE,
-  ConsoleSessionStore,
-  hasSessionCookie,
-} from '#src/modules/auth/console-session.store';
+import { ConsoleSessionStore, fromConsole, hasSessionCookie } from '#src/modules/auth/console-session.store';
 
 export type AdminRequest = FastifyRequest & { user?: AdminPrincipal };
 
@@ -52,7 +47,7 @@ export class AdminAuthGuard extends AuthGuard(ADMIN_JWT_STRATEGY) {
   }
 
   private async consolePrincipal(request: AdminRequest): Promise<AdminPrincipal> {
-    if (request.headers[CONSOLE_HEADER] !== CONSOLE_HEADER_VALUE) throw AdminAuthException.consoleHeaderRequired();
+    if (!fromConsole(request.headers)) throw AdminAuthException.consoleHeaderRequired();
     let principal: AdminPrincipal | null;
     try {
       principal = await this.sessions.principal(request.headers.cookie);

@@ -13,6 +13,11 @@ export const CONSOLE_COOKIE = 'llmgw_session';
 export const CONSOLE_HEADER = 'x-requested-with';
 export const CONSOLE_HEADER_VALUE = 'llmgw-console';
 
+/** Whether a request carries the console's header (required with its cookie, and to sign in or out). */
+export function fromConsole(headers: { [name: string]: string | string[] | undefined }): boolean {
+  return headers[CONSOLE_HEADER] === CONSOLE_HEADER_VALUE;
+}
+
 /** 32 random bytes, base64url. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 

@@ -5,7 +5,7 @@ import { Public } from '#src/core/http/public.decorator';
 import { AuthLoginDto } from '#src/modules/admin/dto/admin-auth.dto';
 import { AdminAuthService } from '#src/modules/auth/admin-auth.service';
 import { AdminAuthException } from '#src/modules/auth/auth.exception';
-import { CONSOLE_HEADER, CONSOLE_HEADER_VALUE, ConsoleSessionStore } from '#src/modules/auth/console-session.store';
+import { ConsoleSessionStore, fromConsole } from '#src/modules/auth/console-session.store';
 
 /** What the console learns about the signed-in admin (null: nobody is signed in). */
 interface SessionBody {
@@ -14,7 +14,7 @@ interface SessionBody {
 
 /** Sign-in and sign-out change state: only the console's own script may ask (a cross-site form cannot). */
 function requireConsoleHeader(req: FastifyRequest): void {
-  if (req.headers[CONSOLE_HEADER] !== CONSOLE_HEADER_VALUE) throw AdminAuthException.consoleHeaderRequired();
+  if (!fromConsole(req.headers)) throw AdminAuthException.consoleHeaderRequired();
 }
 
 /**

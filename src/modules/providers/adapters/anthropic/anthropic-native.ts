@@ -117,7 +117,8 @@ export class AnthropicNativeMessages implements NativeMessages {
   }
 }
 
-function modelOf(call: NativeMessagesCall): string {
+/** The provider's model id of a native call (its body's `model`). */
+export function modelOf(call: NativeMessagesCall): string {
   return typeof call.body.model === 'string' ? call.body.model : '';
 }
 

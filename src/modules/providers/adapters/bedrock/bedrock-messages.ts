@@ -5,7 +5,7 @@ import {
   InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { BetaFilter } from '#src/modules/providers/adapters/anthropic/anthropic-betas';
-import { parse, StreamUsage } from '#src/modules/providers/adapters/anthropic/anthropic-native';
+import { modelOf, parse, StreamUsage } from '#src/modules/providers/adapters/anthropic/anthropic-native';
 import { usageFromAnthropic } from '#src/modules/providers/adapters/anthropic/anthropic-response.mapper';
 import { bedrockError } from '#src/modules/providers/adapters/bedrock/bedrock-error.mapper';
 import type {
@@ -110,8 +110,4 @@ export class BedrockNativeMessages implements NativeMessages {
   private unreadable(what: string): UpstreamException {
     return new UpstreamException(UpstreamErrorCode.ServerError, this.provider, { cause: new Error(what) });
   }
-}
-
-function modelOf(call: NativeMessagesCall): string {
-  return typeof call.body.model === 'string' ? call.body.model : '';
 }
