@@ -1,3 +1,5 @@
+import { WINDOWS_LUA } from '#src/modules/ratelimit/sliding-windows.lua';
+
 /**
  * The admission script: one round trip admits a call against the key's rate limit (a true sliding window
  * of request timestamps over Redis server time), its token limit (per-second token buckets over the last
@@ -28,7 +30,7 @@
  *   status 'rebuild': the month's spend counter is missing; rebuild it and try again
  *   status 'clock':   Redis time is outside both candidate months; ask again around `now`
  */
-export const ADMIT_LUA = `
+export const ADMIT_LUA = `${WINDOWS_LUA}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now < tonumber(ARGV[11]) or now >= tonumber(ARGV[13]) then return {'clock', 0, 0, 0, 0, 0, 0, 0, now} end
@@ -43,12 +45,8 @@ local window = 60000
 
 local remaining, resetMs = -1, 0
 if rateLimit >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-  local count = redis.call('ZCARD', KEYS[1])
-  if count > 0 then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    resetMs = tonumber(oldest[2]) + window - now
-  end
+  local count
+  count, resetMs = requestsInWindow(KEYS[1], now)
   if count >= rateLimit then
     local retry = resetMs
     if count == 0 or rateLimit == 0 then retry = window end
@@ -59,20 +57,7 @@ end
 
 local used, tokenResetMs = -1, 0
 if tpmLimit >= 0 then
-  local sec = math.floor(now / 1000)
-  local buckets = redis.call('HGETALL', KEYS[2])
-  used = 0
-  local oldestSec = nil
-  for i = 1, #buckets, 2 do
-    local s = tonumber(buckets[i])
-    if s <= sec - 60 then
-      redis.call('HDEL', KEYS[2], buckets[i])
-    else
-      used = used + tonumber(buckets[i + 1])
-      if oldestSec == nil or s < oldestSec then oldestSec = s end
-    end
-  end
-  if oldestSec ~= nil then tokenResetMs = (oldestSec + 60) * 1000 - now end
+  used, tokenResetMs = tokensInWindow(KEYS[2], now)
   if used >= tpmLimit then
     local retry = tokenResetMs
     if tpmLimit == 0 or retry <= 0 then retry = window end
@@ -113,8 +98,7 @@ if budget >= 0 then
 end
 
 if rateLimit >= 0 then
-  redis.call('ZADD', KEYS[1], now, callId)
-  redis.call('PEXPIRE', KEYS[1], window + 1000)
+  takeRequest(KEYS[1], now, callId)
   if resetMs <= 0 then resetMs = window end
 end
 if budget >= 0 then
@@ -159,7 +143,7 @@ return 1
  *       6 token buckets hash
  * ARGV: 1 call id, 2 cost nanos, 3 tokens, 4 track spend (1/0), 5 charge tokens (1/0), 6 unbilled TTL ms
  */
-export const SETTLE_LUA = `
+export const SETTLE_LUA = `${WINDOWS_LUA}
 local callId = ARGV[1]
 local applied = 0
 if ARGV[4] == '1' then
@@ -178,9 +162,7 @@ end
 local tokens = tonumber(ARGV[3])
 if ARGV[5] == '1' and tokens > 0 then
   local t = redis.call('TIME')
-  local sec = tonumber(t[1])
-  redis.call('HINCRBY', KEYS[6], sec, tokens)
-  redis.call('PEXPIRE', KEYS[6], 61000)
+  chargeTokens(KEYS[6], tonumber(t[1]) * 1000, tokens)
 end
 return applied
 `;
