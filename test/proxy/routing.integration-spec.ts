@@ -88,7 +88,7 @@ describe('proxy: routing over several targets', () => {
     events.clear();
     // each case starts with no target failures or cooldowns left by the one before
     const redis = api.app.get<RedisClient>(HOT_REDIS);
-    const found = await redis.keys(`${api.get(RedisKeys).prefix}:rt:*`);
+    const found = await redis.keys(`{${api.get(RedisKeys).prefix}:rt}:*`);
     if (found.length > 0) await redis.del(...found);
   });
 
@@ -110,10 +110,14 @@ describe('proxy: routing over several targets', () => {
       expect((await post({ targets: [{ model: 'model-a', weight: 0 }] })).status).toBe(400);
       expect((await post({ targets: [] })).status).toBe(400);
       expect((await post({ targets: [{ model: 'model-a' }, { model: 'model-a' }] })).status).toBe(400);
-      const notBuilt = await post({ strategy: 'least_busy', targets: [{ model: 'model-a' }] });
-      expect(notBuilt.status).toBe(400);
-      expect(JSON.stringify(notBuilt.body)).toContain('not built yet');
-      expect((await post({ targets: [{ model: 'model-a' }], attempt_timeout: '30s' })).status).toBe(400);
+      const badStrategy = await post({ strategy: 'fastest', targets: [{ model: 'model-a' }] });
+      expect(badStrategy.status).toBe(400);
+      expect(JSON.stringify(badStrategy.body)).toContain('strategy must be one of weighted, least_busy, latency, cost');
+      for (const timeout of ['soon', '50ms', '11m', 30])
+        expect((await post({ targets: [{ model: 'model-a' }], attempt_timeout: timeout })).status).toBe(400);
+      const timed = await post({ strategy: 'least_busy', targets: [{ model: 'model-a' }], attempt_timeout: '1500ms' });
+      expect(timed.status).toBe(201);
+      expect(timed.body.routing).toMatchObject({ strategy: 'least_busy', attempt_timeout: '1500ms' });
 
       const created = await alias('shown', { targets: [{ model: 'model-a', weight: 3 }, { model: 'model-b' }] });
       expect(created.model_id).toBeNull();
@@ -125,6 +129,7 @@ describe('proxy: routing over several targets', () => {
         ],
         retries: 1,
         retry_on: ['429', '5xx', 'timeout', 'connect'],
+        attempt_timeout: null,
       });
       const listed = await client.models.list();
       expect(listed.data.find((m) => m.id === 'shown')).toMatchObject({ owned_by: 'llm-gateway' });

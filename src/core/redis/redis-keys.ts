@@ -24,24 +24,21 @@ export class RedisKeys {
     return `${this.prefix}:ui-session:${digest}`;
   }
 
-  /** A routing target's recent retryable failures (SPEC §11). */
-  targetFailures(modelId: string): string {
-    return `${this.prefix}:rt:fail:${modelId}`;
-  }
-
-  /** A routing target's cooldown: present (holding its end, ms) while every pod skips the target. */
-  targetCooldown(modelId: string): string {
-    return `${this.prefix}:rt:cool:${modelId}`;
-  }
-
-  /** A model's requests in the last minute on its provider account (SPEC §11); `{prefix:q:model}` hash tag. */
-  quotaRequests(modelId: string): string {
-    return `{${this.prefix}:q:${modelId}}:rpm`;
-  }
-
-  /** A model's tokens per second over the last minute on its provider account. */
-  quotaTokens(modelId: string): string {
-    return `{${this.prefix}:q:${modelId}}:tpm`;
+  /**
+   * The live state of a routing target (SPEC §11): recent failures, cooldown, calls in flight, latency average and
+   * its provider quota's windows. One `{prefix:rt}` hash tag for every target, so the routing script (which reads
+   * all of an alias's targets) runs on Redis Cluster.
+   */
+  target(modelId: string): TargetRedisKeys {
+    const base = `{${this.prefix}:rt}:${modelId}`;
+    return {
+      failures: `${base}:fail`,
+      cooldown: `${base}:cool`,
+      busy: `${base}:busy`,
+      latency: `${base}:lat`,
+      quotaRequests: `${base}:rpm`,
+      quotaTokens: `${base}:tpm`,
+    };
   }
 
   invalidationChannel(): string {
@@ -120,4 +117,19 @@ export interface ApiKeyRedisKeys {
   spend: (month: string) => string;
   unbilled: (month: string) => string;
   rebuildLock: (month: string) => string;
+}
+
+export interface TargetRedisKeys {
+  /** Retryable failures in the last minute (zset by Redis time). */
+  failures: string;
+  /** Present, holding its end (ms), while every pod skips the target. */
+  cooldown: string;
+  /** Routed calls in flight on the target (zset by start). */
+  busy: string;
+  /** Decaying time-to-first-byte average (hash: v ms, t last sample). */
+  latency: string;
+  /** The provider account's requests in the last minute (zset). */
+  quotaRequests: string;
+  /** The provider account's tokens per second over the last minute (hash). */
+  quotaTokens: string;
 }

@@ -52,6 +52,11 @@ export interface Admission {
   settle(settlement: Settlement): Promise<boolean>;
   /** Keeps an open stream's reservation alive. */
   refresh(): Promise<void>;
+  /**
+   * Gives back what the admission took (its request slot and reservation) when the call is refused after it, before
+   * any provider was called (every routing target at its provider quota). Never rejects.
+   */
+  release(): Promise<void>;
 }
 
 /** A key's month so far, for `GET /gateway/key`. Money as USD decimal strings. */

@@ -41,6 +41,8 @@ export interface RoutingInput {
   targets: { model: string; weight: number; priority: number }[];
   retries: number;
   retryOn: RetryCondition[];
+  /** Default: no bound. */
+  attemptTimeoutMs?: number | null;
 }
 
 export interface AliasInput {
@@ -250,7 +252,13 @@ export class ModelManagementService {
       }
       return { modelId: model.id, weight: t.weight, priority: t.priority };
     });
-    return { strategy: input.strategy, targets, retries: input.retries, retryOn: input.retryOn };
+    return {
+      strategy: input.strategy,
+      targets,
+      retries: input.retries,
+      retryOn: input.retryOn,
+      attemptTimeoutMs: input.attemptTimeoutMs ?? null,
+    };
   }
 
   /** Names are unique across models and aliases: checked under a transaction-scoped advisory lock. */

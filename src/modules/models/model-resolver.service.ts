@@ -48,7 +48,7 @@ export interface Resolution {
   /** Where the call may go: one target for a model or a plain alias, the enabled targets of a routed alias. */
   targets: RouteTarget[];
   /** A routed alias's policy (SPEC §11); null for one target. */
-  routing: Pick<AliasRouting, 'strategy' | 'retries' | 'retryOn'> | null;
+  routing: Pick<AliasRouting, 'strategy' | 'retries' | 'retryOn' | 'attemptTimeoutMs'> | null;
 }
 
 const UNKNOWN = Symbol('unknown');

@@ -55,6 +55,22 @@ export function upstreamAnswered(signal: AbortSignal): boolean {
   return answered.has(signal);
 }
 
+/** What waits for a call's response headers (a routed attempt's timeout), by the signal the call was sent with. */
+const headerWatchers = new WeakMap<AbortSignal, () => void>();
+
+/** Runs `fn` once when the provider's response headers arrive for the call sent with `signal`. */
+export function onUpstreamHeaders(signal: AbortSignal, fn: () => void): void {
+  headerWatchers.set(signal, fn);
+}
+
+/** The provider's response headers arrived for the call sent with `signal` (adapters without UpstreamHttp call it). */
+export function upstreamHeaders(signal: AbortSignal): void {
+  const fn = headerWatchers.get(signal);
+  if (!fn) return;
+  headerWatchers.delete(signal);
+  fn();
+}
+
 /** Writable that keeps the whole body (non-streamed answers, error bodies), up to the response cap. */
 class Collector extends Writable {
   readonly chunks: Buffer[] = [];
@@ -224,6 +240,7 @@ export class UpstreamHttp {
       await this.pool.stream(
         { method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null },
         (data) => {
+          upstreamHeaders(signal);
           if (data.statusCode >= 200 && data.statusCode < 300) answered.add(signal);
           return factory(data);
         },

@@ -75,6 +75,11 @@ export class CallContext {
     this.firstTokenAt ??= performance.now();
   }
 
+  /** performance.now() of the first streamed chunk (or the whole answer), null before it. */
+  get firstTokenTime(): number | null {
+    return this.firstTokenAt;
+  }
+
   get overheadMs(): number {
     return round((this.upstreamStartedAt ?? performance.now()) - this.t0);
   }

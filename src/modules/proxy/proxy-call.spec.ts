@@ -6,8 +6,7 @@ import type { Admission, AdmissionRequest, AdmissionService } from '#src/modules
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import type { ModelResolver, Resolution } from '#src/modules/models/model-resolver.service';
-import type { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
-import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
+import type { RoutingState } from '#src/modules/proxy/routing-state';
 import type { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
@@ -73,6 +72,7 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
       return true;
     },
     refresh: async () => undefined,
+    release: async () => undefined,
   };
   const services: CallServices = {
     config: { env: { UPSTREAM_TOTAL_TIMEOUT: 0 }, budgetReservationTtlMs: 60_000 } as unknown as AppConfig,
@@ -81,9 +81,8 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
       get: async () => ({ id: 'p1', name: 'prov', type: 'openai', adapter: { promptTokenUpperBound: () => 10 } }),
     } as unknown as ProviderRegistry,
     admissions: { admit: opts.admit ?? (async () => admission) } as unknown as AdmissionService,
-    // calls of a model are not routed: cooldowns are never read nor written
-    cooldowns: {} as TargetCooldowns,
-    quotas: { take: async () => true, release: () => undefined, charge: () => undefined } as unknown as ProviderQuotas,
+    // calls of a model without a provider quota never touch the routing state
+    routing: {} as RoutingState,
     events,
     lifecycle,
   };
@@ -258,6 +257,7 @@ describe('ProxyCall', () => {
         admittedAt: null,
         settle: () => Promise.reject(new Error('redis down')),
         refresh: async () => undefined,
+        release: async () => undefined,
       }),
     });
     failing.call.parsed(request());

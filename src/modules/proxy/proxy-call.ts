@@ -15,13 +15,12 @@ import {
 } from '#src/modules/models/model-resolver.service';
 import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
-import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
+import { CallAbortedError, onUpstreamHeaders, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
-import type { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
-import { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
+import { RoutingState } from '#src/modules/proxy/routing-state';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
@@ -76,14 +75,18 @@ export interface CallServices {
   readonly admissions: AdmissionService;
   readonly events: CallEventsService;
   readonly lifecycle: LifecycleService;
-  readonly cooldowns: TargetCooldowns;
-  readonly quotas: ProviderQuotas;
+  readonly routing: RoutingState;
 }
 
 /** The target an attempt goes to. */
 interface Target {
   model: ResolvedModel;
   provider: RegisteredProvider;
+}
+
+/** A target of the call with its loaded provider. */
+interface Candidate extends Target {
+  route: RouteTarget;
 }
 
 interface Admitted {
@@ -121,8 +124,14 @@ export class ProxyCall {
   private resolution: Resolution | null = null;
   private admitted: Admitted | null = null;
   private plan: RoutingPlan | null = null;
+  /** The targets the surface can serve, with their providers. */
+  private candidates: Candidate[] = [];
+  /** The call uses the shared routing state: a routed alias, or a model with a provider quota. */
+  private stateful = false;
   /** The target the current attempt goes to. */
   private target: Target | null = null;
+  /** The current attempt's signal when `attempt_timeout` bounds it (else the call's). */
+  private attemptSignal: AbortSignal | null = null;
   /** Attempts that failed and were retried elsewhere (the answering attempt is not among them). */
   private readonly attemptsFailed: AttemptRecord[] = [];
   /** The priority group of the first and of the current target (a fallback when they differ). */
@@ -169,19 +178,25 @@ export class ProxyCall {
     this.resolution = resolution;
     if (key.allowedModels.length > 0 && !key.allowedModels.includes(request.model))
       throw ProxyException.modelNotAllowed(request.model);
-    // routed aliases only: which targets every pod is skipping now (one MGET; a single target reads nothing)
-    const cooling = resolution.routing
-      ? await this.services.cooldowns.coolingUntil(resolution.targets.map((t) => t.model.id))
-      : undefined;
-    this.plan = new RoutingPlan(resolution, Math.random, cooling);
-    const first = await this.nextTarget();
-    if (!first) throw ProxyException.modelNotFound(request.model);
-
+    const routing = resolution.routing;
+    const candidates = await this.servable(RoutingPlan.baseOrder(resolution));
+    this.candidates = candidates;
+    const first = candidates[0];
     const merged = resolution.alias ? { ...resolution.alias.config, ...request.body } : request.body;
     const bound = (t: Target) => () => t.provider.adapter.promptTokenUpperBound(merged, t.model.upstreamModel);
-    const others = resolution.routing ? await this.otherTargets(first) : [];
-    const admission = await admissions
-      .admit({
+    // a routed alias or a model with a provider quota picks its target in Redis, sent in the same pipelined write
+    // as the admission (one round trip); a single target without a quota reads nothing
+    this.stateful = routing !== null || RoutingState.hasQuota(first.model);
+    const picking = this.stateful
+      ? this.services.routing.pick(
+          this.ctx.callId,
+          candidates.map((c) => c.route),
+          { first: true, strategy: routing?.strategy ?? 'weighted', track: routing !== null },
+        )
+      : null;
+    let admission: Admission;
+    try {
+      admission = await admissions.admit({
         callId: this.ctx.callId,
         key,
         model: first.model,
@@ -191,15 +206,36 @@ export class ProxyCall {
         serviceTier: request.serviceTier,
         // completions asked for (`n`, the alias may set it), each up to the output limit
         choices: typeof merged.n === 'number' && Number.isInteger(merged.n) && merged.n > 1 ? merged.n : 1,
-        ...(others.length > 0
-          ? { alternatives: others.map((t) => ({ model: t.model, promptTokenUpperBound: bound(t) })) }
+        // the budget reserves the worst case over every target the call may try
+        ...(candidates.length > 1
+          ? { alternatives: candidates.slice(1).map((t) => ({ model: t.model, promptTokenUpperBound: bound(t) })) }
           : {}),
-      })
-      .catch((err: unknown) => {
-        // refused by the key's limits: the provider quota slot it took goes back
-        this.services.quotas.release(first.model, this.ctx.callId);
-        throw err;
       });
+    } catch (err) {
+      // refused by the key's limits: what the pick took (a quota request slot, the in-flight count) goes back
+      void picking?.then(
+        (p) => p.picked >= 0 && this.services.routing.release(candidates[p.order[p.picked]].model, this.ctx.callId),
+      );
+      throw err;
+    }
+    const picked = picking ? await picking : { order: [0], picked: 0, atQuota: false };
+    const order = picked.order.map((i) => candidates[i]);
+    this.plan = new RoutingPlan(
+      order.map((c) => c.route),
+      routing ? routing.retries + 1 : 1,
+    );
+    if (picked.picked < 0) {
+      void admission.release();
+      throw ProxyException.upstreamCapacity(request.model);
+    }
+    try {
+      await this.attemptOn(order[picked.picked]);
+    } catch (err) {
+      void admission.release();
+      if (this.stateful) this.services.routing.release(order[picked.picked].model, this.ctx.callId);
+      throw err;
+    }
+
     const body = admission.outputLimit !== null ? withOutputLimit(merged, admission.outputLimit) : merged;
 
     // a graceful shutdown waits until this call's events are published (finish)
@@ -224,46 +260,52 @@ export class ProxyCall {
   }
 
   /**
-   * The next target of the plan whose provider is loaded and that the surface can serve (`routed`); null when
-   * none is left. The first refusal is thrown when no target takes the request.
+   * The targets, in the plan's base order, whose provider is loaded and that the surface can serve (`routed`).
+   * Throws the first refusal when the surface serves none, model_not_found when no provider is loaded.
    */
-  private async nextTarget(): Promise<Target | null> {
-    const plan = this.plan!;
+  private async servable(targets: RouteTarget[]): Promise<Candidate[]> {
+    const out: Candidate[] = [];
     let refusal: Error | null = null;
-    let atQuota = false;
-    for (let t = plan.next(); t; t = plan.next()) {
-      const provider = await this.services.providers.get(t.model.providerId);
+    for (const route of targets) {
+      const provider = await this.services.providers.get(route.model.providerId);
       if (!provider) continue;
       try {
-        await this.request!.routed?.({ provider, model: t.model });
+        await this.request!.routed?.({ provider, model: route.model });
       } catch (err) {
         refusal ??= err instanceof Error ? err : new Error(String(err));
         continue;
       }
-      // a target at its provider quota is skipped like a cooling one (models with a quota only: one round trip)
-      if (ProviderQuotas.applies(t.model) && !(await this.services.quotas.take(t.model, this.ctx.callId))) {
-        atQuota = true;
-        continue;
-      }
-      this.target = { model: t.model, provider };
-      this.firstPriority ??= t.priority;
-      this.currentPriority = t.priority;
-      return this.target;
+      out.push({ route, model: route.model, provider });
     }
-    if (refusal) throw refusal;
-    if (atQuota) throw ProxyException.upstreamCapacity(this.request!.model);
-    return null;
+    if (out.length > 0) return out;
+    throw refusal ?? ProxyException.modelNotFound(this.request!.model);
   }
 
-  /** The plan's other targets with a loaded provider: the budget reserves for the dearest. */
-  private async otherTargets(first: Target): Promise<Target[]> {
-    const others: Target[] = [];
-    for (const t of this.plan!.all as RouteTarget[]) {
-      if (t.model.id === first.model.id) continue;
-      const provider = await this.services.providers.get(t.model.providerId);
-      if (provider) others.push({ model: t.model, provider });
-    }
-    return others;
+  /** The attempt goes to `c`; with several candidates the surface is told again which one it serves. */
+  private async attemptOn(c: Candidate): Promise<void> {
+    this.plan!.attempt(c.route);
+    this.target = { model: c.model, provider: c.provider };
+    this.firstPriority ??= c.route.priority;
+    this.currentPriority = c.route.priority;
+    if (this.candidates.length > 1) await this.request!.routed?.({ provider: c.provider, model: c.model });
+  }
+
+  /**
+   * A retry's target: the first of the plan's remaining ones with provider quota room (one round trip, on the
+   * failure path only); null when none is left.
+   */
+  private async nextTarget(): Promise<boolean> {
+    const remaining = this.plan!.remaining;
+    if (remaining.length === 0) return false;
+    const picked = await this.services.routing.pick(this.ctx.callId, remaining, {
+      first: false,
+      strategy: 'weighted',
+      track: true,
+    });
+    if (picked.picked < 0) return false;
+    const route = remaining[picked.order[picked.picked]];
+    await this.attemptOn(this.candidates.find((c) => c.route === route)!);
+    return true;
   }
 
   /**
@@ -286,12 +328,14 @@ export class ProxyCall {
     for (;;) {
       const started = performance.now();
       this.attemptStartedAt = started;
+      const timeout = this.boundAttempt();
       try {
         await answer();
         return;
       } catch (err) {
         this.countFailure(err);
         if (!this.retryable(err)) throw err;
+        this.services.routing.ended(this.current.model, this.ctx.callId, { ttfbMs: null, tokens: 0 });
         const { status, code } = classifyError(err);
         const failed = this.target!;
         this.attemptsFailed.push({
@@ -303,9 +347,31 @@ export class ProxyCall {
           latencyMs: Math.round(performance.now() - started),
         });
         logger.debug({ callId: this.ctx.callId, model: failed.model.name, status, code }, 'attempt failed; retrying');
-        if (!(await this.nextTarget().catch(() => null))) throw err;
+        if (!(await this.nextTarget().catch(() => false))) throw err;
+      } finally {
+        timeout?.();
       }
     }
+  }
+
+  /**
+   * `attempt_timeout` (SPEC §11): the attempt gets its own signal, aborted as a timeout (retryable) unless the
+   * provider's response headers arrive in time. Returns what clears the timer; null when the alias sets none.
+   */
+  private boundAttempt(): (() => void) | null {
+    this.attemptSignal = null;
+    const ms = this.resolution?.routing?.attemptTimeoutMs;
+    if (!ms || !this.admitted) return null;
+    const controller = new AbortController();
+    const signal = AbortSignal.any([this.admitted.signal, controller.signal]);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`attempt_timeout of ${ms} ms passed`, 'TimeoutError')),
+      ms,
+    );
+    timer.unref();
+    onUpstreamHeaders(signal, () => clearTimeout(timer));
+    this.attemptSignal = signal;
+    return () => clearTimeout(timer);
   }
 
   private get live(): Admitted {
@@ -322,7 +388,7 @@ export class ProxyCall {
       err instanceof UpstreamException && err.upstreamCode === UpstreamErrorCode.RateLimited
         ? err.details.retryAfter
         : undefined;
-    void this.services.cooldowns.failed(this.target.model, retryAfter);
+    void this.services.routing.failed(this.target.model, retryAfter);
   }
 
   get provider(): RegisteredProvider {
@@ -345,7 +411,7 @@ export class ProxyCall {
   }
 
   get signal(): AbortSignal {
-    return this.live.signal;
+    return this.attemptSignal ?? this.live.signal;
   }
 
   /** The body to send upstream (alias defaults merged, output limit as admitted). */
@@ -356,7 +422,7 @@ export class ProxyCall {
   /** What an adapter call takes: the provider's model id, the body, the abort signal. */
   upstream(): UpstreamCall {
     const a = this.live;
-    return { upstreamModel: this.current.model.upstreamModel, body: a.body, signal: a.signal };
+    return { upstreamModel: this.current.model.upstreamModel, body: a.body, signal: this.attemptSignal ?? a.signal };
   }
 
   /**
@@ -403,7 +469,7 @@ export class ProxyCall {
       this.record({ status, errorCode: code, usage: ZERO_USAGE, cost: FREE, responseBody: null });
       return;
     }
-    const answerStarted = partial?.answerStarted ?? upstreamAnswered(this.admitted.signal);
+    const answerStarted = partial?.answerStarted ?? upstreamAnswered(this.attemptSignal ?? this.admitted.signal);
     const keepEstimate = answerStarted || (err instanceof CallAbortedError && this.ctx.upstreamCalled);
     const usage = keepEstimate ? this.usageOf(null, partial?.generated ?? (() => '')) : ZERO_USAGE;
     this.record({
@@ -484,7 +550,16 @@ export class ProxyCall {
    */
   private async settleAndPublish(a: Admitted, outcome: Outcome): Promise<void> {
     const ctx = this.ctx;
-    this.services.quotas.charge(this.current.model, outcome.usage.promptTokens + outcome.usage.completionTokens);
+    if (this.stateful) {
+      // in the same pipelined write as the settle: the call leaves the target's in-flight count, its time to first
+      // byte goes into the target's average, its tokens into the provider quota
+      const firstByte = ctx.firstTokenTime ?? performance.now();
+      this.services.routing.ended(this.current.model, ctx.callId, {
+        ttfbMs:
+          outcome.status === 200 && this.resolution?.routing ? Math.max(0, firstByte - this.attemptStartedAt) : null,
+        tokens: outcome.usage.promptTokens + outcome.usage.completionTokens,
+      });
+    }
     try {
       let spendSettled = false;
       try {

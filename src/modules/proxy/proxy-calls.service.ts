@@ -11,8 +11,7 @@ import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
-import { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
-import { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
+import { RoutingState } from '#src/modules/proxy/routing-state';
 import { refusedBodyForAudit } from '#src/modules/proxy/request-body';
 
 /** One API surface (chat, embeddings, …): it only reads its request and renders its answer. */
@@ -49,8 +48,7 @@ export class ProxyCalls implements CallServices {
     readonly admissions: AdmissionService,
     readonly events: CallEventsService,
     readonly lifecycle: LifecycleService,
-    readonly cooldowns: TargetCooldowns,
-    readonly quotas: ProviderQuotas,
+    readonly routing: RoutingState,
   ) {}
 
   async run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {

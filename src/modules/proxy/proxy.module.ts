@@ -4,8 +4,7 @@ import { MetricsSink } from '#src/modules/metrics/metrics.sink';
 import { ModelsModule } from '#src/modules/models/models.module';
 import { ProvidersModule } from '#src/modules/providers/providers.module';
 import { ApiKeyGuard } from '#src/modules/proxy/api-key.guard';
-import { TargetCooldowns } from '#src/modules/proxy/target-cooldowns';
-import { ProviderQuotas } from '#src/modules/proxy/provider-quotas';
+import { RoutingState } from '#src/modules/proxy/routing-state';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 import { ProxyController } from '#src/modules/proxy/proxy.controller';
 import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
@@ -33,8 +32,7 @@ import { LimitsModule } from '#src/modules/ratelimit/limits.module';
     CountTokensHandler,
     ModelCatalogService,
     MetricsSink,
-    TargetCooldowns,
-    ProviderQuotas,
+    RoutingState,
   ],
 })
 export class ProxyModule {}

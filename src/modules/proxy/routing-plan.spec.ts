@@ -39,15 +39,21 @@ function seeded(seed: number): () => number {
   };
 }
 
-const names = (plan: RoutingPlan): string[] => {
+const names = (targets: readonly RouteTarget[]): string[] => targets.map((t) => t.model.name);
+
+/** The names of the targets a plan tries when every attempt fails and no target is at its quota. */
+function tried(plan: RoutingPlan): string[] {
   const out: string[] = [];
-  for (let t = plan.next(); t; t = plan.next()) out.push(t.model.name);
+  for (let next = plan.remaining[0]; next; next = plan.remaining[0]) {
+    plan.attempt(next);
+    out.push(next.model.name);
+  }
   return out;
-};
+}
 
 describe('RoutingPlan', () => {
   it('tries one target of a model or plain alias, whatever else it lists', () => {
-    expect(names(new RoutingPlan({ targets: [target('a'), target('b')], routing: null }))).toEqual(['a']);
+    expect(names(RoutingPlan.baseOrder({ targets: [target('a'), target('b')], routing: null }))).toEqual(['a']);
   });
 
   it('draws the first target by weight: 20,000 plans over 3:1 land within ±1 % of 75/25', () => {
@@ -55,26 +61,39 @@ describe('RoutingPlan', () => {
     const targets = [target('a', 3), target('b', 1)];
     let a = 0;
     for (let i = 0; i < 20_000; i++)
-      if (new RoutingPlan({ targets, routing: routing('weighted') }, random).next()!.model.name === 'a') a++;
+      if (RoutingPlan.baseOrder({ targets, routing: routing('weighted') }, random)[0].model.name === 'a') a++;
     expect(a / 20_000).toBeGreaterThan(0.74);
     expect(a / 20_000).toBeLessThan(0.76);
   });
 
-  it('tries the lowest priority group first, at most retries + 1 targets per group, then the next group', () => {
+  it('orders the lowest priority group first, and tries at most retries + 1 targets per group, then the next group', () => {
     const targets = [target('fallback', 1, 1), target('a', 1, 0), target('b', 1, 0), target('c', 1, 0)];
-    const plan = new RoutingPlan({ targets, routing: routing('weighted', 1) }, seeded(7));
-    const order = names(plan);
-    expect(order).toHaveLength(3);
-    expect(order.slice(0, 2).every((n) => ['a', 'b', 'c'].includes(n))).toBe(true);
-    expect(new Set(order.slice(0, 2)).size).toBe(2);
-    expect(order[2]).toBe('fallback');
-    expect(names(new RoutingPlan({ targets, routing: routing('weighted', 0) }))).toHaveLength(2);
+    const order = RoutingPlan.baseOrder({ targets, routing: routing('weighted', 1) }, seeded(7));
+    expect(names(order).slice(0, 3).sort()).toEqual(['a', 'b', 'c']);
+    expect(order[3].model.name).toBe('fallback');
+    const plan = tried(new RoutingPlan(order, 2));
+    expect(plan).toHaveLength(3);
+    expect(new Set(plan.slice(0, 2)).size).toBe(2);
+    expect(plan[2]).toBe('fallback');
+    expect(tried(new RoutingPlan(order, 1))).toEqual([order[0].model.name, 'fallback']);
+  });
+
+  it('passes over the targets before the one an attempt goes to (skipped at their provider quota) without counting them', () => {
+    const order = [target('a'), target('b'), target('c'), target('z', 1, 1)];
+    const plan = new RoutingPlan(order, 2);
+    plan.attempt(order[1]); // a was at its quota
+    expect(names(plan.remaining)).toEqual(['c', 'z']);
+    plan.attempt(order[2]);
+    expect(names(plan.remaining)).toEqual(['z']); // two attempts in group 0: its retries are spent
+    expect(plan.hasNext).toBe(true);
+    plan.attempt(order[3]);
+    expect(plan.hasNext).toBe(false);
   });
 
   it('orders a group cheapest first under cost, unpriced models last', () => {
     const unpriced = { ...target('free?'), model: { ...model('free?'), pricing: [] } };
     const targets = [target('dear', 1, 0, '60'), unpriced, target('cheap', 1, 0, '0.6')];
-    expect(names(new RoutingPlan({ targets, routing: routing('cost', 5) }))).toEqual(['cheap', 'dear', 'free?']);
+    expect(names(RoutingPlan.baseOrder({ targets, routing: routing('cost', 5) }))).toEqual(['cheap', 'dear', 'free?']);
   });
 
   it('retries rate limits, provider 5xx, timeouts and refused connections, never a bad request', () => {
@@ -88,18 +107,5 @@ describe('RoutingPlan', () => {
     expect(retryConditionOf(new UpstreamStatusError(529, 'overloaded_error'))).toBe('5xx');
     expect(retryConditionOf(new UpstreamStatusError(400, 'invalid_request_error'))).toBeNull();
     expect(retryConditionOf(new Error('anything else'))).toBeNull();
-  });
-
-  it('leaves cooling targets out, and with every target cooling tries the one whose cooldown ends first', () => {
-    const targets = [target('a', 1, 0), target('b', 1, 0), target('c', 1, 1)];
-    const policy = routing('weighted', 5);
-    const coolingA = new Map([['id-a', Date.now() + 10_000]]);
-    expect(names(new RoutingPlan({ targets, routing: policy }, seeded(1), coolingA))).toEqual(['b', 'c']);
-    const allCooling = new Map([
-      ['id-a', Date.now() + 30_000],
-      ['id-b', Date.now() + 5_000],
-      ['id-c', Date.now() + 20_000],
-    ]);
-    expect(names(new RoutingPlan({ targets, routing: policy }, seeded(1), allCooling))).toEqual(['b']);
   });
 });

@@ -51,64 +51,53 @@ export class UpstreamStatusError extends AppException {
 type Random = () => number;
 
 /**
- * The order a call tries its targets in (SPEC §11): priority groups from the lowest number, within a group by the
- * strategy (`weighted`: drawn by weight without replacement; `cost`: cheapest first), at most `retries + 1`
- * targets per group, cooling targets left out. A model or a plain alias has one target and no retries.
+ * The targets a routed call may try and in what order (SPEC §11). `baseOrder` draws the order the strategy wants
+ * before live state: priority groups from the lowest number, each by weight (drawn without replacement) or by price
+ * (`cost`). The routing state then leaves cooling targets out and, for `least_busy` and `latency`, reorders each
+ * group by its live stat (RoutingState.pick); the plan keeps that order and counts attempts, at most `retries + 1`
+ * per group. A target skipped at its provider quota is not an attempt. A model or a plain alias has one target.
  */
 export class RoutingPlan {
-  private readonly order: RouteTarget[];
   private position = 0;
+  private readonly attempts = new Map<number, number>();
 
-  /**
-   * `coolingUntil`: targets every pod skips now (model id → when the cooldown ends); when all of them cool, the
-   * call goes to the one whose cooldown ends first rather than being refused.
-   */
   constructor(
-    resolution: Pick<Resolution, 'targets' | 'routing'>,
-    random: Random = Math.random,
-    coolingUntil: ReadonlyMap<string, number> = new Map(),
-  ) {
+    private readonly order: readonly RouteTarget[],
+    private readonly perGroup: number,
+  ) {}
+
+  /** The candidates in the strategy's order before live state (a model or plain alias: its one target). */
+  static baseOrder(resolution: Pick<Resolution, 'targets' | 'routing'>, random: Random = Math.random): RouteTarget[] {
     const routing = resolution.routing;
-    if (!routing) {
-      this.order = resolution.targets.slice(0, 1);
-      return;
-    }
-    const warm = resolution.targets.filter((t) => !coolingUntil.has(t.model.id));
-    if (warm.length === 0) {
-      const soonest = [...resolution.targets].sort(
-        (a, b) => coolingUntil.get(a.model.id)! - coolingUntil.get(b.model.id)!,
-      );
-      this.order = soonest.slice(0, 1);
-      return;
-    }
-    const priorities = [...new Set(warm.map((t) => t.priority))].sort((a, b) => a - b);
-    this.order = priorities.flatMap((p) =>
+    if (!routing) return resolution.targets.slice(0, 1);
+    const priorities = [...new Set(resolution.targets.map((t) => t.priority))].sort((a, b) => a - b);
+    return priorities.flatMap((p) =>
       ordered(
-        warm.filter((t) => t.priority === p),
+        resolution.targets.filter((t) => t.priority === p),
         routing.strategy,
         random,
-      ).slice(0, routing.retries + 1),
+      ),
     );
   }
 
-  /** The next target to try, or null when none is left. */
-  next(): RouteTarget | null {
-    return this.order[this.position++] ?? null;
+  /** The targets still to try, in order: after the last attempt's, in groups with attempts left. */
+  get remaining(): RouteTarget[] {
+    return this.order.slice(this.position).filter((t) => (this.attempts.get(t.priority) ?? 0) < this.perGroup);
+  }
+
+  /** The attempt goes to `target` (one of `remaining`); the ones before it are passed over. */
+  attempt(target: RouteTarget): void {
+    this.position = this.order.indexOf(target, this.position) + 1;
+    this.attempts.set(target.priority, (this.attempts.get(target.priority) ?? 0) + 1);
   }
 
   get hasNext(): boolean {
-    return this.position < this.order.length;
+    return this.remaining.length > 0;
   }
 
   /** Every target the plan may try (for the budget's worst case). */
   get all(): readonly RouteTarget[] {
     return this.order;
-  }
-
-  /** Whether a later target belongs to another priority group than `target` (trying it is a fallback). */
-  fallsBackAfter(target: RouteTarget): boolean {
-    const next = this.order[this.position];
-    return next !== undefined && next.priority !== target.priority;
   }
 }
 
@@ -117,7 +106,7 @@ function ordered(group: RouteTarget[], strategy: RoutingStrategy, random: Random
     const price = new Map(group.map((t) => [t, referenceCost(t)]));
     return [...group].sort((a, b) => price.get(a)! - price.get(b)!);
   }
-  // weighted (the strategies that need live stats are refused on write until they are built)
+  // weighted, and the base of least_busy and latency (a tie in their stat keeps the weighted draw)
   const left = [...group];
   const out: RouteTarget[] = [];
   while (left.length > 0) {

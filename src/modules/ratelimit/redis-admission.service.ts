@@ -39,6 +39,7 @@ const NO_LIMITS: Admission = {
   admittedAt: null,
   settle: () => Promise.resolve(false),
   refresh: () => Promise.resolve(),
+  release: () => Promise.resolve(),
 };
 
 const usd = (nanos: number): string => formatUsd(new Decimal(nanos).div(1e9));
@@ -242,6 +243,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       month,
       admittedAt: new Date(now),
       settle: (s) => this.settle(req, k, month, s),
+      release: () => this.release(req, k, month),
       refresh: async () => {
         if (hasBudget)
           await this.cmd.llmgwRefresh(
@@ -253,6 +255,19 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
           );
       },
     };
+  }
+
+  /** Gives back the call's request slot and reservation (the month's keys twice: the script takes two months). */
+  private async release(req: AdmissionRequest, k: ApiKeyRedisKeys, month: string): Promise<void> {
+    const monthKeys = [k.reservations(month), k.reservationExpiry(month), k.reservedTotal(month)];
+    await this.cmd.llmgwRelease(k.requests, ...monthKeys, ...monthKeys, req.callId).then(
+      () => undefined,
+      (err: unknown) =>
+        this.logger.warn(
+          { err: { message: (err as Error).message }, callId: req.callId },
+          'releasing a refused admission failed; its reservation lapses after BUDGET_RESERVATION_TTL',
+        ),
+    );
   }
 
   /** True when the call's cost went into the month counter (else the billing processor adds it). */

@@ -22,8 +22,10 @@ import { iso } from '#src/modules/admin/dto/common.dto';
 import { IsStringMap, OptionalNonNull } from '#src/modules/admin/dto/admin-field.validators';
 import type { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 import {
-  BUILT_STRATEGIES,
+  formatDuration,
+  MAX_ATTEMPT_TIMEOUT_MS,
   MAX_ROUTING_RETRIES,
+  MIN_ATTEMPT_TIMEOUT_MS,
   MAX_ROUTING_TARGETS,
   RETRY_CONDITIONS,
   ROUTING_DEFAULTS,
@@ -32,6 +34,7 @@ import {
   type RoutingStrategy,
 } from '#src/modules/models/alias-routing';
 import type { AliasInput, RoutingInput } from '#src/modules/models/model-management.service';
+import { duration } from '#src/core/config/env-parsers';
 
 const CONFIG_DOC = {
   type: 'object',
@@ -62,23 +65,37 @@ export class RoutingTargetDto {
   priority?: number;
 }
 
-/** `attempt_timeout` is part of SPEC §11 but not built yet: refused rather than silently ignored. */
-const NotBuilt = (what: string): PropertyDecorator =>
+const ATTEMPT_TIMEOUT_RANGE = `between ${formatDuration(MIN_ATTEMPT_TIMEOUT_MS)} and ${formatDuration(MAX_ATTEMPT_TIMEOUT_MS)}`;
+
+/** A duration such as `500ms`, `30s` or `2m` within the attempt timeout's bounds, or null. */
+function attemptTimeoutMs(v: unknown): number | null | undefined {
+  if (v === null || v === undefined) return v;
+  if (typeof v !== 'string') return undefined;
+  const parsed = duration(v);
+  return parsed.ok && parsed.value >= MIN_ATTEMPT_TIMEOUT_MS && parsed.value <= MAX_ATTEMPT_TIMEOUT_MS
+    ? parsed.value
+    : undefined;
+}
+
+const IsAttemptTimeout = (): PropertyDecorator =>
   ValidateBy({
-    name: 'notBuilt',
-    validator: { validate: (v: unknown) => v === undefined, defaultMessage: () => `${what} is not built yet` },
+    name: 'isAttemptTimeout',
+    validator: {
+      validate: (v: unknown) => v === null || attemptTimeoutMs(v) !== undefined,
+      defaultMessage: () => `attempt_timeout must be a duration such as 30s or 500ms, ${ATTEMPT_TIMEOUT_RANGE}`,
+    },
   });
 
 export class AliasRoutingDto {
   @ApiPropertyOptional({
     enum: ROUTING_STRATEGIES,
     default: ROUTING_DEFAULTS.strategy,
-    description: `How a target is picked within a priority group; this build routes by ${BUILT_STRATEGIES.join(' and ')}`,
+    description:
+      'How a target is picked within a priority group: `weighted` (random by weight), `least_busy` (fewest calls in ' +
+      'flight across pods), `latency` (lowest recent time to first byte across pods), `cost` (cheapest priced)',
   })
   @IsOptional()
-  @IsIn(BUILT_STRATEGIES, {
-    message: `strategy must be one of ${BUILT_STRATEGIES.join(', ')} (least_busy and latency are not built yet)`,
-  })
+  @IsIn(ROUTING_STRATEGIES, { message: `strategy must be one of ${ROUTING_STRATEGIES.join(', ')}` })
   strategy?: RoutingStrategy;
 
   @ApiProperty({ type: [RoutingTargetDto], minItems: 1, maxItems: MAX_ROUTING_TARGETS })
@@ -113,9 +130,15 @@ export class AliasRoutingDto {
   @IsIn(RETRY_CONDITIONS, { each: true })
   retry_on?: RetryCondition[];
 
-  @ApiPropertyOptional({ type: String, description: 'Not built yet: a request with it is refused' })
-  @NotBuilt('attempt_timeout')
-  attempt_timeout?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '30s',
+    description: `How long an attempt waits for the provider's response headers before it is retried as a \`timeout\` (${ATTEMPT_TIMEOUT_RANGE}; none by default)`,
+  })
+  @IsOptional()
+  @IsAttemptTimeout()
+  attempt_timeout?: string | null;
 
   toInput(): RoutingInput {
     return {
@@ -127,6 +150,7 @@ export class AliasRoutingDto {
       })),
       retries: this.retries ?? ROUTING_DEFAULTS.retries,
       retryOn: [...new Set(this.retry_on ?? ROUTING_DEFAULTS.retryOn)],
+      attemptTimeoutMs: attemptTimeoutMs(this.attempt_timeout) ?? null,
     };
   }
 }
@@ -254,6 +278,7 @@ export class AliasResponseDto {
             })),
             retries: a.routing.retries,
             retry_on: a.routing.retryOn,
+            attempt_timeout: a.routing.attemptTimeoutMs ? formatDuration(a.routing.attemptTimeoutMs) : null,
           }
         : null,
       config: a.config,
@@ -291,6 +316,9 @@ export class AliasRoutingViewDto {
 
   @ApiProperty({ type: [String], enum: RETRY_CONDITIONS })
   retry_on: RetryCondition[];
+
+  @ApiProperty({ type: String, nullable: true, example: '30s' })
+  attempt_timeout: string | null;
 }
 
 export class AliasListDto {

@@ -18,6 +18,7 @@ import type {
 } from '#src/modules/providers/provider-adapter';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
+import { upstreamHeaders } from '#src/modules/providers/upstream-http';
 import {
   chatPromptUpperBound,
   measureEmbeddingsInput,
@@ -103,6 +104,7 @@ export class BedrockAdapter implements ProviderAdapter {
       const res = await this.client.send(new ConverseStreamCommand({ modelId: call.upstreamModel, ...input }), {
         abortSignal: call.signal,
       });
+      upstreamHeaders(call.signal);
       const translator = new ConverseStreamMapper(call.upstreamModel, sink, res.$metadata.requestId);
       for await (const event of res.stream ?? []) {
         translator.push(event);

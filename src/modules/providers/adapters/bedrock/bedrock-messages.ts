@@ -16,6 +16,7 @@ import type {
   RawEventSink,
 } from '#src/modules/providers/provider-adapter';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
+import { upstreamHeaders } from '#src/modules/providers/upstream-http';
 
 /** The Messages API version Bedrock's Claude models take, in the body. */
 export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
@@ -63,6 +64,7 @@ export class BedrockNativeMessages implements NativeMessages {
     const usage = new StreamUsage();
     await this.send(async () => {
       const res = await this.client.send(command, { abortSignal: call.signal });
+      upstreamHeaders(call.signal);
       for await (const part of res.body ?? []) {
         const bytes = part.chunk?.bytes;
         if (!bytes) continue;
