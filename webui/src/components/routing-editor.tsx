@@ -30,7 +30,7 @@ export function RoutingEditor({
     <>
       <Field
         label="Strategy"
-        hint="How a target is picked among those of the same priority. Least busy and latency are not built yet."
+        hint="How a target is picked among those of the same priority. Least busy and latency read live figures every gateway pod shares."
       >
         {(a11y) => (
           <select
@@ -111,6 +111,19 @@ export function RoutingEditor({
               </option>
             ))}
           </select>
+        )}
+      </Field>
+      <Field
+        label="Attempt timeout"
+        hint="How long an attempt waits for the provider's response headers before the next target is tried (30s, 500ms). Empty: no bound."
+      >
+        {(a11y) => (
+          <input
+            {...a11y}
+            value={form.attemptTimeout}
+            placeholder="none"
+            onChange={(e) => onChange({ ...form, attemptTimeout: e.target.value })}
+          />
         )}
       </Field>
       <fieldset>

@@ -21,6 +21,7 @@ const form = (patch: Partial<RoutingForm> = {}): RoutingForm => ({
   ],
   retries: 1,
   retryOn: ['429', '5xx', 'timeout', 'connect'],
+  attemptTimeout: '',
   ...patch,
 });
 
@@ -33,6 +34,7 @@ const VIEW: AliasRoutingView = {
   ],
   retries: 1,
   retry_on: ['5xx', '429'],
+  attempt_timeout: null,
 };
 
 describe('routing form', () => {
@@ -49,7 +51,17 @@ describe('routing form', () => {
         ],
         retries: 2,
         retry_on: ['429', 'timeout'],
+        attempt_timeout: null,
       },
+    });
+  });
+
+  it('sends an attempt timeout as typed, and refuses one that is not a duration', () => {
+    const timed = routingBody(form({ attemptTimeout: ' 1500ms ', strategy: 'latency' }));
+    expect(timed.ok && timed.routing).toMatchObject({ strategy: 'latency', attempt_timeout: '1500ms' });
+    expect(routingBody(form({ attemptTimeout: 'soon' }))).toEqual({
+      ok: false,
+      errors: ['The attempt timeout must be a duration such as 30s or 500ms, or empty for none.'],
     });
   });
 
@@ -107,7 +119,9 @@ describe('routing form', () => {
       targets: [{ model: 'claude-haiku', weight: '2.5', priority: '1' }],
       retries: 1,
       retryOn: ['429', '5xx'],
+      attemptTimeout: '',
     });
+    expect(routingFormFrom({ ...VIEW, attempt_timeout: '30s' }, models).attemptTimeout).toBe('30s');
   });
 
   it('round-trips: what the form reads back serializes to the same routing', () => {
@@ -124,6 +138,7 @@ describe('routing form', () => {
       targets: [{ model: 'gpt-4o-mini', weight: '1', priority: '0' }],
       retries: 1,
       retryOn: ['429', '5xx', 'timeout', 'connect'],
+      attemptTimeout: '',
     });
   });
 });

@@ -4,14 +4,20 @@ import { ApiError } from '../api/errors';
 export type RoutingStrategy = AliasRouting['strategy'];
 export type RetryCondition = AliasRouting['retry_on'][number];
 
-/**
- * The strategies this gateway routes by. `least_busy` and `latency` are in the API's enum but refused with 400
- * (not built yet), so the console does not offer them.
- */
-export const STRATEGIES = ['weighted', 'cost'] as const satisfies readonly RoutingStrategy[];
+/** The strategies the gateway routes by (SPEC §11). */
+export const STRATEGIES = ['weighted', 'least_busy', 'latency', 'cost'] as const satisfies readonly RoutingStrategy[];
 export const STRATEGY_TEXT: Record<(typeof STRATEGIES)[number], string> = {
   weighted: 'Weighted: random by weight',
+  least_busy: 'Least busy: fewest calls in flight',
+  latency: 'Latency: fastest recent first byte',
   cost: 'Cost: cheapest priced target first',
+};
+/** How the alias list names a strategy. */
+export const STRATEGY_SHORT: Record<RoutingStrategy, string> = {
+  weighted: 'weighted',
+  least_busy: 'least busy first',
+  latency: 'fastest first',
+  cost: 'cheapest first',
 };
 export const RETRY_CONDITIONS = ['429', '5xx', 'timeout', 'connect'] as const satisfies readonly RetryCondition[];
 export const RETRY_TEXT: Record<RetryCondition, string> = {
@@ -36,6 +42,8 @@ export interface RoutingForm {
   targets: TargetRow[];
   retries: number;
   retryOn: RetryCondition[];
+  /** `attempt_timeout` as typed (`30s`, `500ms`); empty for none. */
+  attemptTimeout: string;
 }
 
 export const newTarget = (model = ''): TargetRow => ({ model, weight: '1', priority: '0' });
@@ -46,15 +54,13 @@ export const newRoutingForm = (model = ''): RoutingForm => ({
   targets: [newTarget(model)],
   retries: 1,
   retryOn: [...RETRY_CONDITIONS],
+  attemptTimeout: '',
 });
 
 /** An alias's routing as the form shows it; a target whose model is gone keeps an empty model to choose again. */
 export function routingFormFrom(routing: AliasRoutingView, models: Model[]): RoutingForm {
-  const strategy = (STRATEGIES as readonly string[]).includes(routing.strategy)
-    ? (routing.strategy as RoutingForm['strategy'])
-    : 'weighted';
   return {
-    strategy,
+    strategy: routing.strategy,
     targets: routing.targets.map((t) => ({
       model: t.model ?? models.find((m) => m.id === t.model_id)?.name ?? '',
       weight: String(t.weight),
@@ -62,6 +68,7 @@ export function routingFormFrom(routing: AliasRoutingView, models: Model[]): Rou
     })),
     retries: routing.retries,
     retryOn: RETRY_CONDITIONS.filter((c) => routing.retry_on.includes(c)),
+    attemptTimeout: routing.attempt_timeout ?? '',
   };
 }
 
@@ -85,6 +92,9 @@ export function routingBody(form: RoutingForm): { ok: true; routing: AliasRoutin
   });
   if (!Number.isInteger(form.retries) || form.retries < 0 || form.retries > MAX_RETRIES)
     errors.push(`Retries must be a whole number from 0 to ${MAX_RETRIES}.`);
+  const attemptTimeout = form.attemptTimeout.trim();
+  if (attemptTimeout && !/^\d+(ms|s|m)$/.test(attemptTimeout))
+    errors.push('The attempt timeout must be a duration such as 30s or 500ms, or empty for none.');
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -97,6 +107,7 @@ export function routingBody(form: RoutingForm): { ok: true; routing: AliasRoutin
       })),
       retries: form.retries,
       retry_on: RETRY_CONDITIONS.filter((c) => form.retryOn.includes(c)),
+      attempt_timeout: attemptTimeout || null,
     },
   };
 }
@@ -135,7 +146,8 @@ export function targetGroups(routing: AliasRoutingView): TargetGroup[] {
 export function describeRetries(routing: AliasRoutingView): string {
   const retries = `${routing.retries} ${routing.retries === 1 ? 'retry' : 'retries'}`;
   const on = routing.retry_on.length ? `on ${routing.retry_on.join(', ')}` : 'on no failure (none retried)';
-  return `${retries} per group ${on}`;
+  const bound = routing.attempt_timeout ? `; each attempt waits at most ${routing.attempt_timeout} for headers` : '';
+  return `${retries} per group ${on}${bound}`;
 }
 
 /** The alias form's mode: it stands for one model, or routes over several. */

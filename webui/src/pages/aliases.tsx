@@ -16,6 +16,7 @@ import {
   aliasTarget,
   describeRetries,
   newRoutingForm,
+  STRATEGY_SHORT,
   type RoutingForm,
   routingFormFrom,
   targetGroups,
@@ -105,8 +106,7 @@ function RoutingSummary({ routing }: { routing: AliasRoutingView }) {
   const groups = targetGroups(routing);
   return (
     <div className="routing-summary">
-      <strong>Routing</strong>, {routing.strategy === 'cost' ? 'cheapest first' : 'weighted'};{' '}
-      {describeRetries(routing)}
+      <strong>Routing</strong>, {STRATEGY_SHORT[routing.strategy]}; {describeRetries(routing)}
       <ul>
         {groups.map((g, i) => (
           <li key={g.priority}>
