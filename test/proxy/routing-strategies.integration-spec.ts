@@ -87,6 +87,20 @@ describe('proxy: routing by live state', () => {
     if (found.length > 0) await redis.del(...found);
   });
 
+  it('weighted: 2,000 calls over weights 3:1 land within ±5 % of 75/25', async () => {
+    await alias('three-to-one', {
+      targets: [
+        { model: 'model-a', weight: 3 },
+        { model: 'model-b', weight: 1 },
+      ],
+    });
+    const answered = await answeredBy('three-to-one', 2000, 16);
+    const onA = answered.filter((m) => m === 'model-a').length / answered.length;
+    expect(onA).toBeGreaterThanOrEqual(0.7);
+    expect(onA).toBeLessThanOrEqual(0.8);
+    expect(a.requests.length + b.requests.length).toBe(2000);
+  }, 60_000);
+
   it('least_busy sends concurrent calls to the target with fewer calls in flight on every pod', async () => {
     await alias('busy', { strategy: 'least_busy', targets: [{ model: 'model-a' }, { model: 'model-b' }] });
     a.reset({ delayMs: 400 }); // A holds each call: its calls in flight pile up
