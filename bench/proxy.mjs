@@ -156,6 +156,23 @@ async function main() {
   );
   processes.start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
   await until('the gateway', () => ready(`http://127.0.0.1:${gatewayPort}/health/ready`));
+  // the same gateway with tracing on (SPEC §16: every call sampled, exported over OTLP/HTTP protobuf to a sink)
+  const only = option('only', null)?.split(',');
+  let traced = null;
+  const tracedPort = await freePort();
+  if (!only || only.includes('gateway-traced')) {
+    const sinkPort = await freePort();
+    const sink = processes.start('otlp-sink', 1, 'node', ['bench/otlp-sink.mjs', String(sinkPort)]);
+    await processes.listening(sink);
+    traced = processes.start('gateway-traced', 0, 'node', ['dist/src/main.js'], {
+      ...env,
+      GATEWAY_HTTP_PORT: String(tracedPort),
+      RUN_PROCESSORS: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+      OTEL_TRACES_SAMPLER: 'always_on',
+    });
+    await until('the traced gateway', () => ready(`http://127.0.0.1:${tracedPort}/health/ready`));
+  }
   await until('the worker', () => ready(`http://127.0.0.1:${workerPort}/health/ready`));
 
   const targets = [
@@ -175,9 +192,18 @@ async function main() {
       headers: { authorization: `Bearer ${key}` },
       model: 'routed',
     },
+    ...(traced
+      ? [
+          {
+            name: 'gateway-traced',
+            pid: traced.pid,
+            url: `http://127.0.0.1:${tracedPort}/v1/chat/completions`,
+            headers: { authorization: `Bearer ${key}` },
+          },
+        ]
+      : []),
   ];
   // `--only gateway,floor`: measure these targets alone (a profile of one pipeline, say)
-  const only = option('only', null)?.split(',');
   if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.name) || t.name === 'direct'));
   /** The body for a target: its own model name when it has one. */
   const bodyFor = (t, body) => (t.model ? JSON.stringify({ ...JSON.parse(body), model: t.model }) : body);

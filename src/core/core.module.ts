@@ -8,8 +8,9 @@ import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { LoggerModule } from '#src/core/logging/logger.module';
 import { QueueModule } from '#src/core/queue/queue.module';
 import { RedisModule } from '#src/core/redis/redis.module';
+import { Tracing } from '#src/core/tracing/tracing';
 
-/** Infrastructure every entrypoint shares: config, logger, PostgreSQL, Redis, BullMQ, caches, lifecycle. */
+/** Infrastructure every entrypoint shares: config, logger, PostgreSQL, Redis, BullMQ, caches, lifecycle, tracing. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -24,8 +25,8 @@ export class CoreModule {
         QueueModule,
         CacheModule,
       ],
-      providers: [LifecycleService],
-      exports: [LifecycleService],
+      providers: [LifecycleService, Tracing],
+      exports: [LifecycleService, Tracing],
     };
   }
 }

@@ -92,3 +92,11 @@ export const key32: Parser<Buffer> = (raw) => {
   const buf = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
   return buf.length === 32 ? ok(buf) : fail('a 32-byte key, base64 (44 characters) or hex (64 characters)');
 };
+
+/** A fraction from 0 to 1 (a sampling ratio). */
+export const ratio: Parser<number> = (raw) => {
+  const value = Number(raw.trim());
+  return raw.trim() !== '' && Number.isFinite(value) && value >= 0 && value <= 1
+    ? ok(value)
+    : fail('a number from 0 to 1');
+};

@@ -10,6 +10,7 @@ import {
   oneOf,
   type Parser,
   port,
+  ratio,
   str,
   url,
 } from '#src/core/config/env-parsers';
@@ -197,6 +198,38 @@ export const ENV_SCHEMA = {
   USAGE_RETENTION_DAYS: v(int(0, 36500), '0'),
   // directory for development secrets and local audit log files
   DATA_DIR: v(nonEmpty, './data'),
+  // OpenTelemetry tracing (SPEC §16), the standard OTEL_* variables: on when an OTLP endpoint is set
+  OTEL_EXPORTER_OTLP_ENDPOINT: v(url('http', 'https')),
+  // the traces endpoint in full (…/v1/traces); wins over OTEL_EXPORTER_OTLP_ENDPOINT
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: v(url('http', 'https')),
+  // http/protobuf or http/json
+  OTEL_EXPORTER_OTLP_PROTOCOL: v(oneOf('http/protobuf', 'http/json'), 'http/protobuf'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: v(oneOf('http/protobuf', 'http/json')),
+  // headers sent with every export, as key=value,key2=value2 (values URL-encoded)
+  OTEL_EXPORTER_OTLP_HEADERS: v(str, ''),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: v(str, ''),
+  // the service.name of every span (default llm-gateway)
+  OTEL_SERVICE_NAME: v(str, ''),
+  // extra resource attributes, as key=value,key2=value2
+  OTEL_RESOURCE_ATTRIBUTES: v(str, ''),
+  // which traces are kept: always_on, always_off, traceidratio or their parentbased_ forms
+  OTEL_TRACES_SAMPLER: v(
+    oneOf(
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ),
+    'parentbased_always_on',
+  ),
+  // the ratio of the traceidratio samplers, 0 to 1
+  OTEL_TRACES_SAMPLER_ARG: v(ratio, '1'),
+  // how long finished spans wait to be exported together (ms)
+  OTEL_BSP_SCHEDULE_DELAY: v(int(0, 3_600_000), '5000'),
+  // true turns tracing off even with an endpoint set
+  OTEL_SDK_DISABLED: v(bool, 'false'),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import { activeTraceIds } from '#src/core/tracing/active-trace';
 
 /**
  * Paths redacted from every log line. Request objects are never logged whole, but if a header map
@@ -37,6 +38,12 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // trace_id and span_id of the call a line is written in, when tracing is on (unless the line's logger is the
+      // request's, which carries them already)
+      mixin: (_line, _level, instance) => {
+        const ids = activeTraceIds();
+        return 'trace_id' in ids && 'trace_id' in instance.bindings() ? {} : ids;
+      },
     },
     options.destination ?? pino.destination({ sync: false }),
   );

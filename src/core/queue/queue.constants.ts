@@ -60,6 +60,8 @@ export interface UsageJobData {
    * Absent (events enqueued before this field existed) means settled.
    */
   spendSettled?: boolean;
+  /** The call's span (tracing on): the billing job's span links to it. */
+  trace?: { traceId: string; spanId: string };
 }
 
 /** Job name → payload, so every enqueue is type-checked. */

@@ -1,9 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { type Span, SpanKind } from '@opentelemetry/api';
 import type { Queue } from 'bullmq';
 import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { type JobPayloads, LogFlushJob, QueueName } from '#src/core/queue/queue.constants';
+import { Tracing } from '#src/core/tracing/tracing';
 import { AuditBuffer, type TakenBatch } from '#src/modules/audit/audit-buffer';
 import { AuditErrorCode, AuditException } from '#src/modules/audit/audit.exception';
 import { AuditObjectKeys } from '#src/modules/audit/audit-object-key';
@@ -26,6 +28,10 @@ export interface FlushResult {
   records: number;
 }
 
+/** The call's ids in an audit line (tracing on), and how many calls a batch's span links to at most. */
+const TRACE_IDS = /"trace_id":"([0-9a-f]{32})","span_id":"([0-9a-f]{16})"/;
+const MAX_LINKS = 128;
+
 /**
  * The worker side of audit logging: takes batches from the Redis buffer and stores each as one gzip JSON
  * Lines object, deleting the batch only after the store acknowledged it. The object key is fixed when the
@@ -43,6 +49,7 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
     private readonly lifecycle: LifecycleService,
     @InjectQueue(QueueName.LogFlush) private readonly queue: Queue<JobPayloads[LogFlushJob.Flush]>,
+    private readonly tracing: Tracing,
   ) {
     const prefix = this.store.kind === 's3' ? config.env.LOGGING_SINK_S3_PREFIX : '';
     this.keys = new AuditObjectKeys(prefix, config.podName);
@@ -91,6 +98,25 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
    * what the new holder is reading.
    */
   private async storeBatch(batch: TakenBatch): Promise<number> {
+    if (!this.tracing.on) return this.storeBatchIn(batch, null);
+    // a span per stored batch, linked to the calls whose records it holds (SPEC §16)
+    const span = this.tracing.startSpan('llmgw.audit.store_batch', {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'llmgw.audit.batch_id': batch.id, 'llmgw.audit.store': this.store.kind },
+    });
+    try {
+      const stored = await this.tracing.withSpan(span, () => this.storeBatchIn(batch, span));
+      span.setAttribute('llmgw.audit.records', stored);
+      return stored;
+    } catch (err) {
+      Tracing.failed(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async storeBatchIn(batch: TakenBatch, span: Span | null): Promise<number> {
     const heartbeat = setInterval(
       () => void this.buffer.renew(batch, AUDIT_LEASE_MS).catch(() => undefined),
       RENEW_EVERY_MS,
@@ -99,7 +125,7 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
     try {
       // a batch taken before counts were kept is counted now (its worker stopped before this version)
       const count = batch.count ?? (await this.buffer.batchLength(batch.id));
-      if (count > 0) await this.store.put(batch.id, this.fencedRead(batch, count));
+      if (count > 0) await this.store.put(batch.id, this.fencedRead(batch, count, span));
       if (!(await this.buffer.ack(batch))) throw AuditException.leaseLost(batch.id);
       if (batch.resumed) this.logger.log({ batch: batch.id, records: count }, 'resumed audit batch stored');
       return count;
@@ -116,10 +142,18 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
    * The batch's pages, then the checks the store waits on before it commits (the S3 PUT is sent, the file
    * renamed only after its source ends): the token still holds the batch, and every recorded record was read.
    */
-  private async *fencedRead(batch: TakenBatch, count: number): AsyncGenerator<string[]> {
+  private async *fencedRead(batch: TakenBatch, count: number, span: Span | null): AsyncGenerator<string[]> {
     let read = 0;
+    let linked = 0;
     for await (const page of this.buffer.read(batch.id)) {
       read += page.length;
+      for (let i = 0; span && i < page.length && linked < MAX_LINKS; i++) {
+        // the ids sit in the record's head, before its bodies: only the start of a line is searched
+        const ids = TRACE_IDS.exec(page[i].slice(0, 4096));
+        if (!ids) continue;
+        span.addLink({ context: { traceId: ids[1], spanId: ids[2], traceFlags: 1, isRemote: true } });
+        linked++;
+      }
       yield page;
     }
     if (!(await this.buffer.renew(batch, AUDIT_LEASE_MS))) throw AuditException.leaseLost(batch.id);

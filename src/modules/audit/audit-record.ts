@@ -35,6 +35,9 @@ export interface AuditRecord {
   dropped_tools?: string[];
   /** Calls of a routed alias: each upstream attempt, the answering one last (SPEC §11). */
   attempts?: { model: string; provider_id: string; status: number; error_code: string | null; latency_ms: number }[];
+  /** The call's trace and span (SPEC §16), when tracing is on. */
+  trace_id?: string;
+  span_id?: string;
   request_body?: unknown;
   response_body?: unknown;
   /** Present with the bodies: true when at least one of them was cut at LOG_BODY_MAX_BYTES. */
@@ -96,6 +99,7 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
           })),
         }
       : {}),
+    ...(e.trace ? { trace_id: e.trace.traceId, span_id: e.trace.spanId } : {}),
   };
   const open = JSON.stringify(head).slice(0, -1);
   // the client facts close the record; with bodies, they go after them so a reader sees the bodies next to the call

@@ -280,5 +280,6 @@ function toJob(e: CallCompletedEvent): UsageJobData {
     createdAt: (e.period?.admittedAt ?? e.startedAt).toISOString(),
     month: e.period?.month ?? utcMonth(e.startedAt),
     spendSettled: e.spendSettled ?? true,
+    ...(e.trace ? { trace: e.trace } : {}),
   };
 }

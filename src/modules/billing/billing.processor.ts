@@ -1,7 +1,9 @@
 import { InjectQueue, OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { SpanKind } from '@opentelemetry/api';
 import { GatewayWorkerHost } from '#src/core/queue/gateway-worker-host';
+import { Tracing } from '#src/core/tracing/tracing';
 import { jobBackoffStrategy } from '#src/core/queue/job-backoff';
 import { BillingJob, type JobPayloads, QueueName } from '#src/core/queue/queue.constants';
 import { BillingService } from '#src/modules/billing/billing.service';
@@ -29,6 +31,7 @@ export class BillingProcessor extends GatewayWorkerHost {
     private readonly retention: UsageRetentionService,
     private readonly reconciler: BudgetReconciler,
     @InjectQueue(QueueName.Billing) private readonly queue: Queue,
+    private readonly tracing: Tracing,
   ) {
     super();
   }
@@ -37,19 +40,8 @@ export class BillingProcessor extends GatewayWorkerHost {
     switch (job.name) {
       case BillingJob.RecordUsage:
         return this.billing.record(job.data);
-      case BillingJob.RecordUsageBatch: {
-        const { inserted, failed } = await this.billing.recordBatch(job.data.events);
-        if (failed.length > 0) {
-          await this.queue.addBulk(
-            failed.map(({ event }) => ({ name: BillingJob.RecordUsage, data: event, opts: { jobId: event.callId } })),
-          );
-          this.logger.warn(
-            { jobId: job.id, failed: failed.length, err: { message: failed[0].error.message } },
-            'billing events refused in a batch; each is retried as its own job',
-          );
-        }
-        return inserted;
-      }
+      case BillingJob.RecordUsageBatch:
+        return this.tracing.on ? this.traced(job) : this.recordBatch(job);
       case BillingJob.PruneUsage: {
         const deleted = await this.retention.prune();
         if (deleted > 0) this.logger.log({ jobId: job.id, deleted }, 'old usage records pruned');
@@ -57,6 +49,40 @@ export class BillingProcessor extends GatewayWorkerHost {
       }
       case BillingJob.ReconcileBudgets:
         return job.data.keys ? this.reconciler.reconcileKeys(job.data.keys) : this.reconciler.reconcileAll();
+    }
+  }
+
+  private async recordBatch(job: Job<JobPayloads[BillingJob.RecordUsageBatch]>): Promise<number> {
+    const { inserted, failed } = await this.billing.recordBatch(job.data.events);
+    if (failed.length > 0) {
+      await this.queue.addBulk(
+        failed.map(({ event }) => ({ name: BillingJob.RecordUsage, data: event, opts: { jobId: event.callId } })),
+      );
+      this.logger.warn(
+        { jobId: job.id, failed: failed.length, err: { message: failed[0].error.message } },
+        'billing events refused in a batch; each is retried as its own job',
+      );
+    }
+    return inserted;
+  }
+
+  /** The batch as a span linked to the calls it bills (SPEC §16). */
+  private async traced(job: Job<JobPayloads[BillingJob.RecordUsageBatch]>): Promise<number> {
+    const events = job.data.events;
+    const span = this.tracing.startSpan('llmgw.billing.record_usage_batch', {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'llmgw.job_id': String(job.id), 'llmgw.billing.events': events.length },
+      links: Tracing.links(events.map((e) => e.trace)),
+    });
+    try {
+      const inserted = await this.tracing.withSpan(span, () => this.recordBatch(job));
+      span.setAttribute('llmgw.billing.inserted', inserted);
+      return inserted;
+    } catch (err) {
+      Tracing.failed(span, err);
+      throw err;
+    } finally {
+      span.end();
     }
   }
 

@@ -1,3 +1,4 @@
+import type { TraceIds } from '#src/core/tracing/tracing';
 import type { Usage } from '#src/modules/calls/usage';
 
 /** The API surface a call came through (the audit record's `api`). */
@@ -18,6 +19,8 @@ export interface AttemptRecord {
  * refused ones (bad key, unknown model, limits). Billing consumes the admitted ones, the audit log all.
  */
 export interface CallCompletedEvent {
+  /** The call's span when tracing is on (SPEC §16): billing and audit jobs link to it. */
+  trace?: TraceIds;
   callId: string;
   clientRequestId: string | null;
   /** When the call arrived. */

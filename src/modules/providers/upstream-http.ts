@@ -71,6 +71,14 @@ export function upstreamHeaders(signal: AbortSignal): void {
   fn();
 }
 
+/** The W3C `traceparent` of the attempt a provider request belongs to (tracing on), by the request's signal. */
+const traceparents = new WeakMap<AbortSignal, string>();
+
+/** Sends `traceparent` with the provider requests made with `signal` (the current attempt's span). */
+export function traceUpstream(signal: AbortSignal, traceparent: string): void {
+  traceparents.set(signal, traceparent);
+}
+
 /** Writable that keeps the whole body (non-streamed answers, error bodies), up to the response cap. */
 class Collector extends Writable {
   readonly chunks: Buffer[] = [];
@@ -236,6 +244,8 @@ export class UpstreamHttp {
     factory: (data: { statusCode: number; headers: IncomingHttpHeaders }) => Writable,
   ): Promise<void> {
     if (this.hostRefusal) throw this.addressRefused(this.hostRefusal);
+    const traceparent = traceparents.get(signal);
+    if (traceparent) headers = { ...headers, traceparent };
     try {
       await this.pool.stream(
         { method, path: `${this.basePath}${path}`, headers, body, signal, opaque: null },

@@ -7,6 +7,7 @@ import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import type { ModelResolver, Resolution } from '#src/modules/models/model-resolver.service';
 import type { RoutingState } from '#src/modules/proxy/routing-state';
+import type { Tracing } from '#src/core/tracing/tracing';
 import type { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
@@ -83,6 +84,7 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     admissions: { admit: opts.admit ?? (async () => admission) } as unknown as AdmissionService,
     // calls of a model without a provider quota never touch the routing state
     routing: {} as RoutingState,
+    tracing: { on: false } as Tracing,
     events,
     lifecycle,
   };

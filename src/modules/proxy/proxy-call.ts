@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '#src/core/config/app-config';
+import type { Tracing } from '#src/core/tracing/tracing';
 import { classifyError } from '#src/core/http/exception.filter';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
@@ -17,6 +18,7 @@ import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-a
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError, onUpstreamHeaders, upstreamAnswered } from '#src/modules/providers/upstream-http';
 import type { CallContext } from '#src/modules/proxy/call-context';
+import { type AttemptEnd, CallTrace } from '#src/modules/proxy/call-trace';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
@@ -76,6 +78,7 @@ export interface CallServices {
   readonly events: CallEventsService;
   readonly lifecycle: LifecycleService;
   readonly routing: RoutingState;
+  readonly tracing: Tracing;
 }
 
 /** The target an attempt goes to. */
@@ -146,11 +149,17 @@ export class ProxyCall {
   /** A model name an unauthenticated caller sent, for its refusal record. */
   private presentedModel: string | null = null;
   private finished = false;
+  /** When `finish()` ran (ms since the epoch): the call's span ends there, not after the settlement. */
+  private finishedAt = 0;
+  /** The call's spans; null when tracing is off (then nothing about tracing runs). */
+  readonly trace: CallTrace | null;
 
   constructor(
     readonly ctx: CallContext,
     private readonly services: CallServices,
-  ) {}
+  ) {
+    this.trace = services.tracing.on ? new CallTrace(services.tracing, ctx) : null;
+  }
 
   /** The request as parsed; refusals before parsing keep `rawBody` in their audit record. */
   parsed(request: CallRequest): void {
@@ -187,6 +196,7 @@ export class ProxyCall {
     // a routed alias or a model with a provider quota picks its target in Redis, sent in the same pipelined write
     // as the admission (one round trip); a single target without a quota reads nothing
     this.stateful = routing !== null || RoutingState.hasQuota(first.model);
+    this.trace?.admissionStarted();
     const picking = this.stateful
       ? this.services.routing.pick(
           this.ctx.callId,
@@ -212,6 +222,7 @@ export class ProxyCall {
           : {}),
       });
     } catch (err) {
+      this.trace?.admissionEnded(err);
       // refused by the key's limits: what the pick took (a quota request slot, the in-flight count) goes back
       void picking?.then(
         (p) => p.picked >= 0 && this.services.routing.release(candidates[p.order[p.picked]].model, this.ctx.callId),
@@ -219,6 +230,7 @@ export class ProxyCall {
       throw err;
     }
     const picked = picking ? await picking : { order: [0], picked: 0, atQuota: false };
+    this.trace?.admissionEnded(picked.picked < 0 ? ProxyException.upstreamCapacity(request.model) : undefined);
     const order = picked.order.map((i) => candidates[i]);
     this.plan = new RoutingPlan(
       order.map((c) => c.route),
@@ -329,11 +341,17 @@ export class ProxyCall {
       const started = performance.now();
       this.attemptStartedAt = started;
       const timeout = this.boundAttempt();
+      this.trace?.attemptStarted(this.current, this.signal);
       try {
         await answer();
+        this.trace?.attemptEnded(this.attemptEnd());
         return;
       } catch (err) {
         this.countFailure(err);
+        if (this.trace) {
+          const { status, code } = classifyError(err);
+          this.trace.attemptEnded({ status, errorCode: code }, err);
+        }
         if (!this.retryable(err)) throw err;
         this.services.routing.ended(this.current.model, this.ctx.callId, { ttfbMs: null, tokens: 0 });
         const { status, code } = classifyError(err);
@@ -352,6 +370,13 @@ export class ProxyCall {
         timeout?.();
       }
     }
+  }
+
+  /** What the attempt's span records of the outcome the surface recorded (a stream may have failed mid-way). */
+  private attemptEnd(): AttemptEnd {
+    const o = this.outcome;
+    if (!o) return { status: 200, errorCode: null };
+    return { status: o.status, errorCode: o.errorCode, usage: o.usage, costUsd: o.cost.costUsd };
   }
 
   /**
@@ -488,6 +513,7 @@ export class ProxyCall {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.finishedAt = Date.now();
     if (!this.outcome) this.failed(new Error('the call ended without an outcome'));
     const outcome = this.outcome!;
     if (!this.admitted) {
@@ -638,6 +664,7 @@ export class ProxyCall {
       ...outcome.timing,
       ...(request?.droppedTools?.length ? { droppedTools: request.droppedTools } : {}),
       ...(request?.sessionId ? { sessionId: request.sessionId } : {}),
+      ...(this.trace ? { trace: this.trace.ids } : {}),
       requestBody: request?.clientBody ?? null,
       responseBody: outcome.responseBody,
       clientIp: ctx.clientIp,
@@ -646,6 +673,7 @@ export class ProxyCall {
   }
 
   private publish(event: CallCompletedEvent): void {
+    this.trace?.ended(event, this.target?.model.upstreamModel ?? null, this.finishedAt);
     try {
       this.services.events.publish(event);
     } catch (err) {

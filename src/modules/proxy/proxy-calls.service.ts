@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
+import { Tracing } from '#src/core/tracing/tracing';
 import { AdmissionService } from '#src/modules/calls/admission';
 import type { CallEndpoint } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
@@ -49,10 +50,23 @@ export class ProxyCalls implements CallServices {
     readonly events: CallEventsService,
     readonly lifecycle: LifecycleService,
     readonly routing: RoutingState,
+    readonly tracing: Tracing,
   ) {}
 
-  async run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {
+  run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {
     const call = new ProxyCall(new CallContext(req, reply, surface.endpoint), this);
+    // with tracing on, the call runs in its span's context: its log lines carry the trace and span ids
+    return call.trace
+      ? call.trace.run(() => this.drive(call, req, reply, surface))
+      : this.drive(call, req, reply, surface);
+  }
+
+  private async drive<R extends CallRequest>(
+    call: ProxyCall,
+    req: ProxyRequest,
+    reply: FastifyReply,
+    surface: Surface<R>,
+  ): Promise<void> {
     try {
       let request: R;
       try {
