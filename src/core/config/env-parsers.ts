@@ -92,3 +92,21 @@ export const key32: Parser<Buffer> = (raw) => {
   const buf = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
   return buf.length === 32 ? ok(buf) : fail('a 32-byte key, base64 (44 characters) or hex (64 characters)');
 };
+
+/** The gateway roles, in rank order (the auth module's ADMIN_ROLES; core cannot import a feature module). */
+const GATEWAY_ROLES = ['viewer', 'editor', 'admin'] as const;
+
+/** OIDC_ROLE_MAP: `admin=gw-admins,editor=gw-editors`, a role named once per group it is granted by. */
+export const roleMap: Parser<{ role: (typeof GATEWAY_ROLES)[number]; group: string }[]> = (raw) => {
+  const expected = `comma-separated role=group pairs, roles being ${GATEWAY_ROLES.join(', ')}`;
+  const pairs: { role: (typeof GATEWAY_ROLES)[number]; group: string }[] = [];
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const role = part.slice(0, eq).trim() as (typeof GATEWAY_ROLES)[number];
+    const group = part.slice(eq + 1).trim();
+    if (eq < 1 || group === '' || !GATEWAY_ROLES.includes(role)) return fail(expected);
+    pairs.push({ role, group });
+  }
+  return pairs.length > 0 ? ok(pairs) : fail(expected);
+};
