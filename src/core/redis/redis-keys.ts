@@ -24,6 +24,16 @@ export class RedisKeys {
     return `${this.prefix}:ui-session:${digest}`;
   }
 
+  /** An SSO sign-in in progress (nonce, PKCE verifier, browser binding), by the SHA-256 of its `state`. */
+  oidcLogin(digest: string): string {
+    return `${this.prefix}:oidc-login:${digest}`;
+  }
+
+  /** SSO sign-ins started from one client address (bucket) in the current window. */
+  oidcLoginStarts(addressBucket: string): string {
+    return `${this.prefix}:oidc-starts:${addressBucket}`;
+  }
+
   /** A routing target's recent retryable failures (SPEC §11). */
   targetFailures(modelId: string): string {
     return `${this.prefix}:rt:fail:${modelId}`;
