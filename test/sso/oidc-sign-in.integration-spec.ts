@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { AdminAuditLogRepository } from '#src/modules/admin/admin-audit-log.repository';
@@ -8,6 +7,7 @@ import { adminRequest, createAdminUser } from '#test/factories/admin-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
 import {
   AUTOMATION_REDIRECT_URI,
+  freePort,
   IDP_CLIENT_ID,
   IDP_CLIENT_SECRET,
   RedirectWalker,
@@ -17,14 +17,6 @@ import { resetState } from '#test/utils/reset';
 
 const CONSOLE = { 'x-requested-with': 'llmgw-console' };
 const CALLBACK_PATH = '/ui/auth/oidc/callback';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * SPEC §16 and issue 20: SSO through a real OpenID Connect provider (oidc-provider on loopback, in this

@@ -1,7 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
+
+/** A loopback port free right now: for an app whose address must be known before it starts (a redirect URI). */
+export async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** What the test IdP says about one of its accounts; tests change `groups` between sign-ins. */
 export interface IdpAccount {
@@ -30,13 +39,17 @@ export class TestIdp {
   private kid = 'test-idp-key-1';
   issuer = '';
 
-  async start(redirectUris: string[]): Promise<this> {
+  /**
+   * `host` names the issuer: `localhost` makes the IdP another site than the gateway on 127.0.0.1 for a
+   * browser (ports do not count), so the redirects back are cross-site as in production.
+   */
+  async start(redirectUris: string[], { host = '127.0.0.1' }: { host?: string } = {}): Promise<this> {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     this.privateKey = privateKey;
     const jwk: JWK = { ...(await exportJWK(privateKey)), kid: this.kid, alg: 'RS256', use: 'sig' };
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.issuer = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.issuer = `http://${host}:${(this.server.address() as AddressInfo).port}`;
     const accounts = this.accounts;
     this.provider = new Provider(this.issuer, {
       clients: [

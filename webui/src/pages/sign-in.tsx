@@ -48,7 +48,7 @@ function PasswordForm({ secondary }: { secondary: boolean }) {
     signIn.mutate({ email: email.trim(), password });
   };
   return (
-    <form onSubmit={submit} noValidate={false} aria-label="Sign in with email and password">
+    <form onSubmit={submit} noValidate={false}>
       {secondary ? <p>Or with your email and password:</p> : null}
       <label>
         Email
