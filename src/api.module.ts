@@ -10,6 +10,7 @@ import { BillingSinkModule } from '#src/modules/billing/billing-sink.module';
 import { CallsModule } from '#src/modules/calls/calls.module';
 import { ConsoleModule } from '#src/modules/console/console.module';
 import { ProxyModule } from '#src/modules/proxy/proxy.module';
+import { SsoModule } from '#src/modules/sso/sso.module';
 import { HealthModule } from '#src/modules/health/health.module';
 import { WORKER_FEATURE_MODULES } from '#src/worker.module';
 
@@ -30,6 +31,7 @@ export class ApiModule {
         AuditSinkModule,
         AdminModule,
         ConsoleModule,
+        SsoModule,
         ...(config.env.RUN_PROCESSORS ? WORKER_FEATURE_MODULES : []),
       ],
     };

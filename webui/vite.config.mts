@@ -26,5 +26,5 @@ export default defineConfig({
       },
     },
   },
-  server: { port: 5173, proxy: { '/admin': api, '/ui/session': api } },
+  server: { port: 5173, proxy: { '/admin': api, '/ui/session': api, '/ui/auth': api } },
 });

@@ -61,12 +61,13 @@ describe('admin routes: guards, roles and OpenAPI, for every route the app regis
     expect(adminRoutes.length).toBeGreaterThanOrEqual(33);
   });
 
-  it('leaves public (to the global admin guard) only health, metrics, login, the console’s files and sign-in, and the key-guarded /v1 and /gateway routes, and serves nothing Nest did not declare but /docs', () => {
+  it('leaves public (to the global admin guard) only health, metrics, login (password, token, OIDC), the console’s files and sign-in (SSO too), and the key-guarded /v1 and /gateway routes, and serves nothing Nest did not declare but /docs', () => {
     const publicRoutes = routes.filter((r) => r.isPublic);
     const unexpected = publicRoutes.filter(
       (r) =>
-        !/^\/(health\/|metrics$|admin\/auth\/(login|token)$|$|ui$|ui\/\*$|ui\/session$)/.test(r.path) &&
-        !(/^\/(v1|gateway)\//.test(r.path) && r.guards.includes('ApiKeyGuard')),
+        !/^\/(health\/|metrics$|admin\/auth\/(login|token|oidc)$|$|ui$|ui\/\*$|ui\/session$|ui\/auth\/methods$|ui\/auth\/oidc\/(login|callback)$)/.test(
+          r.path,
+        ) && !(/^\/(v1|gateway)\//.test(r.path) && r.guards.includes('ApiKeyGuard')),
     );
     expect(unexpected.map((r) => `${r.method} ${r.path}`)).toEqual([]);
     const proxyRoutes = routes.filter((r) => /^\/(v1|gateway)\//.test(r.path));
@@ -83,7 +84,7 @@ describe('admin routes: guards, roles and OpenAPI, for every route the app regis
 
   it('gives every admin route but login the role SPEC §4 gives it, for the global admin guard', () => {
     const publicAdmin = routes.filter((r) => r.path.startsWith('/admin/') && r.isPublic).map((r) => r.path);
-    expect(publicAdmin.sort()).toEqual(['/admin/auth/login', '/admin/auth/token']);
+    expect(publicAdmin.sort()).toEqual(['/admin/auth/login', '/admin/auth/oidc', '/admin/auth/token']);
     const wrong = adminRoutes.filter((r) => r.declaredRole !== requiredRole(r));
     expect(wrong.map((r) => `${r.method} ${r.path} (${r.declaredRole})`)).toEqual([]);
   });

@@ -171,6 +171,17 @@ describe('console: sessions (backend for frontend)', () => {
     expect(asViewer.status).toBe(403);
   });
 
+  it('offers password sign-in only while OIDC is not configured; the SSO routes then say so', async () => {
+    const methods = await fetch(`${api.url}/ui/auth/methods`);
+    expect(await methods.json()).toEqual({ password: true, sso: false });
+    const login = await fetch(`${api.url}/ui/auth/oidc/login`, { redirect: 'manual' });
+    expect(login.status).toBe(302);
+    expect(login.headers.get('location')).toBe('/ui/?sso_error=sso_not_configured');
+    const exchange = await adminRequest(api, 'POST', '/admin/auth/oidc', { body: { id_token: 'x.y.z' } });
+    expect(exchange.status).toBe(404);
+    expect(exchange.body).toMatchObject({ code: 'sso_not_configured' });
+  });
+
   it('is served by the API process only: a worker has neither the console nor its sessions', async () => {
     const worker = await startWorker();
     try {

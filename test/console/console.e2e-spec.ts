@@ -7,6 +7,7 @@ import { createKey, createModel, createProvider } from '#test/factories/gateway-
 import { startApi, type TestApp } from '#test/utils/app';
 import { horizontalOverflow, launchChromium, seriousViolations, settled, watchedPage } from '#test/utils/browser';
 import { FakeOpenAi } from '#test/utils/fake-openai';
+import { freePort, IDP_CLIENT_ID, IDP_CLIENT_SECRET, TestIdp } from '#test/utils/oidc-idp';
 import { waitFor } from '#test/utils/processes';
 import { resetState } from '#test/utils/reset';
 
@@ -30,6 +31,7 @@ describe('console in a real browser', () => {
   let api: TestApp;
   let upstream: FakeOpenAi;
   let browser: Browser;
+  let idp: TestIdp;
   let admin: { context: BrowserContext; page: Page; errors: string[] };
   const key = { name: 'e2e-app', secret: '', url: '' };
   let ciKey = '';
@@ -47,7 +49,7 @@ describe('console in a real browser', () => {
   const fillSignIn = async (page: Page, who: Person, password = PEOPLE[who].password): Promise<void> => {
     await page.getByLabel('Email').fill(PEOPLE[who].email);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
 
   /** Waits until the billing processor has written `n` usage records. */
@@ -98,8 +100,20 @@ describe('console in a real browser', () => {
     await resetState();
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
     upstream = await new FakeOpenAi().start();
+    // SSO against a real identity provider on another site (localhost) than the gateway (127.0.0.1)
+    const port = await freePort();
+    idp = await new TestIdp().start([`http://127.0.0.1:${port}/ui/auth/oidc/callback`], { host: 'localhost' });
     // the browser talks to http://127.0.0.1: a Secure cookie would not be sent back
-    api = await startApi({ UI_COOKIE_SECURE: 'false' });
+    api = await startApi({
+      UI_COOKIE_SECURE: 'false',
+      GATEWAY_HTTP_PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      OIDC_ISSUER: idp.issuer,
+      OIDC_CLIENT_ID: IDP_CLIENT_ID,
+      OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      // the test IdP releases the groups claim with the groups scope, as Okta does
+      OIDC_SCOPES: 'openid email profile groups',
+    });
     await createAdminUser(api, { ...PEOPLE.admin, roles: ['admin'] });
     await createAdminUser(api, { ...PEOPLE.editor, roles: ['editor'] });
     await createAdminUser(api, { ...PEOPLE.viewer, roles: ['viewer'] });
@@ -124,6 +138,7 @@ describe('console in a real browser', () => {
     await browser?.close();
     await api?.close();
     await upstream?.stop();
+    await idp?.stop();
   });
 
   it('signs in through the form; the session cookie is HttpOnly, SameSite=Strict and hidden from document.cookie', async () => {
@@ -162,6 +177,37 @@ describe('console in a real browser', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(errors).toEqual([]);
     admin = { context, page, errors };
+  });
+
+  it('signs in with SSO through the identity provider and back (cross-site), with the mapped role; a refusal is explained', async () => {
+    idp.accounts.set('sso-editor', { email: 'sso-editor@corp.example', email_verified: true, groups: ['gw-editors'] });
+    idp.loginAs = 'sso-editor';
+    const context = await browser.newContext({ ...CONTEXT, viewport: DESKTOP });
+    const { page, errors } = await watchedPage(context);
+    await page.goto(`${api.url}/ui/`);
+    await page.getByRole('button', { name: 'Sign in with SSO' }).click();
+    await menu(page).waitFor();
+    await settled(page);
+    expect(page.url()).toBe(`${api.url}/ui/`);
+    expect(await menuLabels(page)).toEqual(['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']);
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'llmgw_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(cookies.filter((c) => c.name === 'llmgw_oidc')).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+
+    idp.accounts.set('sso-nobody', { email: 'sso-nobody@corp.example', email_verified: true, groups: ['marketing'] });
+    idp.loginAs = 'sso-nobody';
+    const refused = await browser.newContext({ ...CONTEXT, viewport: DESKTOP });
+    const watched = await watchedPage(refused);
+    await watched.page.goto(`${api.url}/ui/`);
+    await watched.page.getByRole('button', { name: 'Sign in with SSO' }).click();
+    await watched.page.getByText('no group that grants a gateway role', { exact: false }).waitFor();
+    expect(new URL(watched.page.url()).searchParams.get('sso_error')).toBe('sso_no_role');
+    await settled(watched.page);
+    expect(await seriousViolations(watched.page)).toEqual([]);
+    expect(watched.errors).toEqual([]);
+    await refused.close();
   });
 
   it('creates a key, shows it once, and its proxied call shows in usage and on the key’s page', async () => {

@@ -26,7 +26,7 @@ describe('bootstrap-admin', () => {
     const admin = await users.findByEmail('ops@example.com');
     expect(admin?.roles).toEqual(['admin']);
     expect(admin?.passwordHash).toMatch(/^\$argon2id\$/);
-    expect(await verifySecret(admin!.passwordHash, 'canary-bootstrap-pw-81c2')).toBe(true);
+    expect(await verifySecret(admin!.passwordHash!, 'canary-bootstrap-pw-81c2')).toBe(true);
     expect(await users.countAdmins()).toBe(1);
     expect(api.logs.text()).not.toContain('canary-bootstrap-pw-81c2');
   });
@@ -38,7 +38,7 @@ describe('bootstrap-admin', () => {
     const password = (result as { generatedPassword: string }).generatedPassword;
     expect(password.length).toBeGreaterThanOrEqual(20);
     const admin = await api.get(AdminUserRepository).findByEmail('admin@localhost');
-    expect(await verifySecret(admin!.passwordHash, password)).toBe(true);
+    expect(await verifySecret(admin!.passwordHash!, password)).toBe(true);
     expect(await api.get(BootstrapAdminService).run()).toEqual({ created: false, reason: 'admin_exists' });
   });
 

@@ -28,7 +28,8 @@ async function start(kind: 'api' | 'worker', env: Record<string, string>): Promi
   const logs = new LogCapture();
   const logger = createLogger({ level: config.env.LOG_LEVEL, pod: config.podName, destination: logs });
   const app = kind === 'api' ? await createApiApp(config, logger) : await createWorkerApp(config, logger);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  // a random port, unless the test needs to know it before start-up (a redirect URI registered at an IdP)
+  await app.listen({ port: env.GATEWAY_HTTP_PORT ? config.port : 0, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as AddressInfo;
   let closed = false;
   return {

@@ -192,4 +192,80 @@ describe('loadConfig', () => {
     expect(sut.previousEncryptionKey?.id).toMatch(/^[0-9a-f]{8}$/);
     expect(sut.previousEncryptionKey?.id).not.toBe(sut.encryptionKey.id);
   });
+
+  describe('single sign-on (OIDC)', () => {
+    const sso = {
+      OIDC_ISSUER: 'https://idp.example.com/realms/corp',
+      OIDC_CLIENT_ID: 'llm-gateway',
+      OIDC_CLIENT_SECRET: 'canary-oidc-secret',
+      PUBLIC_URL: 'https://llm.example.com/',
+    };
+
+    it('is off without OIDC_ISSUER, with password sign-in on', () => {
+      const sut = loadConfig({ DATA_DIR: tmp() });
+      expect(sut.oidc).toBeNull();
+      expect(sut.env.UI_PASSWORD_LOGIN).toBe(true);
+    });
+
+    it('derives the redirect URI from PUBLIC_URL and applies the documented defaults', () => {
+      const sut = loadConfig({ DATA_DIR: tmp(), ...sso });
+      expect(sut.oidc).toEqual({
+        issuer: sso.OIDC_ISSUER,
+        clientId: 'llm-gateway',
+        clientSecret: 'canary-oidc-secret',
+        redirectUri: 'https://llm.example.com/ui/auth/oidc/callback',
+        scopes: 'openid email profile',
+        rolesClaim: 'groups',
+        roleMap: [
+          { role: 'admin', group: 'gw-admins' },
+          { role: 'editor', group: 'gw-editors' },
+          { role: 'viewer', group: 'gw-viewers' },
+        ],
+      });
+    });
+
+    it('reads a role map that names a role for several groups (Entra ID object ids, Keycloak paths)', () => {
+      const sut = loadConfig({
+        DATA_DIR: tmp(),
+        ...sso,
+        OIDC_ROLE_MAP: ' admin=/platform/admins , admin=0b6c1a2e-0000-4000-8000-000000000001,viewer=all=staff',
+      });
+      expect(sut.oidc?.roleMap).toEqual([
+        { role: 'admin', group: '/platform/admins' },
+        { role: 'admin', group: '0b6c1a2e-0000-4000-8000-000000000001' },
+        { role: 'viewer', group: 'all=staff' },
+      ]);
+    });
+
+    it('names what SSO is missing, a bad role map, scopes without openid and an insecure issuer in production', () => {
+      expect(errorsOf({ DATA_DIR: tmp(), OIDC_ISSUER: sso.OIDC_ISSUER }).sort()).toEqual([
+        'OIDC_CLIENT_ID: required when OIDC_ISSUER is set',
+        'OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set',
+        'PUBLIC_URL: required when OIDC_ISSUER is set',
+      ]);
+      const named = errorsOf({
+        DATA_DIR: tmp(),
+        ...sso,
+        OIDC_ROLE_MAP: 'root=gw-admins',
+        OIDC_SCOPES: 'email profile',
+      }).map((l) => l.split(':')[0]);
+      expect(named.sort()).toEqual(['OIDC_ROLE_MAP', 'OIDC_SCOPES']);
+      const production = { DATA_DIR: tmp(), NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64') };
+      const prod = { ...production, ENCRYPTION_KEY: randomBytes(32).toString('base64'), ...sso };
+      expect(errorsOf({ ...prod, OIDC_ISSUER: 'http://idp.example.com' })).toEqual([
+        'OIDC_ISSUER: expected an https:// URL in production',
+      ]);
+      // a local identity provider on loopback may speak plain HTTP
+      expect(loadConfig({ ...prod, OIDC_ISSUER: 'http://127.0.0.1:8081/realms/corp' }).oidc?.issuer).toBe(
+        'http://127.0.0.1:8081/realms/corp',
+      );
+    });
+
+    it('refuses UI_PASSWORD_LOGIN=false without SSO, which would leave nobody able to sign in to the console', () => {
+      expect(errorsOf({ DATA_DIR: tmp(), UI_PASSWORD_LOGIN: 'false' })).toEqual([
+        'UI_PASSWORD_LOGIN: false needs OIDC_ISSUER (else nobody could sign in to the console)',
+      ]);
+      expect(loadConfig({ DATA_DIR: tmp(), ...sso, UI_PASSWORD_LOGIN: 'false' }).env.UI_PASSWORD_LOGIN).toBe(false);
+    });
+  });
 });

@@ -11,6 +11,20 @@ export type RedisTopology =
   | { mode: 'cluster'; nodes: { host: string; port: number }[]; password?: string }
   | { mode: 'sentinel'; sentinels: { host: string; port: number }[]; name: string; password?: string; db?: number };
 
+/** Single sign-on through an OpenID Connect provider (SPEC §16), when OIDC_ISSUER is set. */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** `<PUBLIC_URL>/ui/auth/oidc/callback`, registered at the identity provider. */
+  redirectUri: string;
+  scopes: string;
+  rolesClaim: string;
+  roleMap: { role: 'viewer' | 'editor' | 'admin'; group: string }[];
+}
+
+export const OIDC_CALLBACK_PATH = '/ui/auth/oidc/callback';
+
 export interface EncryptionKey {
   id: string;
   key: Buffer;
@@ -32,6 +46,8 @@ export class AppConfig {
   readonly budgetReservationTtlMs: number;
   /** PROVIDER_ALLOW_PRIVATE_URLS, defaulting to true outside production. */
   readonly providerAllowPrivateUrls: boolean;
+  /** Null when OIDC_ISSUER is unset (no SSO). */
+  readonly oidc: OidcSettings | null;
 
   constructor(init: Omit<AppConfig, never>) {
     Object.assign(this, init);
@@ -103,6 +119,40 @@ function redisTopology(p: ParsedEnv, errors: EnvError[]): RedisTopology {
   return { mode: 'standalone', url: 'redis://127.0.0.1:6379' };
 }
 
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * OIDC_ISSUER turns SSO on and then needs the client id, secret and PUBLIC_URL; in production the issuer must
+ * be HTTPS (plain HTTP only on loopback, for a local identity provider). Password sign-in can be turned off
+ * only when SSO is there to take its place.
+ */
+function oidcSettings(p: ParsedEnv, production: boolean, errors: EnvError[]): OidcSettings | null {
+  if (!p.OIDC_ISSUER) {
+    if (!p.UI_PASSWORD_LOGIN)
+      errors.push({
+        name: 'UI_PASSWORD_LOGIN',
+        message: 'UI_PASSWORD_LOGIN: false needs OIDC_ISSUER (else nobody could sign in to the console)',
+      });
+    return null;
+  }
+  const missing = (['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'PUBLIC_URL'] as const).filter((name) => !p[name]);
+  for (const name of missing) errors.push({ name, message: `${name}: required when OIDC_ISSUER is set` });
+  const issuer = new URL(p.OIDC_ISSUER);
+  if (production && issuer.protocol !== 'https:' && !LOOPBACK_HOSTS.includes(issuer.hostname))
+    errors.push({ name: 'OIDC_ISSUER', message: 'OIDC_ISSUER: expected an https:// URL in production' });
+  const { OIDC_CLIENT_ID: clientId, OIDC_CLIENT_SECRET: clientSecret, PUBLIC_URL: publicUrl } = p;
+  if (!clientId || !clientSecret || !publicUrl) return null;
+  return {
+    issuer: p.OIDC_ISSUER,
+    clientId,
+    clientSecret,
+    redirectUri: `${publicUrl.replace(/\/+$/, '')}${OIDC_CALLBACK_PATH}`,
+    scopes: p.OIDC_SCOPES,
+    rolesClaim: p.OIDC_ROLES_CLAIM,
+    roleMap: p.OIDC_ROLE_MAP,
+  };
+}
+
 /**
  * Validates the whole environment at once. Throws ConfigValidationError listing every bad variable.
  * In development, JWT_SECRET and ENCRYPTION_KEY are created once under DATA_DIR and reused.
@@ -136,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       name: 'METRICS_PORT',
       message: 'METRICS_PORT: expected a port other than GATEWAY_HTTP_PORT and WORKER_HTTP_PORT',
     });
+  const oidc = oidcSettings(p, production, errors);
   if (errors.length > 0) throw new ConfigValidationError(errors);
   // the drain delay lets load balancers notice a stopping pod; in development it only delays Ctrl-C
   if (!production && !env.SHUTDOWN_DRAIN_DELAY) p.SHUTDOWN_DRAIN_DELAY = 0;
@@ -172,5 +223,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         .slice(0, 128),
     budgetReservationTtlMs: p.BUDGET_RESERVATION_TTL ?? p.UPSTREAM_TIMEOUT + 60_000,
     providerAllowPrivateUrls: p.PROVIDER_ALLOW_PRIVATE_URLS ?? !production,
+    oidc,
   });
 }

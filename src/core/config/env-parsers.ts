@@ -100,3 +100,21 @@ export const ratio: Parser<number> = (raw) => {
     ? ok(value)
     : fail('a number from 0 to 1');
 };
+
+/** The gateway roles, in rank order (the auth module's ADMIN_ROLES; core cannot import a feature module). */
+const GATEWAY_ROLES = ['viewer', 'editor', 'admin'] as const;
+
+/** OIDC_ROLE_MAP: `admin=gw-admins,editor=gw-editors`, a role named once per group it is granted by. */
+export const roleMap: Parser<{ role: (typeof GATEWAY_ROLES)[number]; group: string }[]> = (raw) => {
+  const expected = `comma-separated role=group pairs, roles being ${GATEWAY_ROLES.join(', ')}`;
+  const pairs: { role: (typeof GATEWAY_ROLES)[number]; group: string }[] = [];
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const role = part.slice(0, eq).trim() as (typeof GATEWAY_ROLES)[number];
+    const group = part.slice(eq + 1).trim();
+    if (eq < 1 || group === '' || !GATEWAY_ROLES.includes(role)) return fail(expected);
+    pairs.push({ role, group });
+  }
+  return pairs.length > 0 ? ok(pairs) : fail(expected);
+};

@@ -11,6 +11,7 @@ import {
   type Parser,
   port,
   ratio,
+  roleMap,
   str,
   url,
 } from '#src/core/config/env-parsers';
@@ -92,6 +93,28 @@ export const ENV_SCHEMA = {
   UI_SESSION_TTL: v(positiveDuration, '12h'),
   // the console's session cookie is Secure (sent over HTTPS and to localhost only); false for plain HTTP elsewhere
   UI_COOKIE_SECURE: v(bool, 'true'),
+  // password sign-in on the console (POST /ui/session); false leaves SSO as the console's only sign-in
+  UI_PASSWORD_LOGIN: v(bool, 'true'),
+  // the gateway's external base URL as browsers reach it (the OIDC redirect URI is <PUBLIC_URL>/ui/auth/oidc/callback)
+  PUBLIC_URL: v(url('http', 'https')),
+  // OIDC issuer URL of the identity provider; set, it turns on SSO for the console and POST /admin/auth/oidc
+  OIDC_ISSUER: v(url('http', 'https')),
+  // the gateway's client id at the identity provider (also the audience ID tokens must carry)
+  OIDC_CLIENT_ID: v(nonEmpty),
+  // the gateway's client secret at the identity provider
+  OIDC_CLIENT_SECRET: v(nonEmpty),
+  // the ID token claim holding the user's groups or roles (a dotted path such as realm_access.roles works)
+  OIDC_ROLES_CLAIM: v(nonEmpty, 'groups'),
+  // gateway role=IdP group pairs, comma-separated; a role may be named several times
+  OIDC_ROLE_MAP: v(roleMap, 'admin=gw-admins,editor=gw-editors,viewer=gw-viewers'),
+  // scopes asked for at sign-in, space-separated (must include openid)
+  OIDC_SCOPES: v(
+    (raw) =>
+      raw.split(/\s+/).includes('openid')
+        ? { ok: true, value: raw.trim().split(/\s+/).join(' ') }
+        : { ok: false, expected: "space-separated scopes including 'openid'" },
+    'openid email profile',
+  ),
   // 32-byte provider credential key, base64 or hex (required in production)
   ENCRYPTION_KEY: v(key32),
   // previous key, still decrypting during a rotation

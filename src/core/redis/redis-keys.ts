@@ -24,6 +24,16 @@ export class RedisKeys {
     return `${this.prefix}:ui-session:${digest}`;
   }
 
+  /** An SSO sign-in in progress (nonce, PKCE verifier, browser binding), by the SHA-256 of its `state`. */
+  oidcLogin(digest: string): string {
+    return `${this.prefix}:oidc-login:${digest}`;
+  }
+
+  /** SSO sign-ins started from one client address (bucket) in the current window. */
+  oidcLoginStarts(addressBucket: string): string {
+    return `${this.prefix}:oidc-starts:${addressBucket}`;
+  }
+
   /**
    * The live state of a routing target (SPEC §11): recent failures, cooldown, calls in flight, latency average and
    * its provider quota's windows. One `{prefix:rt}` hash tag for every target, so the routing script (which reads

@@ -90,11 +90,25 @@ export class AdminAuthService {
             name: user.email,
             type: 'user',
             roles: user.roles,
-            secretHash: user.passwordHash,
-            usable: user.enabled,
+            // a user without a password (created by SSO) is verified against the dummy hash and refused
+            secretHash: user.passwordHash ?? DUMMY_HASH,
+            usable: user.enabled && user.passwordHash !== null,
             credentialVersion: user.credentialVersion,
           }
         : null;
+    });
+  }
+
+  /** An admin JWT for a user who signed in another way (SSO); the caller has checked they may. */
+  issueForUser(user: AuthenticatedUser): Promise<IssuedToken> {
+    return this.issue({
+      id: user.id,
+      name: user.email,
+      type: 'user',
+      roles: user.roles,
+      secretHash: '',
+      usable: true,
+      credentialVersion: user.credentialVersion,
     });
   }
 

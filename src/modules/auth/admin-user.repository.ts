@@ -6,10 +6,12 @@ import { type AdminRole, AdminUserEntity } from '#src/modules/auth/admin-user.en
 
 export interface AdminUserCreate {
   email: string;
-  passwordHash: string;
+  passwordHash: string | null;
   displayName?: string | null;
   roles: AdminRole[];
   enabled?: boolean;
+  /** Set for a user created by SSO sign-in. */
+  oidc?: { issuer: string; subject: string };
 }
 
 const ADMIN_ROSTER_LOCK_KEY = 7_240_531_200;
@@ -24,6 +26,10 @@ export class AdminUserRepository {
 
   findById(id: string, manager?: EntityManager): Promise<AdminUserEntity | null> {
     return this.r(manager).findOneBy({ id });
+  }
+
+  findByOidcSubject(issuer: string, subject: string, manager?: EntityManager): Promise<AdminUserEntity | null> {
+    return this.r(manager).findOneBy({ oidcIssuer: issuer, oidcSubject: subject });
   }
 
   findByEmail(email: string, manager?: EntityManager): Promise<AdminUserEntity | null> {
@@ -60,6 +66,8 @@ export class AdminUserRepository {
         displayName: input.displayName ?? null,
         roles: input.roles,
         enabled: input.enabled ?? true,
+        oidcIssuer: input.oidc?.issuer ?? null,
+        oidcSubject: input.oidc?.subject ?? null,
       }),
     );
   }

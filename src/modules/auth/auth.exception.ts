@@ -13,6 +13,8 @@ export enum AuthErrorCode {
   TooManyAttempts = 'too_many_attempts',
   /** The login throttle (Redis) cannot be consulted, so logins are refused rather than unthrottled. */
   ThrottleUnavailable = 'service_unavailable',
+  /** UI_PASSWORD_LOGIN=false: the console signs in through SSO only. */
+  PasswordLoginDisabled = 'password_login_disabled',
 }
 
 /** Admin authentication and authorisation failures, rendered `{statusCode, message, error}` on /admin. */
@@ -48,6 +50,15 @@ export class AdminAuthException extends AppException {
     return new AdminAuthException(AuthErrorCode.Unauthorized, 401, 'Not signed in to the console', {
       adminCode: true,
     });
+  }
+
+  static passwordLoginDisabled(): AdminAuthException {
+    return new AdminAuthException(
+      AuthErrorCode.PasswordLoginDisabled,
+      403,
+      'Password sign-in to the console is turned off (UI_PASSWORD_LOGIN=false); sign in with SSO',
+      { adminCode: true },
+    );
   }
 
   static invalidCredentials(): AdminAuthException {

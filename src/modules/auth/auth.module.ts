@@ -28,6 +28,7 @@ const EXPORTED = [
   AdminUserManagementService,
   ServiceTokenManagementService,
   ConsoleSessionStore,
+  LoginThrottle,
 ];
 
 /**
@@ -46,13 +47,7 @@ const EXPORTED = [
       }),
     }),
   ],
-  providers: [
-    ...EXPORTED,
-    AdminJwtStrategy,
-    LoginThrottle,
-    PasswordVerifier,
-    { provide: APP_GUARD, useExisting: AdminAuthGuard },
-  ],
+  providers: [...EXPORTED, AdminJwtStrategy, PasswordVerifier, { provide: APP_GUARD, useExisting: AdminAuthGuard }],
   exports: EXPORTED,
 })
 export class AuthModule {}

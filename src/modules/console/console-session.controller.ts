@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig } from '#src/core/config/app-config';
 import { Public } from '#src/core/http/public.decorator';
 import { AuthLoginDto } from '#src/modules/admin/dto/admin-auth.dto';
 import { AdminAuthService } from '#src/modules/auth/admin-auth.service';
@@ -10,6 +11,14 @@ import { ConsoleSessionStore, fromConsole } from '#src/modules/auth/console-sess
 /** What the console learns about the signed-in admin (null: nobody is signed in). */
 interface SessionBody {
   user: { id: string; email: string; roles: string[] } | null;
+}
+
+/** How the console may sign in: shown on its sign-in page before anyone is signed in. */
+interface SignInMethodsBody {
+  /** Email and password (`POST /ui/session`); false with UI_PASSWORD_LOGIN=false. */
+  password: boolean;
+  /** Single sign-on (`GET /ui/auth/oidc/login`); true when OIDC_ISSUER is set. */
+  sso: boolean;
 }
 
 /** Sign-in and sign-out change state: only the console's own script may ask (a cross-site form cannot). */
@@ -30,7 +39,14 @@ export class ConsoleSessionController {
   constructor(
     private readonly auth: AdminAuthService,
     private readonly sessions: ConsoleSessionStore,
+    private readonly config: AppConfig,
   ) {}
+
+  @Get('auth/methods')
+  methods(@Res({ passthrough: true }) reply: FastifyReply): SignInMethodsBody {
+    void reply.header('cache-control', 'no-store');
+    return { password: this.config.env.UI_PASSWORD_LOGIN, sso: this.config.oidc !== null };
+  }
 
   @Post('session')
   @HttpCode(200)
@@ -40,6 +56,7 @@ export class ConsoleSessionController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionBody> {
     requireConsoleHeader(req);
+    if (!this.config.env.UI_PASSWORD_LOGIN) throw AdminAuthException.passwordLoginDisabled();
     const user = await this.auth.authenticateUser(body.email, body.password, req.ip);
     void reply.header('set-cookie', await this.sessions.create(user)).header('cache-control', 'no-store');
     return { user: { id: user.id, email: user.email, roles: user.roles } };

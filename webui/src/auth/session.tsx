@@ -3,6 +3,7 @@ import { createContext, type ReactNode, useContext } from 'react';
 import { api, isApiError } from '../api/client';
 import type { Role, SessionUser } from '../api/types';
 import { hasRole } from './roles';
+import type { SignInMethods } from './sso';
 
 export const SESSION_KEY = ['session'] as const;
 
@@ -23,6 +24,16 @@ export function useSessionQuery() {
       }
     },
     staleTime: 60_000,
+    retry: false,
+  });
+}
+
+/** How the sign-in page may sign in (password form, SSO button); asked before anyone is signed in. */
+export function useSignInMethods() {
+  return useQuery({
+    queryKey: ['sign-in-methods'],
+    queryFn: () => api<SignInMethods>('/ui/auth/methods'),
+    staleTime: Infinity,
     retry: false,
   });
 }

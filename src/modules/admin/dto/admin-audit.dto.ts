@@ -23,7 +23,11 @@ export class AdminAuditResponseDto {
   @ApiProperty({ format: 'uuid', nullable: true, type: String })
   admin_id: string | null;
 
-  @ApiProperty({ enum: ['user', 'service'], example: 'user' })
+  @ApiProperty({
+    enum: ['user', 'service', 'sso'],
+    description: '`sso`: made by a sign-in through the identity provider (a user created, linked or given its roles)',
+    example: 'user',
+  })
   admin_type: string;
 
   @ApiProperty({ nullable: true, type: String, description: 'Email or service name', example: 'ops@example.com' })

@@ -29,6 +29,18 @@ export class AuthServiceTokenDto {
   token: string;
 }
 
+export class AuthOidcDto {
+  @ApiProperty({
+    description: "An ID token from the gateway's identity provider (OIDC_ISSUER), issued to OIDC_CLIENT_ID",
+    example: 'eyJhbGciOiJSUzI1NiIs...',
+    maxLength: 16384,
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16384)
+  id_token: string;
+}
+
 export class AuthTokenResponseDto {
   @ApiProperty({
     description: 'Admin JWT; send it as `Authorization: Bearer <access_token>`',
