@@ -13,6 +13,7 @@ import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
+import type { ResponseCache } from '#src/modules/response-cache/response-cache.service';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 
 // $1 per million input tokens, $2 per million output tokens, 1 cent per request
@@ -84,6 +85,8 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     // calls of a model are not routed: cooldowns are never read nor written
     cooldowns: {} as TargetCooldowns,
     quotas: { take: async () => true, release: () => undefined, charge: () => undefined } as unknown as ProviderQuotas,
+    // no cache on this route
+    cache: { plan: () => null } as unknown as ResponseCache,
     events,
     lifecycle,
   };
