@@ -314,7 +314,7 @@ export class ProxyCall {
     });
     if (!replay) {
       void ctx.reply
-        .headers({ ...this.headers(), 'x-gateway-cost-usd': '0' })
+        .headers({ ...this.headers(), 'x-gateway-cost-usd': this.outcome!.cost.costUsd })
         .type(cached.contentType)
         .send(cached.body);
       return;
