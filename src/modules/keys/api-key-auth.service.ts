@@ -23,7 +23,7 @@ export interface AuthenticatedKey {
   expiresAt: Date | null;
   tags: Record<string, string>;
   /** The key's response-cache setting (SPEC §14), null when it has none. */
-  cache: ResolvedCacheSetting | null;
+  cache?: ResolvedCacheSetting | null;
 }
 
 /** Unknown hashes are remembered this long, so a flood of bad keys costs one query per key per window. */

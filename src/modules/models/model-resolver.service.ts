@@ -32,7 +32,7 @@ export interface ResolvedModel {
   capabilities: string[];
   pricing: PriceComponent[];
   /** The model's response-cache setting (SPEC §14). */
-  cache: ResolvedCacheSetting | null;
+  cache?: ResolvedCacheSetting | null;
 }
 
 /** One model an alias routes to. */
@@ -45,7 +45,7 @@ export interface RouteTarget {
 export interface Resolution {
   /** The name the client sent (an alias or a model name); the allowlist matches this. */
   requested: string;
-  alias: { id: string; name: string; config: Record<string, unknown>; cache: ResolvedCacheSetting | null } | null;
+  alias: { id: string; name: string; config: Record<string, unknown>; cache?: ResolvedCacheSetting | null } | null;
   /** The model (for a routed alias: its first target; the call's answering model is its own). */
   model: ResolvedModel;
   /** Where the call may go: one target for a model or a plain alias, the enabled targets of a routed alias. */
