@@ -380,8 +380,29 @@ describe('proxy: response cache', () => {
       .report({ apiKeyId: limited.id, to: new Date(tomorrow.toISOString().slice(0, 10)) }, ['day']);
     expect(daily.totals).toMatchObject({ cache_hits: 1, saved_usd: FIRST_COST });
 
+    // a spent budget still gets its cached answers (they cost nothing); a budget of 0 refuses every call
+    const keys = api.get(ApiKeyManagementService);
+    await keys.update(limited.id, { monthlyBudget: FIRST_COST });
+    const spent = await waitFor(async () => {
+      const refused = await limitedClient.chat.completions
+        .create({ model: 'plain-model', messages: [{ role: 'user', content: fresh() }] })
+        .catch((e: unknown) => e);
+      return refused instanceof OpenAI.RateLimitError ? refused : undefined;
+    });
+    expect(spent.code).toBe('budget_exceeded');
+    const stillHit = await call();
+    expect(stillHit.response.headers.get('x-gateway-cache')).toBe('hit');
+    await keys.update(limited.id, { monthlyBudget: 0 });
+    const blocked = await waitFor(async () => {
+      const r = await call().catch((e: unknown) => e);
+      return r instanceof OpenAI.RateLimitError ? r : undefined;
+    });
+    expect(blocked.code).toBe('budget_exceeded');
+    expect(blocked.headers?.get('x-gateway-cache')).toBe('hit');
+    expect(upstream.requests).toHaveLength(1);
+
     // a ttl of 0 on the key switches off the cache its alias turned on
-    await api.get(ApiKeyManagementService).update(limited.id, { cache: { ttl: '0s', scope: 'key' } });
+    await keys.update(limited.id, { monthlyBudget: 1, cache: { ttl: '0s', scope: 'key' } });
     const off = await waitFor(async () => {
       const r = await limitedClient.chat.completions
         .create({ model: 'cached', messages: [{ role: 'user', content }] })

@@ -16,6 +16,7 @@ import {
 import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError, upstreamAnswered } from '#src/modules/providers/upstream-http';
+import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { withOutputLimit } from '#src/modules/proxy/request-body';
@@ -120,6 +121,20 @@ interface Outcome {
 }
 
 const logger = new Logger('ProxyCall');
+
+/**
+ * The limits a cache hit is admitted against: it takes a request of the rate limit and nothing of the token
+ * limit or the budget, so those are left out (nothing reserved, nothing to settle), except a limit of 0,
+ * which refuses every call of the key (SPEC §4), hits included.
+ */
+function hitLimits(key: AuthenticatedKey): AuthenticatedKey {
+  const budgetZero = key.monthlyBudget !== null && Number(key.monthlyBudget) === 0;
+  return {
+    ...key,
+    tokensPerMinute: key.tokensPerMinute === 0 ? 0 : null,
+    monthlyBudget: budgetZero ? key.monthlyBudget : null,
+  };
+}
 const FREE: CostResult = { costUsd: '0', costNanos: 0, unpriced: false };
 
 /**
@@ -267,8 +282,7 @@ export class ProxyCall {
     this.ctx.cacheOutcome = 'hit';
     const admission = await admissions.admit({
       callId: this.ctx.callId,
-      // a hit takes a request of the rate limit and nothing of the token limit or the budget
-      key: { ...key, tokensPerMinute: null, monthlyBudget: null },
+      key: hitLimits(key),
       model: target.model,
       endpoint: this.ctx.endpoint,
       promptTokenUpperBound: () => 0,
