@@ -101,12 +101,9 @@ export class ResponseCache {
     const stored = await this.read(plan.digest);
     if (stored) return { answer: stored, flight: NO_FLIGHT };
     if (!lead) return { answer: null, flight: NO_FLIGHT };
+    // another identical call started leading while this one read Redis: wait for it instead
     const other = this.inflight.get(plan.digest);
-    if (other) {
-      const answer = await other;
-      if (answer) return { answer, flight: NO_FLIGHT };
-      return { answer: null, flight: NO_FLIGHT };
-    }
+    if (other) return { answer: await other, flight: NO_FLIGHT };
     return { answer: null, flight: this.leadFlight(plan.digest) };
   }
 
