@@ -192,6 +192,12 @@ export async function setUpGateway({ dbName, prefix, dataDir, upstreamUrl, logLe
       `INSERT INTO model_aliases (id, name, model_id, routing) VALUES (gen_random_uuid(), 'routed', NULL, $1)`,
       [JSON.stringify(routing)],
     );
+    // an alias of gpt-4o-mini with the response cache on (SPEC §14), for the cached row
+    await db.query(
+      `INSERT INTO model_aliases (id, name, model_id, cache)
+         SELECT gen_random_uuid(), 'cached', id, $1 FROM models WHERE name = 'gpt-4o-mini'`,
+      [JSON.stringify({ ttl: '1h', scope: 'key' })],
+    );
   } finally {
     await db.end();
   }

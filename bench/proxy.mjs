@@ -192,6 +192,15 @@ async function main() {
       headers: { authorization: `Bearer ${key}` },
       model: 'routed',
     },
+    // the same gateway and key through an alias with the response cache on: the warm-up stores the answer, so
+    // every measured call is a hit (a Redis GET, a rate-limit-only admission, the JSON or the replayed SSE)
+    {
+      name: 'gateway-cached',
+      pid: gateway.pid,
+      url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${key}` },
+      model: 'cached',
+    },
     ...(traced
       ? [
           {

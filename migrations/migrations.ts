@@ -2,6 +2,7 @@ import { InitialSchema1763856000000 } from '#migrations/1763856000000-InitialSch
 import { AdminCredentialVersion1764950000000 } from '#migrations/1764950000000-AdminCredentialVersion';
 import { AliasRouting1765000000000 } from '#migrations/1765000000000-AliasRouting';
 import { ModelQuotas1765000100000 } from '#migrations/1765000100000-ModelQuotas';
+import { ResponseCache1765200000000 } from '#migrations/1765200000000-ResponseCache';
 import { AdminUserOidc1765300000000 } from '#migrations/1765300000000-AdminUserOidc';
 
 /** Every migration, oldest first. A new migration is added here and never edited once merged. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   AdminCredentialVersion1764950000000,
   AliasRouting1765000000000,
   ModelQuotas1765000100000,
+  ResponseCache1765200000000,
   AdminUserOidc1765300000000,
 ];

@@ -58,6 +58,7 @@ describe('admin API keys', () => {
       monthly_budget: '25.5',
       expires_at: '2099-12-31T23:59:59.000Z',
       tags: { team: 'search', env: 'prod' },
+      cache: null,
       key_prefix: created.body.key.slice(0, 12),
       revoked_at: null,
       deleted_at: null,

@@ -46,6 +46,9 @@ function expected(rows: RecordRow[], keyOf: (r: RecordRow) => Record<string, unk
       cost: new Decimal(0),
       estimated_requests: 0,
       unpriced_requests: 0,
+      // these calls went upstream: none was answered from the response cache
+      cache_hits: 0,
+      saved_usd: '0',
     };
     g.requests++;
     for (const c of COUNTERS) g[c] += r[c];
@@ -243,6 +246,8 @@ describe('usage reports: GET /admin/usage and GET /admin/api-keys/:id/usage', ()
       cost_usd: '0',
       estimated_requests: 0,
       unpriced_requests: 0,
+      cache_hits: 0,
+      saved_usd: '0',
     });
   });
 

@@ -125,6 +125,8 @@ export const ENV_SCHEMA = {
   CACHE_MODEL_SIZE: v(int(1, 10_000_000), '500'),
   // longest a cached key, model, alias, provider or admin may be stale; 0 turns caching off
   CACHE_TTL: v(duration, '60s'),
+  // largest answer the response cache stores (SPEC §14); larger ones are answered and not stored
+  CACHE_MAX_ENTRY_BYTES: v(byteSize, '1mb'),
   // periodic full reload of providers
   PROVIDER_RELOAD_INTERVAL: v(duration, '5m'),
   // retryable failures of a routing target within 60 s that make every pod skip it for ROUTING_COOLDOWN

@@ -51,6 +51,10 @@ export interface UsageJobData {
   overheadMs: number;
   /** Upstream attempts (SPEC §11); absent (events enqueued before routing) means 1. */
   attempts?: number;
+  /** Answered from the response cache (SPEC §14); absent means false. */
+  cacheHit?: boolean;
+  /** A cache hit's saved cost (USD, plain decimal); absent means 0. */
+  savedUsd?: string;
   /** ISO-8601 admission time (Redis server time when metered); the call belongs to `month`. */
   createdAt: string;
   /** The UTC month (`YYYY-MM`) whose Redis counter the call counts in (chosen by Redis time at admission). */

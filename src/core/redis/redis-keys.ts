@@ -51,6 +51,11 @@ export class RedisKeys {
     };
   }
 
+  /** A cached answer (SPEC §14), by the SHA-256 of its scope, model, API and canonical request. */
+  responseCache(digest: string): string {
+    return `${this.prefix}:rc:${digest}`;
+  }
+
   invalidationChannel(): string {
     return `${this.prefix}:cache:invalidate`;
   }

@@ -31,6 +31,9 @@ export interface AuditRecord {
   estimated: boolean;
   /** USD as an exact decimal string ('0' when unpriced or refused). */
   cost_usd: string;
+  /** Calls of a cache-enabled route (SPEC §14): answered from the cache, and what that saved (USD). */
+  cache_hit?: boolean;
+  saved_usd?: string;
   /** Built-in tools dropped for a translated target (Responses); only when some were. */
   dropped_tools?: string[];
   /** Calls of a routed alias: each upstream attempt, the answering one last (SPEC §11). */
@@ -87,6 +90,7 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     reasoning_tokens: e.usage.reasoningTokens,
     estimated: e.usage.estimated === true,
     cost_usd: e.costUsd,
+    ...(e.cache ? { cache_hit: e.cache === 'hit', saved_usd: e.savedUsd ?? '0' } : {}),
     ...(e.droppedTools?.length ? { dropped_tools: e.droppedTools } : {}),
     ...(e.attempts?.length
       ? {

@@ -277,6 +277,7 @@ function toJob(e: CallCompletedEvent): UsageJobData {
     ttftMs: e.ttftMs,
     overheadMs: e.overheadMs,
     attempts: e.attempts?.length ?? 1,
+    ...(e.cache === 'hit' ? { cacheHit: true, savedUsd: e.savedUsd ?? '0' } : {}),
     createdAt: (e.period?.admittedAt ?? e.startedAt).toISOString(),
     month: e.period?.month ?? utcMonth(e.startedAt),
     spendSettled: e.spendSettled ?? true,

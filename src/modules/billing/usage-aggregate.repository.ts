@@ -15,6 +15,8 @@ interface DailySum {
   cost: Decimal;
   estimated: number;
   unpriced: number;
+  cacheHits: number;
+  saved: Decimal;
 }
 
 /** The daily rollup per key/model/provider and the monthly spend per key, changed only with a new usage row. */
@@ -43,6 +45,8 @@ export class UsageAggregateRepository {
           cost: new Decimal(0),
           estimated: 0,
           unpriced: 0,
+          cacheHits: 0,
+          saved: new Decimal(0),
         };
         daily.set(dKey, d);
       }
@@ -55,6 +59,8 @@ export class UsageAggregateRepository {
       d.cost = d.cost.plus(u.costUsd);
       if (u.estimated) d.estimated++;
       if (u.unpriced) d.unpriced++;
+      if (u.cacheHit) d.cacheHits++;
+      if (u.savedUsd) d.saved = d.saved.plus(u.savedUsd);
 
       const mKey = `${u.apiKeyId}\u0000${u.month}`;
       const m = monthly.get(mKey) ?? {
@@ -72,19 +78,29 @@ export class UsageAggregateRepository {
     const dailyRows = [...daily.keys()].sort().map((k) => {
       const d = daily.get(k)!;
       const at = dailyParams.length;
-      dailyParams.push(...d.values, d.requests, ...d.tokens, d.cost.toFixed(), d.estimated, d.unpriced);
-      return rowPlaceholders(at, 13);
+      dailyParams.push(
+        ...d.values,
+        d.requests,
+        ...d.tokens,
+        d.cost.toFixed(),
+        d.estimated,
+        d.unpriced,
+        d.cacheHits,
+        d.saved.toFixed(),
+      );
+      return rowPlaceholders(at, 15);
     });
     await manager.query(
       `INSERT INTO usage_daily AS d (day, api_key_id, model_name, provider_name, requests, prompt_tokens, completion_tokens, cache_read_tokens,
-         cache_write_tokens, reasoning_tokens, cost_usd, estimated_requests, unpriced_requests)
+         cache_write_tokens, reasoning_tokens, cost_usd, estimated_requests, unpriced_requests, cache_hits, saved_usd)
        VALUES ${dailyRows.join(',')}
        ON CONFLICT (day, api_key_id, model_name, provider_name) DO UPDATE SET
          requests = d.requests + EXCLUDED.requests, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
          completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
          cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens, reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens,
          cost_usd = d.cost_usd + EXCLUDED.cost_usd, estimated_requests = d.estimated_requests + EXCLUDED.estimated_requests,
-         unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests`,
+         unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests,
+         cache_hits = d.cache_hits + EXCLUDED.cache_hits, saved_usd = d.saved_usd + EXCLUDED.saved_usd`,
       dailyParams,
     );
 

@@ -42,4 +42,12 @@ export class UsageDailyEntity {
 
   @Column('bigint', { default: 0 })
   unpricedRequests: string;
+
+  /** Calls answered from the response cache. */
+  @Column('bigint', { default: 0 })
+  cacheHits: string;
+
+  /** What those hits saved (USD). */
+  @Column('numeric', { default: 0 })
+  savedUsd: string;
 }

@@ -89,6 +89,14 @@ export class UsageRecordEntity {
   @Column('smallint', { default: 1 })
   attempts: number;
 
+  /** Answered from the response cache (SPEC §14): cost 0, no provider tokens. */
+  @Column('boolean', { default: false })
+  cacheHit: boolean;
+
+  /** What a cache hit saved: the cost of the answer it replayed (USD). */
+  @Column('numeric', { default: 0 })
+  savedUsd: string;
+
   /** When the call was admitted; the call belongs to this UTC month. */
   @Column('timestamptz')
   createdAt: Date;

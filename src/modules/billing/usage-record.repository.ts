@@ -6,7 +6,7 @@ import type { UsageJobData } from '#src/core/queue/queue.constants';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 
 /** Columns of one usage row in the insert below. */
-const COLUMNS = 26;
+const COLUMNS = 28;
 
 @Injectable()
 export class UsageRecordRepository {
@@ -49,6 +49,8 @@ export class UsageRecordRepository {
         u.ttftMs === null ? null : Math.round(u.ttftMs),
         Math.round(u.overheadMs),
         u.attempts ?? 1,
+        u.cacheHit === true,
+        u.savedUsd ?? '0',
         u.createdAt,
       );
       return rowPlaceholders(at, COLUMNS);
@@ -56,7 +58,7 @@ export class UsageRecordRepository {
     const inserted: { call_id: string }[] = await manager.query(
       `INSERT INTO usage_records (call_id, client_request_id, api_key_id, api_key_name, model_id, model_name, alias, provider_id, provider_name,
          endpoint, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, estimated, unpriced,
-         status, error_code, stream, latency_ms, ttft_ms, overhead_ms, attempts, created_at)
+         status, error_code, stream, latency_ms, ttft_ms, overhead_ms, attempts, cache_hit, saved_usd, created_at)
        VALUES ${rows.join(',')}
        ON CONFLICT (call_id) DO NOTHING RETURNING call_id`,
       params,

@@ -26,6 +26,9 @@ export interface UsageCounters {
   cost_usd: string;
   estimated_requests: number;
   unpriced_requests: number;
+  /** Calls answered from the response cache (SPEC §14), and what they saved (USD). */
+  cache_hits: number;
+  saved_usd: string;
 }
 
 export interface UsageGroupKeys {
@@ -80,6 +83,8 @@ const RECORDS: Source = {
     cost_usd: sum('u.cost_usd'),
     estimated_requests: 'count(*) FILTER (WHERE u.estimated)',
     unpriced_requests: 'count(*) FILTER (WHERE u.unpriced)',
+    cache_hits: 'count(*) FILTER (WHERE u.cache_hit)',
+    saved_usd: sum('u.saved_usd'),
   } as Record<keyof UsageCounters, string>,
   where: (f, params) => {
     const w: string[] = [];
@@ -104,6 +109,8 @@ const DAILY: Source = {
     cost_usd: sum('u.cost_usd'),
     estimated_requests: sum('u.estimated_requests'),
     unpriced_requests: sum('u.unpriced_requests'),
+    cache_hits: sum('u.cache_hits'),
+    saved_usd: sum('u.saved_usd'),
   } as Record<keyof UsageCounters, string>,
   where: (f, params) => {
     const w: string[] = [];
@@ -170,5 +177,7 @@ function toCounters(row: Record<string, unknown>): UsageCounters {
     cost_usd: new Decimal((row.cost_usd as string | null) ?? '0').toFixed(),
     estimated_requests: n('estimated_requests'),
     unpriced_requests: n('unpriced_requests'),
+    cache_hits: n('cache_hits'),
+    saved_usd: new Decimal((row.saved_usd as string | null) ?? '0').toFixed(),
   };
 }

@@ -65,6 +65,10 @@ export interface CallCompletedEvent {
   droppedTools?: string[];
   /** The client's session id (Claude Code's `x-claude-code-session-id`), when valid. */
   sessionId?: string;
+  /** What the response cache did (SPEC §14); absent when the call's route has no cache. */
+  cache?: 'hit' | 'miss' | 'bypass';
+  /** A cache hit: the cost of the answer it replayed (USD, plain decimal), which the call did not bill. */
+  savedUsd?: string;
   requestBody: unknown;
   /** Non-streamed: the response object. Streamed: the assembled text and tool calls. */
   responseBody: unknown;

@@ -7,6 +7,7 @@ import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import { hashApiKey } from '#src/modules/keys/api-key-secret';
 import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
 import { InvalidApiKeyException } from '#src/modules/keys/keys.exception';
+import { type ResolvedCacheSetting, resolveCacheSetting } from '#src/modules/response-cache/cache-setting';
 
 /** The calling key as the proxy sees it (from the cache). */
 export interface AuthenticatedKey {
@@ -21,6 +22,8 @@ export interface AuthenticatedKey {
   monthlyBudget: string | null;
   expiresAt: Date | null;
   tags: Record<string, string>;
+  /** The key's response-cache setting (SPEC §14), null when it has none. */
+  cache?: ResolvedCacheSetting | null;
 }
 
 /** Unknown hashes are remembered this long, so a flood of bad keys costs one query per key per window. */
@@ -89,5 +92,6 @@ function toAuthenticated(row: ApiKeyEntity): AuthenticatedKey {
     monthlyBudget: row.monthlyBudget,
     expiresAt: row.expiresAt,
     tags: Object.fromEntries((row.metadata ?? []).map((m) => [m.key, m.value])),
+    cache: resolveCacheSetting(row.cache),
   };
 }

@@ -8,6 +8,7 @@ import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { monthCandidates } from '#src/modules/billing/month';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 import { generateApiKey } from '#src/modules/keys/api-key-secret';
 import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
 
@@ -21,6 +22,8 @@ export interface ApiKeyInput {
   monthlyBudget?: number | string | null;
   expiresAt?: Date | null;
   tags?: Record<string, string>;
+  /** Response cache (SPEC §14); null clears it. */
+  cache?: CacheSetting | null;
 }
 
 export class ApiKeysException extends ResourceException {
@@ -85,6 +88,7 @@ export class ApiKeyManagementService {
           monthlyBudget: budget(input.monthlyBudget),
           expiresAt: input.expiresAt,
           tags: input.tags,
+          cache: input.cache,
         },
         m,
       ),
@@ -108,6 +112,7 @@ export class ApiKeyManagementService {
       if (tokensPerMinute !== undefined) key.tokensPerMinute = tokensPerMinute;
       if (monthlyBudget !== undefined) key.monthlyBudget = monthlyBudget;
       if (patch.expiresAt !== undefined) key.expiresAt = patch.expiresAt;
+      if (patch.cache !== undefined) key.cache = patch.cache;
       const { metadata: _tags, ...row } = key;
       await this.keys.save(row as ApiKeyEntity, m);
       if (patch.tags !== undefined) await this.keys.replaceTags(id, patch.tags, m);

@@ -9,6 +9,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { KeyMetadataEntity } from '#src/modules/keys/key-metadata.entity';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
 @Entity('api_keys')
 export class ApiKeyEntity {
@@ -47,6 +48,10 @@ export class ApiKeyEntity {
 
   @Column('timestamptz', { nullable: true })
   expiresAt: Date | null;
+
+  /** Response cache (SPEC §14): `{ttl, scope}`; null: the next less specific setting applies. */
+  @Column('jsonb', { nullable: true })
+  cache: CacheSetting | null;
 
   @Column('timestamptz', { nullable: true })
   revokedAt: Date | null;

@@ -4,6 +4,7 @@ import { type EntityManager, Repository } from 'typeorm';
 import { newId } from '#src/core/database/ids';
 import { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import { KeyMetadataEntity } from '#src/modules/keys/key-metadata.entity';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
 export interface ApiKeyCreate {
   name: string;
@@ -16,6 +17,7 @@ export interface ApiKeyCreate {
   monthlyBudget?: string | null;
   expiresAt?: Date | null;
   tags?: Record<string, string>;
+  cache?: CacheSetting | null;
 }
 
 export interface ApiKeyListFilter {
@@ -88,6 +90,7 @@ export class ApiKeyRepository {
         tokensPerMinute: input.tokensPerMinute ?? null,
         monthlyBudget: input.monthlyBudget ?? null,
         expiresAt: input.expiresAt ?? null,
+        cache: input.cache ?? null,
       }),
     );
     await this.replaceTags(key.id, input.tags ?? {}, manager);

@@ -72,6 +72,17 @@ export const metrics = {
     'Routed calls answered (or last tried) by a later priority group than their first target',
     ['alias'],
   ),
+  cacheHits: counter('llmgw_cache_hits_total', 'Calls answered from the response cache', ['model']),
+  cacheMisses: counter(
+    'llmgw_cache_misses_total',
+    'Calls of cache-enabled routes that went upstream (misses and refreshes; bypasses are not counted)',
+    ['model'],
+  ),
+  cacheSaved: counter(
+    'llmgw_cache_saved_usd_total',
+    'What the response cache saved: the cost of the answers it replayed, USD',
+    ['model'],
+  ),
   rateLimited: counter('llmgw_rate_limited_total', 'Calls refused by a rate or token limit', ['model']),
   budgetExceeded: counter('llmgw_budget_exceeded_total', 'Calls refused because the monthly budget is spent', [
     'model',

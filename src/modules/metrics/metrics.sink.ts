@@ -24,6 +24,11 @@ export class MetricsSink implements CallEventSink, OnModuleInit {
       metrics.rateLimited.inc({ model });
     if (e.errorCode === 'budget_exceeded') metrics.budgetExceeded.inc({ model });
     if (!e.admitted) return;
+    if (e.cache === 'hit') {
+      metrics.cacheHits.inc({ model });
+      const saved = Number(e.savedUsd ?? 0);
+      if (saved > 0) metrics.cacheSaved.inc({ model }, saved);
+    } else if (e.cache === 'miss') metrics.cacheMisses.inc({ model });
     if (e.attempts) {
       e.attempts.forEach((a, i) => {
         const last = i === e.attempts!.length - 1;

@@ -11,6 +11,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { AliasRouting } from '#src/modules/models/alias-routing';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 import { ModelEntity } from '#src/modules/models/model.entity';
 
 @Entity('model_aliases')
@@ -42,6 +43,10 @@ export class ModelAliasEntity {
 
   @Column('jsonb', { default: () => "'{}'" })
   tags: Record<string, string>;
+
+  /** Response cache (SPEC §14): `{ttl, scope}`; null: the next less specific setting applies. */
+  @Column('jsonb', { nullable: true })
+  cache: CacheSetting | null;
 
   @Column('boolean', { default: true })
   enabled: boolean;

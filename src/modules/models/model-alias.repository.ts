@@ -4,6 +4,7 @@ import { type EntityManager, In, Repository } from 'typeorm';
 import { newId } from '#src/core/database/ids';
 import type { AliasRouting } from '#src/modules/models/alias-routing';
 import { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
 export interface AliasCreate {
   name: string;
@@ -12,6 +13,7 @@ export interface AliasCreate {
   config?: Record<string, unknown>;
   tags?: Record<string, string>;
   enabled?: boolean;
+  cache?: CacheSetting | null;
 }
 
 @Injectable()
@@ -75,6 +77,7 @@ export class ModelAliasRepository {
         config: input.config ?? {},
         tags: input.tags ?? {},
         enabled: input.enabled ?? true,
+        cache: input.cache ?? null,
       }),
     );
   }

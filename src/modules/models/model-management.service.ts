@@ -10,6 +10,7 @@ import { ModelsException } from '#src/modules/models/models.exception';
 import { normalisePricing, type PricingComponentInput } from '#src/modules/models/pricing-validation';
 import { ProviderRepository } from '#src/modules/providers/provider.repository';
 import { ProvidersException } from '#src/modules/providers/providers.exception';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
 /** Serialises name changes of models and aliases, whose names are unique across both tables. */
 const NAMES_LOCK_KEY = 7_240_531_102;
@@ -53,6 +54,8 @@ export interface AliasInput {
   config?: Record<string, unknown>;
   tags?: Record<string, string>;
   enabled?: boolean;
+  /** Response cache (SPEC §14); null clears it. */
+  cache?: CacheSetting | null;
 }
 
 /** Creates, changes and deletes models (with their prices) and aliases. */
@@ -96,6 +99,7 @@ export class ModelManagementService {
         'enabled',
         'rpmLimit',
         'tpmLimit',
+        'cache',
       ] as const) {
         if (patch[k] !== undefined) (model as unknown as Record<string, unknown>)[k] = patch[k];
       }
@@ -211,7 +215,7 @@ export class ModelManagementService {
       if (patch.modelId && !(await this.models.findByIdWithPricing(patch.modelId, m))) {
         throw ModelsException.invalid(`model_id ${patch.modelId} does not exist`);
       }
-      for (const k of ['name', 'modelId', 'config', 'tags', 'enabled'] as const) {
+      for (const k of ['name', 'modelId', 'config', 'tags', 'enabled', 'cache'] as const) {
         if (patch[k] !== undefined) (alias as unknown as Record<string, unknown>)[k] = patch[k];
       }
       if (patch.routing !== undefined) alias.routing = patch.routing ? await this.routingOf(patch.routing, m) : null;

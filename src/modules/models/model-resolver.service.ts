@@ -7,6 +7,7 @@ import type { ModelEntity } from '#src/modules/models/model.entity';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
 import { ModelRepository } from '#src/modules/models/model.repository';
 import type { PriceDirection, PriceModality, PriceUnit } from '#src/modules/models/pricing-component.entity';
+import { type ResolvedCacheSetting, resolveCacheSetting } from '#src/modules/response-cache/cache-setting';
 
 export interface PriceComponent {
   direction: PriceDirection;
@@ -30,6 +31,8 @@ export interface ResolvedModel {
   tpmLimit: number | null;
   capabilities: string[];
   pricing: PriceComponent[];
+  /** The model's response-cache setting (SPEC §14). */
+  cache?: ResolvedCacheSetting | null;
 }
 
 /** One model an alias routes to. */
@@ -42,7 +45,7 @@ export interface RouteTarget {
 export interface Resolution {
   /** The name the client sent (an alias or a model name); the allowlist matches this. */
   requested: string;
-  alias: { id: string; name: string; config: Record<string, unknown> } | null;
+  alias: { id: string; name: string; config: Record<string, unknown>; cache?: ResolvedCacheSetting | null } | null;
   /** The model (for a routed alias: its first target; the call's answering model is its own). */
   model: ResolvedModel;
   /** Where the call may go: one target for a model or a plain alias, the enabled targets of a routed alias. */
@@ -90,7 +93,7 @@ export class ModelResolver {
     const alias = await this.aliases.findByName(name);
     if (alias) {
       if (!alias.enabled) return null;
-      const entry = { id: alias.id, name: alias.name, config: alias.config };
+      const entry = { id: alias.id, name: alias.name, config: alias.config, cache: resolveCacheSetting(alias.cache) };
       if (alias.routing) {
         const { targets: wanted, ...policy } = alias.routing;
         const models = await Promise.all(wanted.map((t) => this.models.findByIdWithPricing(t.modelId)));
@@ -128,6 +131,7 @@ function toResolvedModel(model: ModelEntity): ResolvedModel | null {
     rpmLimit: model.rpmLimit ?? null,
     tpmLimit: model.tpmLimit ?? null,
     capabilities: model.capabilities,
+    cache: resolveCacheSetting(model.cache),
     pricing: (model.pricing ?? []).map((p) => ({
       direction: p.direction,
       modality: p.modality,

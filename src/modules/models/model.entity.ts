@@ -12,6 +12,7 @@ import {
 } from 'typeorm';
 import { ProviderEntity } from '#src/modules/providers/provider.entity';
 import type { PricingComponentEntity } from '#src/modules/models/pricing-component.entity';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
 @Entity('models')
 export class ModelEntity {
@@ -53,6 +54,10 @@ export class ModelEntity {
 
   @Column('jsonb', { default: () => "'{}'" })
   metadata: Record<string, unknown>;
+
+  /** Response cache (SPEC §14): `{ttl, scope}`; null: the next less specific setting applies. */
+  @Column('jsonb', { nullable: true })
+  cache: CacheSetting | null;
 
   @Column('boolean', { default: true })
   enabled: boolean;

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, In, IsNull, Not, Repository } from 'typeorm';
 import { newId } from '#src/core/database/ids';
 import { ModelEntity } from '#src/modules/models/model.entity';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 import { PricingComponentEntity } from '#src/modules/models/pricing-component.entity';
 
 export interface ModelCreate {
@@ -16,6 +17,7 @@ export interface ModelCreate {
   enabled?: boolean;
   rpmLimit?: number | null;
   tpmLimit?: number | null;
+  cache?: CacheSetting | null;
 }
 
 export type PricingInput = Pick<PricingComponentEntity, 'direction' | 'modality' | 'unit' | 'tier' | 'price'>;
@@ -82,6 +84,7 @@ export class ModelRepository {
         enabled: input.enabled ?? true,
         rpmLimit: input.rpmLimit ?? null,
         tpmLimit: input.tpmLimit ?? null,
+        cache: input.cache ?? null,
       }),
     );
     await this.replacePricing(model.id, pricing, manager);

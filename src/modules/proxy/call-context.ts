@@ -5,6 +5,7 @@ import { validClientRequestId } from '#src/core/http/request-id';
 import type { CallEndpoint } from '#src/modules/calls/call-event';
 import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
+import type { CacheOutcome } from '#src/modules/response-cache/response-cache.service';
 
 /** Ids, timing and client facts of one proxied request, from arrival to its call-completed event (ProxyCall). */
 export class CallContext {
@@ -19,6 +20,7 @@ export class CallContext {
   readonly userAgent: string | null;
   private left = false;
   private onLeave: (() => void) | null = null;
+  private cache: CacheOutcome | null = null;
 
   constructor(
     readonly request: ProxyRequest,
@@ -92,12 +94,24 @@ export class CallContext {
     return this.firstTokenAt === null ? null : round(this.firstTokenAt - this.t0);
   }
 
+  /** What the response cache did for this call (SPEC §14); null when its route has no cache. */
+  get cacheOutcome(): CacheOutcome | null {
+    return this.cache;
+  }
+
+  /** Set as soon as it is known, so refusals and errors the exception filter answers carry it too. */
+  set cacheOutcome(outcome: CacheOutcome) {
+    this.cache = outcome;
+    this.reply.header('x-gateway-cache', outcome);
+  }
+
   /** Headers every proxy response carries. */
   baseHeaders(): Record<string, string> {
     return {
       'x-request-id': this.request.id,
       'x-gateway-call-id': this.callId,
       'x-gateway-overhead-ms': String(this.overheadMs),
+      ...(this.cache ? { 'x-gateway-cache': this.cache } : {}),
     };
   }
 }

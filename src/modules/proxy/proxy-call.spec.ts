@@ -13,6 +13,7 @@ import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
+import type { ResponseCache } from '#src/modules/response-cache/response-cache.service';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 
 // $1 per million input tokens, $2 per million output tokens, 1 cent per request
@@ -85,6 +86,8 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     // calls of a model without a provider quota never touch the routing state
     routing: {} as RoutingState,
     tracing: { on: false } as Tracing,
+    // no cache on this route
+    cache: { plan: () => null } as unknown as ResponseCache,
     events,
     lifecycle,
   };

@@ -17,6 +17,7 @@ import {
 import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError, onUpstreamHeaders, upstreamAnswered } from '#src/modules/providers/upstream-http';
+import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { type AttemptEnd, CallTrace } from '#src/modules/proxy/call-trace';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
@@ -24,6 +25,13 @@ import { withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
 import { RoutingState } from '#src/modules/proxy/routing-state';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
+import { SseWriter } from '#src/modules/proxy/sse-writer';
+import {
+  type CachedAnswer,
+  type CachePlan,
+  type Flight,
+  ResponseCache,
+} from '#src/modules/response-cache/response-cache.service';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
 export interface CallRequest {
@@ -79,7 +87,11 @@ export interface CallServices {
   readonly lifecycle: LifecycleService;
   readonly routing: RoutingState;
   readonly tracing: Tracing;
+  readonly cache: ResponseCache;
 }
+
+/** How a surface replays a cached JSON answer to a streamed request: the SSE events, each as written. */
+export type Replay = (cachedBody: unknown) => string[];
 
 /** The target an attempt goes to. */
 interface Target {
@@ -110,9 +122,25 @@ interface Outcome {
   cost: CostResult;
   responseBody: unknown;
   timing: Pick<CallCompletedEvent, 'latencyMs' | 'ttftMs' | 'overheadMs'>;
+  /** Answered from the response cache: what the replayed answer had cost. */
+  savedUsd?: string;
 }
 
 const logger = new Logger('ProxyCall');
+
+/**
+ * The limits a cache hit is admitted against: it takes a request of the rate limit and nothing of the token
+ * limit or the budget, so those are left out (nothing reserved, nothing to settle), except a limit of 0,
+ * which refuses every call of the key (SPEC §4), hits included.
+ */
+function hitLimits(key: AuthenticatedKey): AuthenticatedKey {
+  const budgetZero = key.monthlyBudget !== null && Number(key.monthlyBudget) === 0;
+  return {
+    ...key,
+    tokensPerMinute: key.tokensPerMinute === 0 ? 0 : null,
+    monthlyBudget: budgetZero ? key.monthlyBudget : null,
+  };
+}
 const FREE: CostResult = { costUsd: '0', costNanos: 0, unpriced: false };
 
 /**
@@ -153,6 +181,11 @@ export class ProxyCall {
   private finishedAt = 0;
   /** The call's spans; null when tracing is off (then nothing about tracing runs). */
   readonly trace: CallTrace | null;
+  /** The response cache's plan for this call (null: its route has no cache), the answer it found, and the
+   * single flight this call leads (identical non-streamed calls of this pod wait for its answer). */
+  private cachePlan: CachePlan | null = null;
+  private cached: CachedAnswer | null = null;
+  private flight: Flight | null = null;
 
   constructor(
     readonly ctx: CallContext,
@@ -187,6 +220,7 @@ export class ProxyCall {
     this.resolution = resolution;
     if (key.allowedModels.length > 0 && !key.allowedModels.includes(request.model))
       throw ProxyException.modelNotAllowed(request.model);
+    if (await this.fromCache(resolution)) return;
     const routing = resolution.routing;
     const candidates = await this.servable(RoutingPlan.baseOrder(resolution));
     this.candidates = candidates;
@@ -269,6 +303,142 @@ export class ProxyCall {
 
   get isAdmitted(): boolean {
     return this.admitted !== null;
+  }
+
+  /**
+   * Looks the call up in the response cache when its route has one (SPEC §14). A hit is admitted against the
+   * rate limit only (no token limit, no budget reservation: it costs nothing) and answered by `answerFromCache`;
+   * a miss goes upstream as usual. False when the call goes upstream.
+   */
+  private async fromCache(resolution: Resolution): Promise<boolean> {
+    const request = this.request!;
+    const key = this.ctx.key!;
+    const { cache, admissions, providers } = this.services;
+    const body = resolution.alias ? { ...resolution.alias.config, ...request.clientBody } : request.clientBody;
+    const plan = cache.plan({ headers: this.ctx.request.headers, key, resolution, api: this.ctx.endpoint, body });
+    this.cachePlan = plan;
+    if (!plan) return false;
+    const { answer, flight } = await cache.lookup(plan, !request.stream);
+    this.flight = flight;
+    // the answering model must still be one this call may reach, with its provider loaded
+    const target = answer ? resolution.targets.find((t) => t.model.id === answer.modelId) : undefined;
+    const provider = target ? await providers.get(answer!.providerId) : null;
+    if (!answer || !target || !provider) {
+      this.ctx.cacheOutcome = plan.mode === 'bypass' ? 'bypass' : 'miss';
+      return false;
+    }
+    this.ctx.cacheOutcome = 'hit';
+    const admission = await admissions.admit({
+      callId: this.ctx.callId,
+      key: hitLimits(key),
+      model: target.model,
+      endpoint: this.ctx.endpoint,
+      promptTokenUpperBound: () => 0,
+      requestedOutputTokens: null,
+      serviceTier: null,
+    });
+    this.services.lifecycle.callStarted(this.ctx.callId);
+    this.resolution = resolution;
+    this.target = { model: target.model, provider };
+    this.cached = answer;
+    this.admitted = {
+      resolution,
+      admission,
+      body: request.body,
+      signal: new AbortController().signal,
+      abort: () => undefined,
+      stopRefresh: () => undefined,
+    };
+    return true;
+  }
+
+  /** Whether admission found the answer in the response cache (then `answerFromCache` answers the call). */
+  get isCacheHit(): boolean {
+    return this.cached !== null;
+  }
+
+  /**
+   * Answers a hit: the stored JSON as it was, or, for a streamed request, the surface's SSE events replayed from
+   * it. Recorded at cost 0 with the cost it saved; nothing goes upstream.
+   */
+  answerFromCache(replay: Replay | null): void {
+    const cached = this.cached!;
+    const { ctx } = this;
+    ctx.firstToken();
+    const parsed = JSON.parse(cached.body) as unknown;
+    this.record({
+      status: 200,
+      errorCode: null,
+      usage: ZERO_USAGE,
+      cost: FREE,
+      responseBody: cached.audited ? parsed : null,
+      savedUsd: cached.costUsd,
+    });
+    if (!replay) {
+      void ctx.reply
+        .headers({ ...this.headers(), 'x-gateway-cost-usd': this.outcome!.cost.costUsd })
+        .type(cached.contentType)
+        .send(cached.body);
+      return;
+    }
+    ctx.reply.hijack();
+    const sse = new SseWriter(
+      ctx.reply.raw,
+      () => this.headers(),
+      () => undefined,
+    );
+    for (const event of replay(parsed)) sse.write(event);
+    sse.end();
+    ctx.request.log.info(
+      { method: 'POST', url: ctx.request.url, status: 200, ms: ctx.latencyMs, callId: ctx.callId, cache: 'hit' },
+      'request completed',
+    );
+  }
+
+  /**
+   * Sends a successful non-streamed answer (recorded with `succeeded` first) with the call's headers and
+   * `x-gateway-cost-usd`, then hands it to the response cache when the route has one: `cacheable` false keeps
+   * out an answer that is not complete (a Responses call still running in the background).
+   */
+  respond(
+    payload: Buffer | string | object,
+    options: { headers?: Record<string, string>; contentType?: string; cacheable?: boolean } = {},
+  ): void {
+    const contentType = options.contentType ?? 'application/json';
+    const cost = this.outcome?.cost ?? FREE;
+    void this.ctx.reply
+      .headers({ ...this.headers(), ...options.headers, 'x-gateway-cost-usd': cost.costUsd })
+      .type(contentType)
+      .send(payload);
+    if (options.cacheable !== false) this.keepAnswer(payload, contentType);
+  }
+
+  /**
+   * Stores a complete 200 answer for the next identical call (off the response path) and hands it to the calls
+   * of this pod waiting on this one. Not an answer the budget shortened: another caller would get it truncated.
+   */
+  private keepAnswer(payload: Buffer | string | object, contentType: string): void {
+    const plan = this.cachePlan;
+    const outcome = this.outcome;
+    if (!plan || plan.mode === 'bypass' || !outcome || outcome.status !== 200 || this.request?.stream) return;
+    if (this.live.admission.loweredOutputLimit !== null) return;
+    const body = Buffer.isBuffer(payload)
+      ? payload.toString('utf8')
+      : typeof payload === 'string'
+        ? payload
+        : JSON.stringify(payload);
+    if (!this.services.cache.fits(Buffer.byteLength(body, 'utf8'))) return;
+    const answer: CachedAnswer = {
+      v: 1,
+      body,
+      contentType,
+      modelId: this.current.model.id,
+      providerId: this.current.provider.id,
+      costUsd: outcome.cost.costUsd,
+      audited: outcome.responseBody !== null,
+    };
+    this.flight?.settle(answer);
+    this.services.cache.store(plan, answer);
   }
 
   /**
@@ -460,7 +630,7 @@ export class ProxyCall {
     for (const name in admission.headers) headers[name] = admission.headers[name];
     if (admission.loweredOutputLimit !== null) headers['x-gateway-max-tokens'] = String(admission.loweredOutputLimit);
     headers['x-gateway-model'] = this.current.model.name;
-    headers['x-gateway-attempts'] = String(this.attemptsFailed.length + 1);
+    headers['x-gateway-attempts'] = String(this.cached ? 0 : this.attemptsFailed.length + 1);
     return headers;
   }
 
@@ -514,6 +684,8 @@ export class ProxyCall {
     if (this.finished) return;
     this.finished = true;
     this.finishedAt = Date.now();
+    // the calls waiting on this one go upstream themselves when it stored nothing
+    this.flight?.settle(null);
     if (!this.outcome) this.failed(new Error('the call ended without an outcome'));
     const outcome = this.outcome!;
     if (!this.admitted) {
@@ -576,7 +748,8 @@ export class ProxyCall {
    */
   private async settleAndPublish(a: Admitted, outcome: Outcome): Promise<void> {
     const ctx = this.ctx;
-    if (this.stateful) {
+    const hit = this.cached !== null;
+    if (this.stateful && !hit) {
       // in the same pipelined write as the settle: the call leaves the target's in-flight count, its time to first
       // byte goes into the target's average, its tokens into the provider quota
       const firstByte = ctx.firstTokenTime ?? performance.now();
@@ -587,16 +760,18 @@ export class ProxyCall {
       });
     }
     try {
-      let spendSettled = false;
-      try {
-        spendSettled = await a.admission.settle({
-          totalTokens: outcome.usage.promptTokens + outcome.usage.completionTokens,
-          costNanos: outcome.cost.costNanos,
-        });
-      } catch (err) {
-        // the reservation expires after BUDGET_RESERVATION_TTL; billing records the call and adds its cost
-        logger.warn({ err, callId: ctx.callId }, 'settling the reservation failed');
-      }
+      // a hit reserved nothing and costs nothing: there is nothing to settle
+      let spendSettled = hit;
+      if (!hit)
+        try {
+          spendSettled = await a.admission.settle({
+            totalTokens: outcome.usage.promptTokens + outcome.usage.completionTokens,
+            costNanos: outcome.cost.costNanos,
+          });
+        } catch (err) {
+          // the reservation expires after BUDGET_RESERVATION_TTL; billing records the call and adds its cost
+          logger.warn({ err, callId: ctx.callId }, 'settling the reservation failed');
+        }
       this.publish({
         ...this.baseEvent(outcome),
         ...(a.admission.month !== null && a.admission.admittedAt !== null
@@ -605,7 +780,7 @@ export class ProxyCall {
         spendSettled,
         admitted: true,
         provider: { id: this.current.provider.id, name: this.current.provider.name, type: this.current.provider.type },
-        ...(this.resolution?.routing
+        ...(this.resolution?.routing && !hit
           ? {
               attempts: [
                 ...this.attemptsFailed,
@@ -665,6 +840,8 @@ export class ProxyCall {
       ...(request?.droppedTools?.length ? { droppedTools: request.droppedTools } : {}),
       ...(request?.sessionId ? { sessionId: request.sessionId } : {}),
       ...(this.trace ? { trace: this.trace.ids } : {}),
+      ...(ctx.cacheOutcome ? { cache: ctx.cacheOutcome } : {}),
+      ...(outcome.savedUsd !== undefined ? { savedUsd: outcome.savedUsd } : {}),
       requestBody: request?.clientBody ?? null,
       responseBody: outcome.responseBody,
       clientIp: ctx.clientIp,

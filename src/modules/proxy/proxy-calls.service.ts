@@ -14,6 +14,7 @@ import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
 import { RoutingState } from '#src/modules/proxy/routing-state';
 import { refusedBodyForAudit } from '#src/modules/proxy/request-body';
+import { ResponseCache } from '#src/modules/response-cache/response-cache.service';
 
 /** One API surface (chat, embeddings, …): it only reads its request and renders its answer. */
 export interface Surface<R extends CallRequest = CallRequest> {
@@ -25,6 +26,8 @@ export interface Surface<R extends CallRequest = CallRequest> {
    * failure it throws is recorded by the caller; a stream that already answered records its own failure.
    */
   answer(call: ProxyCall, request: R, reply: FastifyReply): Promise<void>;
+  /** A cached JSON answer as this surface's SSE events, for a streamed request served from the cache (SPEC §14). */
+  replay?(request: R, cachedBody: unknown): string[];
 }
 
 /** The surface a request to `url` belongs to, for refusals recorded before its handler runs. */
@@ -51,6 +54,7 @@ export class ProxyCalls implements CallServices {
     readonly lifecycle: LifecycleService,
     readonly routing: RoutingState,
     readonly tracing: Tracing,
+    readonly cache: ResponseCache,
   ) {}
 
   run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {
@@ -79,6 +83,10 @@ export class ProxyCalls implements CallServices {
       await call.admit();
       // the client left while the call was admitted: no upstream call, 499 billed 0 tokens (issue 14)
       if (call.ctx.clientLeft) return call.failed(new CallAbortedError());
+      if (call.isCacheHit) {
+        const replay = request.stream ? surface.replay?.bind(surface, request) : undefined;
+        return call.answerFromCache(replay ?? null);
+      }
       await call.withRetries(() => surface.answer(call, request, reply));
     } catch (err) {
       call.failed(err);

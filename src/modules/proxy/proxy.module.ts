@@ -16,9 +16,10 @@ import { StoredResponsesHandler } from '#src/modules/proxy/surfaces/responses/st
 import { CountTokensHandler } from '#src/modules/proxy/surfaces/messages/count-tokens.handler';
 import { MessagesSurface } from '#src/modules/proxy/surfaces/messages/messages.surface';
 import { LimitsModule } from '#src/modules/ratelimit/limits.module';
+import { ResponseCacheModule } from '#src/modules/response-cache/response-cache.module';
 
 @Module({
-  imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule],
+  imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule, ResponseCacheModule],
   controllers: [ProxyController],
   providers: [
     ApiKeyGuard,

@@ -13,6 +13,8 @@ const row = (over: Partial<UsageRow>): UsageRow => ({
   cost_usd: '0.000123',
   estimated_requests: 0,
   unpriced_requests: 0,
+  cache_hits: 1,
+  saved_usd: '0.00004',
   ...over,
 });
 
@@ -40,9 +42,9 @@ describe('CSV', () => {
     const csv = usageCsv([row({ model: 'gpt-4o-mini', day: '2026-11-02' })], ['day', 'model']);
     const [header, first] = csv.split('\r\n');
     expect(header).toBe(
-      'model,day,requests,prompt_tokens,completion_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,cost_usd,estimated_requests,unpriced_requests',
+      'model,day,requests,prompt_tokens,completion_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,cost_usd,estimated_requests,unpriced_requests,cache_hits,saved_usd',
     );
-    expect(first).toBe('gpt-4o-mini,2026-11-02,2,10,5,0,0,0,0.000123,0,0');
+    expect(first).toBe('gpt-4o-mini,2026-11-02,2,10,5,0,0,0,0.000123,0,0,1,0.00004');
   });
 
   it('labels rows by their group keys, naming what is missing', () => {

@@ -32,6 +32,8 @@ const COUNTERS: { header: string; value: (r: UsageRow) => CsvValue }[] = [
   { header: 'cost_usd', value: (r) => r.cost_usd },
   { header: 'estimated_requests', value: (r) => r.estimated_requests },
   { header: 'unpriced_requests', value: (r) => r.unpriced_requests },
+  { header: 'cache_hits', value: (r) => r.cache_hits },
+  { header: 'saved_usd', value: (r) => r.saved_usd },
 ];
 
 /** The usage report as CSV: one column per group key (in the API's order), then every counter. */

@@ -18,6 +18,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
+import { CACHE_DOC, CacheSettingDto, CacheSettingViewDto } from '#src/modules/admin/dto/cache-setting.dto';
 import { iso } from '#src/modules/admin/dto/common.dto';
 import { IsStringMap, OptionalNonNull } from '#src/modules/admin/dto/admin-field.validators';
 import type { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
@@ -181,12 +182,19 @@ class AliasFieldsDto {
   @Type(() => AliasRoutingDto)
   routing?: AliasRoutingDto | null;
 
+  @ApiPropertyOptional({ ...CACHE_DOC, type: CacheSettingDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CacheSettingDto)
+  cache?: CacheSettingDto | null;
+
   protected fields(): Partial<AliasInput> {
     return {
       config: this.config === null ? {} : this.config,
       tags: this.tags === null ? {} : this.tags,
       enabled: this.enabled,
       routing: this.routing === undefined ? undefined : this.routing === null ? null : this.routing.toInput(),
+      cache: CacheSettingDto.toSetting(this.cache),
     };
   }
 }
@@ -255,6 +263,9 @@ export class AliasResponseDto {
   @ApiProperty({ example: true })
   enabled: boolean;
 
+  @ApiProperty({ ...CACHE_DOC, type: CacheSettingViewDto })
+  cache: CacheSettingViewDto | null;
+
   @ApiProperty({ format: 'date-time', example: '2025-01-31T12:00:00.000Z' })
   created_at: string;
 
@@ -284,6 +295,7 @@ export class AliasResponseDto {
       config: a.config,
       tags: a.tags,
       enabled: a.enabled,
+      cache: a.cache ?? null,
       created_at: iso(a.createdAt)!,
       updated_at: iso(a.updatedAt)!,
     };

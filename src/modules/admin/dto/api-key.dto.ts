@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import Decimal from 'decimal.js';
 import {
   ArrayMaxSize,
@@ -12,7 +13,9 @@ import {
   Matches,
   MaxLength,
   Min,
+  ValidateNested,
 } from 'class-validator';
+import { CACHE_DOC, CacheSettingDto, CacheSettingViewDto } from '#src/modules/admin/dto/cache-setting.dto';
 import { iso, PaginationQueryDto } from '#src/modules/admin/dto/common.dto';
 import {
   IsAmount,
@@ -79,6 +82,12 @@ class ApiKeyFieldsDto {
   @IsStringMap()
   tags?: Record<string, string> | null;
 
+  @ApiPropertyOptional({ ...CACHE_DOC, type: CacheSettingDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CacheSettingDto)
+  cache?: CacheSettingDto | null;
+
   protected fields(): Partial<ApiKeyInput> {
     return {
       enabled: this.enabled,
@@ -88,6 +97,7 @@ class ApiKeyFieldsDto {
       monthlyBudget: this.monthly_budget,
       expiresAt: date(this.expires_at),
       tags: this.tags === null ? {} : this.tags,
+      cache: CacheSettingDto.toSetting(this.cache),
     };
   }
 }
@@ -189,6 +199,9 @@ export class ApiKeyResponseDto {
   @ApiProperty(TAGS_DOC)
   tags: Record<string, string>;
 
+  @ApiProperty({ ...CACHE_DOC, type: CacheSettingViewDto })
+  cache: CacheSettingViewDto | null;
+
   @ApiProperty({ description: 'First characters of the key, for recognising it', example: 'sk-gw-AbC123' })
   key_prefix: string;
 
@@ -215,6 +228,7 @@ export class ApiKeyResponseDto {
       monthly_budget: k.monthlyBudget === null ? null : new Decimal(k.monthlyBudget).toFixed(),
       expires_at: iso(k.expiresAt),
       tags: Object.fromEntries((k.metadata ?? []).map((m) => [m.key, m.value])),
+      cache: k.cache ?? null,
       key_prefix: k.keyPrefix,
       revoked_at: iso(k.revokedAt),
       deleted_at: iso(k.deletedAt),

@@ -16,6 +16,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { CACHE_DOC, CacheSettingDto, CacheSettingViewDto } from '#src/modules/admin/dto/cache-setting.dto';
 import { iso, PaginationQueryDto } from '#src/modules/admin/dto/common.dto';
 import { IsAmount, OptionalNonNull } from '#src/modules/admin/dto/admin-field.validators';
 import type { ModelEntity } from '#src/modules/models/model.entity';
@@ -162,6 +163,12 @@ class ModelFieldsDto {
   @Type(() => PricingComponentDto)
   pricing?: PricingComponentDto[] | null;
 
+  @ApiPropertyOptional({ ...CACHE_DOC, type: CacheSettingDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CacheSettingDto)
+  cache?: CacheSettingDto | null;
+
   protected fields(): Partial<ModelInput> {
     return {
       providerId: this.provider_id,
@@ -174,6 +181,7 @@ class ModelFieldsDto {
       metadata: this.metadata === null ? {} : this.metadata,
       enabled: this.enabled,
       pricing: this.pricing === null ? [] : this.pricing,
+      cache: CacheSettingDto.toSetting(this.cache),
     };
   }
 }
@@ -246,6 +254,9 @@ export class ModelResponseDto {
   @ApiProperty({ type: [PricingComponentResponseDto] })
   pricing: PricingComponentResponseDto[];
 
+  @ApiProperty({ ...CACHE_DOC, type: CacheSettingViewDto })
+  cache: CacheSettingViewDto | null;
+
   @ApiProperty({ format: 'date-time', example: '2025-01-31T12:00:00.000Z' })
   created_at: string;
 
@@ -266,6 +277,7 @@ export class ModelResponseDto {
       metadata: m.metadata,
       enabled: m.enabled,
       pricing: (m.pricing ?? []).map((p) => PricingComponentResponseDto.from(p)).sort(byComponent),
+      cache: m.cache ?? null,
       created_at: iso(m.createdAt)!,
       updated_at: iso(m.updatedAt)!,
     };

@@ -103,6 +103,15 @@ export class UsageCountersDto {
 
   @ApiProperty({ example: 0, description: 'Calls of models without a price (cost 0 unless the provider reported one)' })
   unpriced_requests: number;
+
+  @ApiProperty({ example: 3, description: 'Calls answered from the response cache (billed 0)' })
+  cache_hits: number;
+
+  @ApiProperty({
+    example: '0.0042',
+    description: 'What those cache hits saved: the cost of the answers replayed (USD)',
+  })
+  saved_usd: string;
 }
 
 /** One group: the keys named by `group_by`, then the counters. */

@@ -5,6 +5,7 @@ import type { CallRequest, ProxyCall } from '#src/modules/proxy/proxy-call';
 import type { Surface } from '#src/modules/proxy/proxy-calls.service';
 import { requireObjectBody, validateChat } from '#src/modules/proxy/request-body';
 import { StreamRelay } from '#src/modules/proxy/stream-relay';
+import { chatReplay } from '#src/modules/proxy/surfaces/chat-replay';
 import { relayChatStream } from '#src/modules/proxy/surfaces/chat-stream';
 import { completionText, estimateChatUsage } from '#src/modules/proxy/usage-estimate';
 
@@ -34,23 +35,24 @@ export class ChatSurface implements Surface<ChatRequest> {
   }
 
   answer(call: ProxyCall, request: ChatRequest, reply: FastifyReply): Promise<void> {
-    return request.stream ? this.stream(call, reply, request.includeUsage) : this.json(call, reply);
+    return request.stream ? this.stream(call, reply, request.includeUsage) : this.json(call);
   }
 
-  private async json(call: ProxyCall, reply: FastifyReply): Promise<void> {
+  replay(request: ChatRequest, cachedBody: unknown): string[] {
+    return chatReplay(cachedBody, request.includeUsage);
+  }
+
+  private async json(call: ProxyCall): Promise<void> {
     call.ctx.upstreamStarted();
     const result = await call.provider.adapter.chat(call.upstream());
     call.ctx.firstToken();
-    const cost = call.succeeded({
+    call.succeeded({
       usage: result.usage,
       generated: () => completionText(result.body),
       responseBody: result.body,
     });
     // not awaited: the call settles as the answer is written, not after the client read it
-    void reply
-      .headers({ ...call.headers(), 'x-gateway-cost-usd': cost.costUsd })
-      .type('application/json')
-      .send(result.raw ?? result.body);
+    call.respond(result.raw ?? result.body);
   }
 
   private stream(call: ProxyCall, reply: FastifyReply, includeUsage: boolean): Promise<void> {

@@ -31,16 +31,13 @@ export class EmbeddingsSurface implements Surface<EmbeddingsRequest> {
     };
   }
 
-  async answer(call: ProxyCall, request: EmbeddingsRequest, reply: FastifyReply): Promise<void> {
+  async answer(call: ProxyCall, request: EmbeddingsRequest, _reply: FastifyReply): Promise<void> {
     call.ctx.upstreamStarted();
     const result = await call.provider.adapter.embeddings(call.upstream());
     call.ctx.firstToken();
     const responseBody = request.base64 ? encodeEmbeddingsBase64(result.body) : result.body;
     // vectors stay out of the audit log
-    const cost = call.succeeded({ usage: result.usage, generated: () => '', responseBody: null });
-    void reply
-      .headers({ ...call.headers(), 'x-gateway-cost-usd': cost.costUsd })
-      .type('application/json')
-      .send(responseBody);
+    call.succeeded({ usage: result.usage, generated: () => '', responseBody: null });
+    call.respond(responseBody);
   }
 }

@@ -13,6 +13,7 @@ import { positiveInt, requireModel, requireObjectBody } from '#src/modules/proxy
 import { failStream, relayChatStream } from '#src/modules/proxy/surfaces/chat-stream';
 import { claudeCodeSessionId } from '#src/modules/proxy/surfaces/messages/claude-code-session';
 import { chatToMessage } from '#src/modules/proxy/surfaces/messages/messages-response.translator';
+import { messagesReplay } from '#src/modules/proxy/surfaces/messages/messages-replay';
 import { messagesToChat } from '#src/modules/proxy/surfaces/messages/messages-request.translator';
 import { MessagesStreamTranslator } from '#src/modules/proxy/surfaces/messages/messages-stream.translator';
 import { TranslatedStreamRelay } from '#src/modules/proxy/surfaces/translated-stream.relay';
@@ -93,7 +94,7 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       ...call.headers(),
       ...(request.droppedTools?.length ? { 'x-gateway-dropped-tools': request.droppedTools.join(', ') } : {}),
     });
-    if (!request.stream) return this.translatedJson(call, request, reply, ids, headers);
+    if (!request.stream) return this.translatedJson(call, request, ids, headers);
     reply.hijack();
     const relay = new TranslatedStreamRelay(
       reply.raw,
@@ -105,10 +106,13 @@ export class MessagesSurface implements Surface<MessagesRequest> {
     return relayChatStream(call, relay);
   }
 
+  replay(_request: MessagesRequest, cachedBody: unknown): string[] {
+    return messagesReplay(cachedBody);
+  }
+
   private async translatedJson(
     call: ProxyCall,
     request: MessagesRequest,
-    reply: FastifyReply,
     ids: { id: string },
     headers: () => Record<string, string>,
   ): Promise<void> {
@@ -116,15 +120,12 @@ export class MessagesSurface implements Surface<MessagesRequest> {
     const result = await call.provider.adapter.chat(call.upstream());
     call.ctx.firstToken();
     const message = chatToMessage(result.body, request.clientBody, ids);
-    const cost = call.succeeded({
+    call.succeeded({
       usage: result.usage,
       generated: () => completionText(result.body),
       responseBody: message,
     });
-    void reply
-      .headers({ ...headers(), 'x-gateway-cost-usd': cost.costUsd })
-      .type('application/json')
-      .send(message);
+    call.respond(message, { headers: headers() });
   }
 
   private native(
@@ -145,16 +146,13 @@ export class MessagesSurface implements Surface<MessagesRequest> {
     };
     if (request.betas.length > 0)
       this.logger.debug({ betas: request.betas, callId: call.ctx.callId }, 'anthropic-beta forwarded');
-    return request.stream
-      ? this.nativeStream(call, native, upstream, reply)
-      : this.nativeJson(call, native, upstream, reply);
+    return request.stream ? this.nativeStream(call, native, upstream, reply) : this.nativeJson(call, native, upstream);
   }
 
   private async nativeJson(
     call: ProxyCall,
     native: NativeMessages,
     upstream: Parameters<NativeMessages['messages']>[0],
-    reply: FastifyReply,
   ): Promise<void> {
     call.ctx.upstreamStarted();
     const answer = await native.messages(upstream);
@@ -166,18 +164,15 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       const retry = new UpstreamStatusError(answer.status, error.code);
       if (call.retryable(retry)) throw retry;
       call.failed(error, { answerStarted: false, generated: () => '', responseBody: parsed });
-      void reply.code(answer.status).headers(call.headers()).type(answer.contentType).send(answer.body);
+      void call.ctx.reply.code(answer.status).headers(call.headers()).type(answer.contentType).send(answer.body);
       return;
     }
-    const cost = call.succeeded({
+    call.succeeded({
       usage: answer.usage,
       generated: () => textOf(parsed),
       responseBody: parsed,
     });
-    void reply
-      .headers({ ...call.headers(), 'x-gateway-cost-usd': cost.costUsd })
-      .type(answer.contentType)
-      .send(answer.body);
+    call.respond(answer.body, { contentType: answer.contentType });
   }
 
   private async nativeStream(

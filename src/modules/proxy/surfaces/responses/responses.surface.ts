@@ -10,6 +10,7 @@ import { positiveInt, requireModel, requireObjectBody } from '#src/modules/proxy
 import { failStream, relayChatStream } from '#src/modules/proxy/surfaces/chat-stream';
 import { RawEventRelay, responsesErrorEvent } from '#src/modules/proxy/surfaces/raw-event.relay';
 import { ResponseOwners } from '#src/modules/proxy/surfaces/responses/response-owners';
+import { responsesReplay } from '#src/modules/proxy/surfaces/responses/responses-replay';
 import { chatToResponse } from '#src/modules/proxy/surfaces/responses/responses-response.translator';
 import { responsesToChat } from '#src/modules/proxy/surfaces/responses/responses-request.translator';
 import { ResponsesStreamTranslator } from '#src/modules/proxy/surfaces/responses/responses-stream.translator';
@@ -93,7 +94,7 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
       ...call.headers(),
       ...(request.droppedTools?.length ? { 'x-gateway-dropped-tools': request.droppedTools.join(', ') } : {}),
     });
-    if (!request.stream) return this.json(call, request.clientBody, reply, ids, headers);
+    if (!request.stream) return this.json(call, request.clientBody, ids, headers);
     reply.hijack();
     const relay = new TranslatedStreamRelay(
       reply.raw,
@@ -104,10 +105,13 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
     return relayChatStream(call, relay);
   }
 
+  replay(_request: ResponsesRequest, cachedBody: unknown): string[] {
+    return responsesReplay(cachedBody);
+  }
+
   private async json(
     call: ProxyCall,
     clientBody: JsonObject,
-    reply: FastifyReply,
     ids: { id: string; createdAt: number },
     headers: () => Record<string, string>,
   ): Promise<void> {
@@ -115,15 +119,12 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
     const result = await call.provider.adapter.chat(call.upstream());
     call.ctx.firstToken();
     const response = chatToResponse(result.body, clientBody, ids);
-    const cost = call.succeeded({
+    call.succeeded({
       usage: result.usage,
       generated: () => completionText(result.body),
       responseBody: response,
     });
-    void reply
-      .headers({ ...headers(), 'x-gateway-cost-usd': cost.costUsd })
-      .type('application/json')
-      .send(response);
+    call.respond(response, { headers: headers(), cacheable: response.status === 'completed' });
   }
 
   /** The request as the client sent it, with the provider's model id and the budget's output limit. */
@@ -148,15 +149,13 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
       const result = await native.create(body, call.signal);
       call.ctx.firstToken();
       remember(result.body.id);
-      const cost = call.succeeded({
+      call.succeeded({
         usage: result.usage,
         generated: () => JSON.stringify(result.body.output ?? ''),
         responseBody: result.body,
       });
-      void reply
-        .headers({ ...call.headers(), 'x-gateway-cost-usd': cost.costUsd })
-        .type('application/json')
-        .send(result.raw);
+      // a background response is still running: only a completed one is an answer to keep
+      call.respond(result.raw, { cacheable: result.body.status === 'completed' });
       return;
     }
     reply.hijack();
