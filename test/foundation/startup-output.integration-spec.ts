@@ -11,7 +11,10 @@ describe('start-up output', () => {
     const env = baseTestEnv();
     const proc = spawnBuilt('main', [], { ...env, GATEWAY_HTTP_PORT: String(port) });
     try {
-      await waitFor(async () => (proc.output().includes('Audit sink:') ? true : undefined), 60_000);
+      // the summary is printed after the JSON log is flushed, but the log's writes are asynchronous: wait for both
+      const done = (out: string): boolean =>
+        out.includes('Audit sink:') && out.includes('"msg":"gateway API listening"');
+      await waitFor(async () => (done(proc.output()) ? true : undefined), 60_000);
       const lines = proc.output().split('\n');
       const registration = lines.filter((l) => /"context":"(InstanceLoader|RouterExplorer|RoutesResolver)"/.test(l));
       expect(registration).toEqual([]);
