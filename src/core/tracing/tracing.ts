@@ -97,6 +97,22 @@ export class Tracing implements OnApplicationShutdown {
     return this.tracer.startSpan(name, options, ctx);
   }
 
+  /**
+   * Runs `fn` in a span of its own (a root, or a child of `parent`), active so the lines it logs carry its ids;
+   * the span fails with `fn` and ends with it.
+   */
+  async inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+    const span = this.startSpan(name, options);
+    try {
+      return await this.withSpan(span, () => fn(span));
+    } catch (err) {
+      Tracing.failed(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
   /** Runs `fn` with `span` active, so the log lines it writes carry the span's ids. */
   withSpan<T>(span: Span, fn: () => T): T {
     return context.with(trace.setSpan(context.active(), span), fn);

@@ -100,20 +100,15 @@ export class AuditFlushService implements OnModuleInit, OnModuleDestroy {
   private async storeBatch(batch: TakenBatch): Promise<number> {
     if (!this.tracing.on) return this.storeBatchIn(batch, null);
     // a span per stored batch, linked to the calls whose records it holds (SPEC §16)
-    const span = this.tracing.startSpan('llmgw.audit.store_batch', {
+    const options = {
       kind: SpanKind.CONSUMER,
       attributes: { 'llmgw.audit.batch_id': batch.id, 'llmgw.audit.store': this.store.kind },
-    });
-    try {
-      const stored = await this.tracing.withSpan(span, () => this.storeBatchIn(batch, span));
+    };
+    return this.tracing.inSpan('llmgw.audit.store_batch', options, async (span) => {
+      const stored = await this.storeBatchIn(batch, span);
       span.setAttribute('llmgw.audit.records', stored);
       return stored;
-    } catch (err) {
-      Tracing.failed(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   private async storeBatchIn(batch: TakenBatch, span: Span | null): Promise<number> {

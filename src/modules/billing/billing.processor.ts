@@ -69,21 +69,16 @@ export class BillingProcessor extends GatewayWorkerHost {
   /** The batch as a span linked to the calls it bills (SPEC §16). */
   private async traced(job: Job<JobPayloads[BillingJob.RecordUsageBatch]>): Promise<number> {
     const events = job.data.events;
-    const span = this.tracing.startSpan('llmgw.billing.record_usage_batch', {
+    const options = {
       kind: SpanKind.CONSUMER,
       attributes: { 'llmgw.job_id': String(job.id), 'llmgw.billing.events': events.length },
       links: Tracing.links(events.map((e) => e.trace)),
-    });
-    try {
-      const inserted = await this.tracing.withSpan(span, () => this.recordBatch(job));
+    };
+    return this.tracing.inSpan('llmgw.billing.record_usage_batch', options, async (span) => {
+      const inserted = await this.recordBatch(job);
       span.setAttribute('llmgw.billing.inserted', inserted);
       return inserted;
-    } catch (err) {
-      Tracing.failed(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   @OnWorkerEvent('failed')

@@ -86,7 +86,6 @@ export class CallTrace {
     target: { model: { name: string; upstreamModel: string }; provider: { id: string; type: string } },
     signal: AbortSignal,
   ): void {
-    this.attemptEnded({ status: 0, errorCode: 'superseded' });
     this.attempts++;
     this.attemptModel = target.model.upstreamModel;
     const operation = this.ctx.endpoint;

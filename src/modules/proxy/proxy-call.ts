@@ -17,7 +17,7 @@ import {
 import type { JsonObject, UpstreamCall } from '#src/modules/providers/provider-adapter';
 import { ProviderRegistry, type RegisteredProvider } from '#src/modules/providers/provider-registry.service';
 import { CallAbortedError, onUpstreamHeaders, upstreamAnswered } from '#src/modules/providers/upstream-http';
-import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
+import { CallCache, hitLimits } from '#src/modules/proxy/call-cache';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { type AttemptEnd, CallTrace } from '#src/modules/proxy/call-trace';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
@@ -26,12 +26,7 @@ import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
 import { RoutingState } from '#src/modules/proxy/routing-state';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { SseWriter } from '#src/modules/proxy/sse-writer';
-import {
-  type CachedAnswer,
-  type CachePlan,
-  type Flight,
-  ResponseCache,
-} from '#src/modules/response-cache/response-cache.service';
+import type { CachedAnswer, ResponseCache } from '#src/modules/response-cache/response-cache.service';
 
 /** What a surface read from its request: enough to resolve, admit and price the call. */
 export interface CallRequest {
@@ -128,19 +123,6 @@ interface Outcome {
 
 const logger = new Logger('ProxyCall');
 
-/**
- * The limits a cache hit is admitted against: it takes a request of the rate limit and nothing of the token
- * limit or the budget, so those are left out (nothing reserved, nothing to settle), except a limit of 0,
- * which refuses every call of the key (SPEC §4), hits included.
- */
-function hitLimits(key: AuthenticatedKey): AuthenticatedKey {
-  const budgetZero = key.monthlyBudget !== null && Number(key.monthlyBudget) === 0;
-  return {
-    ...key,
-    tokensPerMinute: key.tokensPerMinute === 0 ? 0 : null,
-    monthlyBudget: budgetZero ? key.monthlyBudget : null,
-  };
-}
 const FREE: CostResult = { costUsd: '0', costNanos: 0, unpriced: false };
 
 /**
@@ -181,11 +163,9 @@ export class ProxyCall {
   private finishedAt = 0;
   /** The call's spans; null when tracing is off (then nothing about tracing runs). */
   readonly trace: CallTrace | null;
-  /** The response cache's plan for this call (null: its route has no cache), the answer it found, and the
-   * single flight this call leads (identical non-streamed calls of this pod wait for its answer). */
-  private cachePlan: CachePlan | null = null;
+  /** The call's use of the response cache (null: its route has none), and the stored answer it is served from. */
+  private cache: CallCache | null = null;
   private cached: CachedAnswer | null = null;
-  private flight: Flight | null = null;
 
   constructor(
     readonly ctx: CallContext,
@@ -263,7 +243,7 @@ export class ProxyCall {
       );
       throw err;
     }
-    const picked = picking ? await picking : { order: [0], picked: 0, atQuota: false };
+    const picked = picking ? await picking : { order: [0], picked: 0 };
     this.trace?.admissionEnded(picked.picked < 0 ? ProxyException.upstreamCapacity(request.model) : undefined);
     const order = picked.order.map((i) => candidates[i]);
     this.plan = new RoutingPlan(
@@ -313,18 +293,21 @@ export class ProxyCall {
   private async fromCache(resolution: Resolution): Promise<boolean> {
     const request = this.request!;
     const key = this.ctx.key!;
-    const { cache, admissions, providers } = this.services;
-    const body = resolution.alias ? { ...resolution.alias.config, ...request.clientBody } : request.clientBody;
-    const plan = cache.plan({ headers: this.ctx.request.headers, key, resolution, api: this.ctx.endpoint, body });
-    this.cachePlan = plan;
-    if (!plan) return false;
-    const { answer, flight } = await cache.lookup(plan, !request.stream);
-    this.flight = flight;
+    const { admissions, providers } = this.services;
+    const cache = await CallCache.open(this.services.cache, this.ctx, {
+      key,
+      resolution,
+      clientBody: request.clientBody,
+      stream: request.stream,
+    });
+    this.cache = cache;
+    if (!cache) return false;
+    const answer = cache.found;
     // the answering model must still be one this call may reach, with its provider loaded
     const target = answer ? resolution.targets.find((t) => t.model.id === answer.modelId) : undefined;
     const provider = target ? await providers.get(answer!.providerId) : null;
     if (!answer || !target || !provider) {
-      this.ctx.cacheOutcome = plan.mode === 'bypass' ? 'bypass' : 'miss';
+      this.ctx.cacheOutcome = cache.missOutcome;
       return false;
     }
     this.ctx.cacheOutcome = 'hit';
@@ -418,27 +401,16 @@ export class ProxyCall {
    * of this pod waiting on this one. Not an answer the budget shortened: another caller would get it truncated.
    */
   private keepAnswer(payload: Buffer | string | object, contentType: string): void {
-    const plan = this.cachePlan;
     const outcome = this.outcome;
-    if (!plan || plan.mode === 'bypass' || !outcome || outcome.status !== 200 || this.request?.stream) return;
+    if (!this.cache || !outcome || outcome.status !== 200 || this.request?.stream) return;
     if (this.live.admission.loweredOutputLimit !== null) return;
-    const body = Buffer.isBuffer(payload)
-      ? payload.toString('utf8')
-      : typeof payload === 'string'
-        ? payload
-        : JSON.stringify(payload);
-    if (!this.services.cache.fits(Buffer.byteLength(body, 'utf8'))) return;
-    const answer: CachedAnswer = {
-      v: 1,
-      body,
+    this.cache.keep(payload, {
       contentType,
       modelId: this.current.model.id,
       providerId: this.current.provider.id,
       costUsd: outcome.cost.costUsd,
       audited: outcome.responseBody !== null,
-    };
-    this.flight?.settle(answer);
-    this.services.cache.store(plan, answer);
+    });
   }
 
   /**
@@ -684,8 +656,7 @@ export class ProxyCall {
     if (this.finished) return;
     this.finished = true;
     this.finishedAt = Date.now();
-    // the calls waiting on this one go upstream themselves when it stored nothing
-    this.flight?.settle(null);
+    this.cache?.release();
     if (!this.outcome) this.failed(new Error('the call ended without an outcome'));
     const outcome = this.outcome!;
     if (!this.admitted) {

@@ -36,7 +36,6 @@ export interface Picked {
   order: number[];
   /** The position in `order` of the target picked, or -1 when every target was at its provider quota. */
   picked: number;
-  atQuota: boolean;
 }
 
 const STRATEGY_CODE: Record<RoutingStrategy, number> = { weighted: 0, cost: 0, least_busy: 1, latency: 2 };
@@ -85,7 +84,7 @@ export class RoutingState implements OnModuleInit {
     });
     const args = candidates.flatMap(({ model, priority }) => [priority, model.rpmLimit ?? -1, model.tpmLimit ?? -1]);
     try {
-      const [picked, atQuota, ...order] = await this.cmd.llmgwRoutePick(
+      const [picked, , ...order] = await this.cmd.llmgwRoutePick(
         keys.length,
         ...keys,
         callId,
@@ -95,13 +94,13 @@ export class RoutingState implements OnModuleInit {
         this.busyMaxMs,
         ...args,
       );
-      return { order: order.map((i) => i - 1), picked: picked - 1, atQuota: atQuota === 1 };
+      return { order: order.map((i) => i - 1), picked: picked - 1 };
     } catch (err) {
       this.logger.warn(
         { err: { message: (err as Error).message } },
         'reading the routing state failed; routing without cooldowns, stats or quotas',
       );
-      return { order: candidates.map((_, i) => i), picked: 0, atQuota: false };
+      return { order: candidates.map((_, i) => i), picked: 0 };
     }
   }
 

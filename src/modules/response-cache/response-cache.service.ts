@@ -70,7 +70,8 @@ export class ResponseCache {
     key: AuthenticatedKey;
     resolution: Resolution;
     api: CallEndpoint;
-    body: Record<string, unknown>;
+    /** Called only when the route has a cache. */
+    body: () => Record<string, unknown>;
   }): CachePlan | null {
     const { key, resolution } = input;
     const setting = effectiveCacheSetting(key.cache, resolution.alias?.cache, resolution.model.cache);
@@ -84,7 +85,7 @@ export class ResponseCache {
         scopeId: setting.scope === 'key' ? key.id : null,
         resolved,
         api: input.api,
-        body: input.body,
+        body: input.body(),
       }),
     };
   }
