@@ -1,7 +1,7 @@
 import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
 import { AdminTokenEntity } from '#src/modules/auth/admin-token.entity';
 import { AdminUserEntity } from '#src/modules/auth/admin-user.entity';
-import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
+import { BudgetSpendEntity } from '#src/modules/billing/budget-spend.entity';
 import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 import { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
@@ -10,6 +10,7 @@ import { ModelAliasEntity } from '#src/modules/models/model-alias.entity';
 import { ModelEntity } from '#src/modules/models/model.entity';
 import { PricingComponentEntity } from '#src/modules/models/pricing-component.entity';
 import { ProviderEntity } from '#src/modules/providers/provider.entity';
+import { TeamEntity } from '#src/modules/teams/team.entity';
 
 /**
  * Every entity of the schema, for the DataSources built outside Nest (CLI migrate, database preparation, tests)
@@ -28,5 +29,6 @@ export const ENTITIES = [
   AdminAuditLogEntity,
   UsageRecordEntity,
   UsageDailyEntity,
-  KeyMonthlySpendEntity,
+  BudgetSpendEntity,
+  TeamEntity,
 ];

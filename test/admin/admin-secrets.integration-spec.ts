@@ -80,7 +80,8 @@ describe('admin API secrets: never answered, logged or audited', () => {
 
     ids.models = (await call('POST', '/admin/models', { name: 'm', provider_id: ids.providers })).body.id;
     ids.aliases = (await call('POST', '/admin/aliases', { name: 'a', model_id: ids.models })).body.id;
-    const key = await call('POST', '/admin/api-keys', { name: 'k' });
+    ids.teams = (await call('POST', '/admin/teams', { name: 't' })).body.id;
+    const key = await call('POST', '/admin/api-keys', { name: 'k', team_id: ids.teams });
     ids['api-keys'] = key.body.id;
     shown.push(key.body.key);
     shown.push((await call('POST', `/admin/api-keys/${ids['api-keys']}/regenerate`)).body.key);

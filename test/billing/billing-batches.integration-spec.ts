@@ -26,7 +26,7 @@ describe('billing batches: many calls per job, one transaction', () => {
     redis = api.app.get<RedisClient>(HOT_REDIS);
   });
   beforeEach(async () => {
-    await db.query('TRUNCATE usage_records, usage_daily, key_monthly_spend');
+    await db.query('TRUNCATE usage_records, usage_daily, budget_spend');
     keys = [];
     for (const name of ['batch-a', 'batch-b']) keys.push({ ...(await createKey(api, { name })), name });
   });
@@ -62,7 +62,7 @@ describe('billing batches: many calls per job, one transaction', () => {
       ttftMs: 4.5,
       overheadMs: 0.4,
       createdAt: at.toISOString(),
-      month: at.toISOString().slice(0, 7),
+      periods: { key: `month:${at.toISOString().slice(0, 7)}` },
       ...overrides,
     };
   }
@@ -92,8 +92,8 @@ describe('billing batches: many calls per job, one transaction', () => {
          sum(cost_usd)::text AS cost FROM usage_records GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     const spend = await db.query(
-      `SELECT api_key_id, to_char(month, 'YYYY-MM') AS month, requests::int AS requests, cost_usd::text AS cost
-       FROM key_monthly_spend ORDER BY 1, 2`,
+      `SELECT subject_id AS api_key_id, substr(period, 7) AS month, requests::int AS requests, cost_usd::text AS cost
+       FROM budget_spend WHERE subject_type = 'key' AND period LIKE 'month:%' ORDER BY 1, 2`,
     );
     expect(norm(spend)).toEqual(norm(months));
   }
@@ -101,13 +101,14 @@ describe('billing batches: many calls per job, one transaction', () => {
   const markUnbilled = (events: UsageJobData[]): Promise<unknown> =>
     Promise.all(
       events.map((e) =>
-        redis.hset(api.get(RedisKeys).apiKey(e.apiKeyId).unbilled(e.month), e.callId, String(e.costNanos)),
+        redis.hset(api.get(RedisKeys).apiKey(e.apiKeyId).unbilled(e.periods!.key), e.callId, String(e.costNanos)),
       ),
     );
   const unbilled = async (events: UsageJobData[]): Promise<string[]> => {
     const left: string[] = [];
     for (const e of events)
-      if (await redis.hexists(api.get(RedisKeys).apiKey(e.apiKeyId).unbilled(e.month), e.callId)) left.push(e.callId);
+      if (await redis.hexists(api.get(RedisKeys).apiKey(e.apiKeyId).unbilled(e.periods!.key), e.callId))
+        left.push(e.callId);
     return left;
   };
 

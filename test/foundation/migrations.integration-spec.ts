@@ -16,13 +16,14 @@ const EXPECTED_TABLES = [
   'admin_tokens',
   'admin_users',
   'api_keys',
+  'budget_spend',
   'key_metadata',
-  'key_monthly_spend',
   'migrations',
   'model_aliases',
   'models',
   'pricing_components',
   'providers',
+  'teams',
   'usage_daily',
   'usage_records',
 ];
@@ -106,7 +107,7 @@ describe('migrations', () => {
     const db = testConfig().env.DATABASE_URL.split('/').pop() as string;
     const money = await query<{ table_name: string; column_name: string; data_type: string }>(
       db,
-      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE column_name IN ('price', 'cost_usd', 'monthly_budget') ORDER BY 1, 2",
+      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE column_name IN ('price', 'cost_usd', 'budget') ORDER BY 1, 2",
     );
     expect(money.length).toBeGreaterThanOrEqual(5);
     expect(new Set(money.map((m) => m.data_type))).toEqual(new Set(['numeric']));

@@ -137,7 +137,7 @@ describe('budget counters that cannot drift below real spend', () => {
     for (let i = 0; i < 3; i++) expect(await chat(api, key.key, m.model)).toBe(200);
     await waitForBilled(api, key.id, 3);
     const k = api.get(RedisKeys).apiKey(key.id);
-    const month = (await gatewaySpend(api, key.key)).month;
+    const month = `month:${(await gatewaySpend(api, key.key)).month}`;
     await redis.set(k.spend(month), 1, 'KEEPTTL'); // drifted: far below what was billed
     const reconciling = await startApi({
       REDIS_URL: server.url,
@@ -204,13 +204,13 @@ describe('budget counters that cannot drift below real spend', () => {
     const aggregates = await api
       .get(DataSource)
       .query<{ month: string }[]>(
-        `SELECT to_char(month, 'YYYY-MM') AS month FROM key_monthly_spend WHERE api_key_id = $1`,
+        `SELECT substr(period, 7) AS month FROM budget_spend WHERE subject_type = 'key' AND subject_id = $1 AND period LIKE 'month:%'`,
         [key.id],
       );
     expect(aggregates.map((a) => a.month)).toEqual([redisMonth]);
     const k = api.get(RedisKeys).apiKey(key.id);
     const previous = new Date(lastMonthLastInstant).toISOString().slice(0, 7);
-    expect(await redis.exists(k.spend(previous))).toBe(0);
+    expect(await redis.exists(k.spend(`month:${previous}`))).toBe(0);
     await expectExact(key, 2);
   });
 });

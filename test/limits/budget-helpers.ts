@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { QueueName } from '#src/core/queue/queue.constants';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { utcMonth } from '#src/modules/billing/month';
+import { periodId } from '#src/modules/billing/budget-period';
 import { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
 import { createModel, createProvider } from '#test/factories/gateway-fixtures';
 import type { TestApp } from '#test/utils/app';
@@ -58,9 +58,9 @@ export const realCost = (promptTokens: number, outputTokens: number): number =>
 /** Seeds what PostgreSQL says a key already spent this month (the Redis counter is rebuilt from it). */
 export async function seedMonthSpend(api: TestApp, apiKeyId: string, usd: string): Promise<void> {
   await api.get(DataSource).query(
-    `INSERT INTO key_monthly_spend (api_key_id, month, cost_usd, requests) VALUES ($1, $2, $3, 0)
-       ON CONFLICT (api_key_id, month) DO UPDATE SET cost_usd = EXCLUDED.cost_usd`,
-    [apiKeyId, `${utcMonth(new Date())}-01`, usd],
+    `INSERT INTO budget_spend (subject_type, subject_id, period, cost_usd, requests) VALUES ('key', $1, $2, $3, 0)
+       ON CONFLICT (subject_type, subject_id, period) DO UPDATE SET cost_usd = EXCLUDED.cost_usd`,
+    [apiKeyId, periodId('month', new Date()), usd],
   );
 }
 
@@ -71,7 +71,7 @@ export async function ledger(
   apiKeyId: string,
 ): Promise<{ spend: number | null; reserved: number; reservedTotal: number; reservations: Record<string, string> }> {
   const k = api.get(RedisKeys).apiKey(apiKeyId);
-  const month = utcMonth(new Date());
+  const month = periodId('month', new Date());
   const res = await redis.multi().get(k.spend(month)).hgetall(k.reservations(month)).get(k.reservedTotal(month)).exec();
   const spend = res![0][1] as string | null;
   const reservations = res![1][1] as Record<string, string>;
@@ -95,8 +95,9 @@ export async function billed(
     [apiKeyId],
   );
   const agg = await ds.query<{ cost: string; requests: number }[]>(
-    `SELECT cost_usd::text AS cost, requests::int AS requests FROM key_monthly_spend WHERE api_key_id = $1 AND month = $2`,
-    [apiKeyId, `${utcMonth(new Date())}-01`],
+    `SELECT cost_usd::text AS cost, requests::int AS requests FROM budget_spend
+     WHERE subject_type = 'key' AND subject_id = $1 AND period = $2`,
+    [apiKeyId, periodId('month', new Date())],
   );
   return {
     rows: r.rows,

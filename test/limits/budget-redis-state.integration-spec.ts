@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { utcMonth } from '#src/modules/billing/month';
+import { periodId } from '#src/modules/billing/budget-period';
 import { AdmissionService } from '#src/modules/calls/admission';
 import { ApiKeyAuthService } from '#src/modules/keys/api-key-auth.service';
 import { ModelResolver } from '#src/modules/models/model-resolver.service';
@@ -134,7 +134,7 @@ describe('budget state in Redis', () => {
     const withNone = await admitOne('with-none');
 
     const k = api.get(RedisKeys).apiKey(key.id);
-    const month = utcMonth(new Date());
+    const month = periodId('month', new Date());
     const [seconds] = await redis.time();
     const until = (Number(seconds) + 3600) * 1000;
     const fill = redis.multi();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { BillingJob, QueueName } from '#src/core/queue/queue.constants';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { utcMonth } from '#src/modules/billing/month';
+import { periodId } from '#src/modules/billing/budget-period';
 import { createKey } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
 import { billingJobsByCall, queueOf } from '#test/utils/queues';
@@ -224,7 +224,8 @@ describe('monthly budgets', () => {
       return body.spend.spent_usd === '0.035024' ? body : undefined;
     });
     expect(view.spend).toEqual({
-      month: utcMonth(new Date()),
+      month: new Date().toISOString().slice(0, 7),
+      period: { kind: 'month', start: `${new Date().toISOString().slice(0, 7)}-01T00:00:00.000Z` },
       spent_usd: '0.035024',
       reserved_usd: '0',
       remaining_usd: '0.964976',
@@ -321,7 +322,7 @@ describe('reservations of long calls on a live pod', () => {
     const k = api.get(RedisKeys).apiKey(key.id);
     const [seconds, micros] = await redis.time();
     const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const expiresAt = Number(await redis.zscore(k.reservationExpiry(utcMonth(new Date())), callId));
+    const expiresAt = Number(await redis.zscore(k.reservationExpiry(periodId('month', new Date())), callId));
     expect(expiresAt).toBeGreaterThan(nowMs);
     expect((await ledger(redis, api, key.id)).reserved).toBe(held.reserved);
     upstream.release();
@@ -348,7 +349,8 @@ describe('budget counters after Redis loses them', () => {
     await upstream.stop();
   });
 
-  const spendKey = (apiKeyId: string): string => api.get(RedisKeys).apiKey(apiKeyId).spend(utcMonth(new Date()));
+  const spendKey = (apiKeyId: string): string =>
+    api.get(RedisKeys).apiKey(apiKeyId).spend(periodId('month', new Date()));
 
   it("rebuilds the budget from PostgreSQL after a flush of this gateway's Redis keys, and the budget still holds", async () => {
     const key = await createKey(api, { monthlyBudget: '1' });

@@ -71,7 +71,7 @@ async function usageRows(api: TestApp, callIds: string[]): Promise<string[]> {
 async function aggregateRequests(api: TestApp, apiKeyId: string): Promise<{ monthly: number; daily: number }> {
   const ds = api.get(DataSource);
   const [m] = await ds.query<{ n: number }[]>(
-    'SELECT coalesce(sum(requests), 0)::int AS n FROM key_monthly_spend WHERE api_key_id = $1',
+    "SELECT coalesce(sum(requests), 0)::int AS n FROM budget_spend WHERE subject_type = 'key' AND subject_id = $1 AND period LIKE 'month:%'",
     [apiKeyId],
   );
   const [d] = await ds.query<{ n: number }[]>(

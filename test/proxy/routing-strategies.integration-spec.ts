@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { utcMonth } from '#src/modules/billing/month';
+import { periodId } from '#src/modules/billing/budget-period';
 import { adminRequest, type Json, loginEveryRole } from '#test/factories/admin-fixtures';
 import { createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
@@ -193,7 +193,7 @@ describe('proxy: routing by live state', () => {
     // only the answered call holds a slot of the key's rate limit; no reservation is left open
     expect(await redis.zcard(k.requests)).toBe(1);
     expect(await redis.zscore(k.requests, refused.headers.get('x-gateway-call-id')!)).toBeNull();
-    expect(Number((await redis.get(k.reservedTotal(utcMonth(new Date())))) ?? 0)).toBe(0);
+    expect(Number((await redis.get(k.reservedTotal(periodId('month', new Date())))) ?? 0)).toBe(0);
     expect(a.requests).toHaveLength(1);
   });
 });

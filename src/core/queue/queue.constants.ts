@@ -26,6 +26,10 @@ export interface UsageJobData {
   clientRequestId: string | null;
   apiKeyId: string;
   apiKeyName: string;
+  /** The key's team when the call was made (SPEC §13); absent means none. */
+  teamId?: string | null;
+  /** OpenAI's `user` / Anthropic's `metadata.user_id` of the request; absent means none. */
+  endUser?: string | null;
   modelId: string | null;
   modelName: string | null;
   alias: string | null;
@@ -57,8 +61,13 @@ export interface UsageJobData {
   savedUsd?: string;
   /** ISO-8601 admission time (Redis server time when metered); the call belongs to `month`. */
   createdAt: string;
-  /** The UTC month (`YYYY-MM`) whose Redis counter the call counts in (chosen by Redis time at admission). */
-  month: string;
+  /**
+   * The budget periods (budget-period.ts ids) whose Redis counters the call counts in, for its key and its team
+   * (chosen by Redis time at admission). Events enqueued before periods existed carry `month` instead.
+   */
+  periods?: { key: string; team?: string };
+  /** `YYYY-MM`: the month of events enqueued before budget periods (read as the key's `month:` period). */
+  month?: string;
   /**
    * False when the call's cost is not in the Redis month counter yet: billing adds it with the usage row.
    * Absent (events enqueued before this field existed) means settled.
@@ -68,13 +77,32 @@ export interface UsageJobData {
   trace?: { traceId: string; spanId: string };
 }
 
+/** One key's or team's counter of one budget period. `teamId`: the key's team (its Redis keys' hash tag). */
+export interface BudgetPeriodRef {
+  type: 'key' | 'team';
+  id: string;
+  teamId?: string | null;
+  period: string;
+}
+
+/** The budget counters a billed call counts in: its key's period and, with a team, the team's. */
+export function budgetPeriodsOf(e: UsageJobData): BudgetPeriodRef[] {
+  const keyPeriod = e.periods?.key ?? `month:${e.month}`;
+  const refs: BudgetPeriodRef[] = [{ type: 'key', id: e.apiKeyId, teamId: e.teamId ?? null, period: keyPeriod }];
+  if (e.teamId && e.periods?.team) refs.push({ type: 'team', id: e.teamId, teamId: e.teamId, period: e.periods.team });
+  return refs;
+}
+
 /** Job name → payload, so every enqueue is type-checked. */
 export interface JobPayloads {
   [BillingJob.RecordUsage]: UsageJobData;
   [BillingJob.RecordUsageBatch]: { events: UsageJobData[] };
   [BillingJob.PruneUsage]: Record<string, never>;
-  /** Every budgeted key's current month, or only `keys` (the months billed without Redis, see BillingEnqueuer). */
-  [BillingJob.ReconcileBudgets]: { keys?: { apiKeyId: string; month: string }[] };
+  /**
+   * Every budgeted key's and team's current period, or only `subjects` (the periods billed without Redis, see
+   * BillingEnqueuer). `keys` is the shape of jobs enqueued before teams (months of keys).
+   */
+  [BillingJob.ReconcileBudgets]: { subjects?: BudgetPeriodRef[]; keys?: { apiKeyId: string; month: string }[] };
   [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
 }
 

@@ -60,19 +60,22 @@ export class RedisKeys {
     return `${this.prefix}:cache:invalidate`;
   }
 
-  /** The keys of one API key's limits; `{prefix:apiKeyId}` is the hash tag. */
-  apiKey(apiKeyId: string): ApiKeyRedisKeys {
-    const tag = `{${this.prefix}:k:${apiKeyId}}`;
-    return {
-      requests: `${tag}:rpm`,
-      tokens: `${tag}:tpm`,
-      reservations: (month: string) => `${tag}:resv:${month}`,
-      reservationExpiry: (month: string) => `${tag}:resv-exp:${month}`,
-      reservedTotal: (month: string) => `${tag}:resv-total:${month}`,
-      spend: (month: string) => `${tag}:spend:${month}`,
-      unbilled: (month: string) => `${tag}:unbilled:${month}`,
-      rebuildLock: (month: string) => `${tag}:rebuild:${month}`,
-    };
+  /**
+   * The keys of one API key's limits. A key of a team shares the team's hash tag `{prefix:t:teamId}` (so one
+   * admission script checks both on Redis Cluster, SPEC §13); a key without a team has its own `{prefix:k:id}`.
+   */
+  apiKey(apiKeyId: string, teamId?: string | null): LimitRedisKeys {
+    return limitKeys(teamId ? `{${this.prefix}:t:${teamId}}:k:${apiKeyId}` : `{${this.prefix}:k:${apiKeyId}}`);
+  }
+
+  /** The limit keys of a budget counter's subject (a key, with its team's tag when it has one, or a team). */
+  forPeriod(ref: { type: 'key' | 'team'; id: string; teamId?: string | null }): LimitRedisKeys {
+    return ref.type === 'team' ? this.team(ref.id) : this.apiKey(ref.id, ref.teamId);
+  }
+
+  /** The keys of one team's limits, under the hash tag its keys share. */
+  team(teamId: string): LimitRedisKeys {
+    return limitKeys(`{${this.prefix}:t:${teamId}}:team`);
   }
 
   auditBuffer(): string {
@@ -122,16 +125,33 @@ export class RedisKeys {
   }
 }
 
-export interface ApiKeyRedisKeys {
+function limitKeys(base: string): LimitRedisKeys {
+  return {
+    requests: `${base}:rpm`,
+    tokens: `${base}:tpm`,
+    reservations: (period: string) => `${base}:resv:${period}`,
+    reservationExpiry: (period: string) => `${base}:resv-exp:${period}`,
+    reservedTotal: (period: string) => `${base}:resv-total:${period}`,
+    spend: (period: string) => `${base}:spend:${period}`,
+    unbilled: (period: string) => `${base}:unbilled:${period}`,
+    rebuildLock: (period: string) => `${base}:rebuild:${period}`,
+    alerted: (period: string) => `${base}:alerted:${period}`,
+  };
+}
+
+/** The Redis keys of one budget subject's limits (an API key or a team), by budget period id (budget-period.ts). */
+export interface LimitRedisKeys {
   requests: string;
   tokens: string;
-  /** The month's open reservations (call id → nanos), their expiry (zset) and their running total. */
-  reservations: (month: string) => string;
-  reservationExpiry: (month: string) => string;
-  reservedTotal: (month: string) => string;
-  spend: (month: string) => string;
-  unbilled: (month: string) => string;
-  rebuildLock: (month: string) => string;
+  /** The period's open reservations (call id → nanos), their expiry (zset) and their running total. */
+  reservations: (period: string) => string;
+  reservationExpiry: (period: string) => string;
+  reservedTotal: (period: string) => string;
+  spend: (period: string) => string;
+  unbilled: (period: string) => string;
+  rebuildLock: (period: string) => string;
+  /** The alert thresholds already crossed in the period (hash: threshold → spend nanos when crossed). */
+  alerted: (period: string) => string;
 }
 
 export interface TargetRedisKeys {

@@ -7,6 +7,7 @@ import { AdminAuthController } from '#src/modules/admin/controllers/admin-auth.c
 import { AdminUserController } from '#src/modules/admin/controllers/admin-user.controller';
 import { AliasController } from '#src/modules/admin/controllers/alias.controller';
 import { ApiKeyController } from '#src/modules/admin/controllers/api-key.controller';
+import { TeamController } from '#src/modules/admin/controllers/team.controller';
 import { ModelController } from '#src/modules/admin/controllers/model.controller';
 import { ProviderController } from '#src/modules/admin/controllers/provider.controller';
 import { ServiceTokenController } from '#src/modules/admin/controllers/service-token.controller';
@@ -36,6 +37,7 @@ import { ProviderConnectionTester } from '#src/modules/admin/provider-connection
     AdminUserController,
     ServiceTokenController,
     ApiKeyController,
+    TeamController,
     ProviderController,
     ModelController,
     AliasController,

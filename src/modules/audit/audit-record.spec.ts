@@ -55,6 +55,18 @@ describe('toAuditRecord', () => {
     });
   });
 
+  it("records the key's team and the request's end user (SPEC §13) only when there are some", () => {
+    const sut = toAuditRecord(
+      event({ apiKey: { id: 'key-1', name: 'a', teamId: 'team-1' }, endUser: 'alice' }),
+      options,
+    );
+    expect(sut).toMatchObject({ api_key_id: 'key-1', team_id: 'team-1', end_user: 'alice' });
+    const keys = Object.keys(sut);
+    expect(keys.indexOf('team_id')).toBe(keys.indexOf('api_key_name') + 1);
+    const none = toAuditRecord(event({ endUser: null }), options);
+    expect('team_id' in none || 'end_user' in none).toBe(false);
+  });
+
   it('names the requested model of a refused call that resolved none', () => {
     const sut = toAuditRecord(
       event({ admitted: false, model: null, provider: null, alias: null, requestedModel: 'nope', apiKey: null }),

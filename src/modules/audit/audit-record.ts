@@ -9,6 +9,10 @@ export interface AuditRecord {
   timestamp: string;
   api_key_id: string | null;
   api_key_name: string | null;
+  /** The key's team (SPEC §13), when it has one. */
+  team_id?: string;
+  /** The request's end user: OpenAI's `user` or Anthropic's `metadata.user_id` (SPEC §13), when it names one. */
+  end_user?: string;
   provider_id: string | null;
   provider_type: string | null;
   model: string | null;
@@ -71,6 +75,8 @@ export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): strin
     timestamp: e.startedAt.toISOString(),
     api_key_id: e.apiKey?.id ?? null,
     api_key_name: e.apiKey?.name ?? null,
+    ...(e.apiKey?.teamId ? { team_id: e.apiKey.teamId } : {}),
+    ...(e.endUser ? { end_user: e.endUser } : {}),
     provider_id: e.provider?.id ?? null,
     provider_type: e.provider?.type ?? null,
     model: e.model?.name ?? e.requestedModel,

@@ -4,11 +4,17 @@ import type { Queue } from 'bullmq';
 import { AppConfig } from '#src/core/config/app-config';
 import { Batcher } from '#src/core/batching/batcher';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
-import { BillingJob, QueueName, type UsageJobData } from '#src/core/queue/queue.constants';
+import { periodId } from '#src/modules/billing/budget-period';
+import {
+  BillingJob,
+  type BudgetPeriodRef,
+  budgetPeriodsOf,
+  QueueName,
+  type UsageJobData,
+} from '#src/core/queue/queue.constants';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { BULL_REDIS } from '#src/core/redis/redis.module';
 import { BillingService } from '#src/modules/billing/billing.service';
-import { utcMonth } from '#src/modules/billing/month';
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
@@ -16,7 +22,7 @@ import { metrics } from '#src/modules/metrics/gateway-metrics';
 /** Events are sent to BullMQ in batches (one job, one round trip) this often or this large. */
 const BATCH_MS = 10;
 const BATCH_MAX = 200;
-/** Most events in one job or one direct write: 25 parameters a row stays well under PostgreSQL's 65,535. */
+/** Most events in one job or one direct write: 30 parameters a usage row (6 period rows of 5 at most) stays under PostgreSQL's 65,535. */
 const WRITE_MAX = 1000;
 const RETRY_MS = 500;
 /** Key months to reconcile after an outage; past this many, every budgeted key's month is reconciled. */
@@ -56,7 +62,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
    * Key months billed straight to PostgreSQL without Redis: their late settlement and marker clearing did not
    * run, so their counters are reconciled once Redis takes jobs again (`null`: too many, reconcile them all).
    */
-  private owed: Map<string, { apiKeyId: string; month: string }> | null = new Map();
+  private owed: Map<string, BudgetPeriodRef> | null = new Map();
   private repairing = false;
   private lastDirectLog = 0;
 
@@ -206,11 +212,12 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
   }
 
   private owe(events: readonly UsageJobData[]): void {
-    for (const { apiKeyId, month } of events) {
-      if (!this.owed) return;
-      this.owed.set(`${apiKeyId}:${month}`, { apiKeyId, month });
-      if (this.owed.size > OWED_MAX) this.owed = null;
-    }
+    for (const event of events)
+      for (const ref of budgetPeriodsOf(event)) {
+        if (!this.owed) return;
+        this.owed.set(`${ref.type}:${ref.id}:${ref.teamId ?? ''}:${ref.period}`, ref);
+        if (this.owed.size > OWED_MAX) this.owed = null;
+      }
   }
 
   /**
@@ -225,7 +232,7 @@ export class BillingEnqueuer implements CallEventSink, OnModuleInit {
     this.owed = new Map();
     try {
       await this.withTimeout(
-        this.queue.add(BillingJob.ReconcileBudgets, owed ? { keys: [...owed.values()] } : {}, { attempts: 3 }),
+        this.queue.add(BillingJob.ReconcileBudgets, owed ? { subjects: [...owed.values()] } : {}, { attempts: 3 }),
       );
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message } }, 'budget reconcile after an outage not queued');
@@ -278,8 +285,10 @@ function toJob(e: CallCompletedEvent): UsageJobData {
     overheadMs: e.overheadMs,
     attempts: e.attempts?.length ?? 1,
     ...(e.cache === 'hit' ? { cacheHit: true, savedUsd: e.savedUsd ?? '0' } : {}),
+    teamId: e.apiKey!.teamId ?? null,
+    endUser: e.endUser ?? null,
     createdAt: (e.period?.admittedAt ?? e.startedAt).toISOString(),
-    month: e.period?.month ?? utcMonth(e.startedAt),
+    periods: e.period?.periods ?? { key: periodId('month', e.startedAt) },
     spendSettled: e.spendSettled ?? true,
     ...(e.trace ? { trace: e.trace } : {}),
   };

@@ -7,11 +7,11 @@ import { UsageOverviewRepository } from '#src/modules/billing/usage-overview.rep
 import { UsageReportRepository } from '#src/modules/billing/usage-report.repository';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
-import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
+import { BudgetSpendEntity } from '#src/modules/billing/budget-spend.entity';
 
 /** Usage records and aggregates and the service that writes them, shared by both processes (BillingSinkModule is the proxy side). */
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageRecordEntity, UsageDailyEntity, KeyMonthlySpendEntity])],
+  imports: [TypeOrmModule.forFeature([UsageRecordEntity, UsageDailyEntity, BudgetSpendEntity])],
   providers: [
     UsageRecordRepository,
     UsageAggregateRepository,

@@ -48,7 +48,13 @@ export class BillingProcessor extends GatewayWorkerHost {
         return deleted;
       }
       case BillingJob.ReconcileBudgets:
-        return job.data.keys ? this.reconciler.reconcileKeys(job.data.keys) : this.reconciler.reconcileAll();
+        if (job.data.subjects) return this.reconciler.reconcileSome(job.data.subjects);
+        // a job enqueued before teams: key months
+        if (job.data.keys)
+          return this.reconciler.reconcileSome(
+            job.data.keys.map((k) => ({ type: 'key', id: k.apiKeyId, period: `month:${k.month}` })),
+          );
+        return this.reconciler.reconcileAll();
     }
   }
 

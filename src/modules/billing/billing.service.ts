@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
-import type { UsageJobData } from '#src/core/queue/queue.constants';
+import { type BudgetPeriodRef, budgetPeriodsOf, type UsageJobData } from '#src/core/queue/queue.constants';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
@@ -22,7 +22,7 @@ export interface BatchOutcome {
 
 /**
  * Writes billed calls: the usage rows with ON CONFLICT (call_id) DO NOTHING, and only for the rows inserted,
- * the daily rollups and the monthly aggregates, all in one transaction — so a duplicate delivery never bills
+ * the daily rollups and the budget period aggregates, all in one transaction — so a duplicate delivery never bills
  * twice. Then clears the calls' unbilled markers in Redis.
  */
 @Injectable()
@@ -97,7 +97,7 @@ export class BillingService implements OnModuleInit {
   }
 
   /**
-   * Adds to the Redis month counters the calls whose cost did not reach them at settlement (a failed settle,
+   * Adds to the Redis period counters (key and team) the calls whose cost did not reach them at settlement (a failed settle,
    * fail-open admission, no budget at the time, a lapsed reservation), with the same unbilled marker a
    * settle sets. Best effort: a counter missed here (Redis unreachable) is corrected by the periodic
    * reconcile (BUDGET_RECONCILE_INTERVAL), and billing never waits on it.
@@ -106,21 +106,21 @@ export class BillingService implements OnModuleInit {
     if (events.length === 0) return;
     const late = (this.redis as unknown as { llmgwLateSettle: LateSettle }).llmgwLateSettle.bind(this.redis);
     await Promise.all(
-      [...groupByKeyMonth(events).values()].map(async ({ apiKeyId, month, events: group }) => {
-        const k = this.keys.apiKey(apiKeyId);
+      [...groupByPeriod(events).values()].map(async ({ ref, events: group }) => {
+        const k = this.keys.forPeriod(ref);
         try {
           await late(
-            k.spend(month),
-            k.unbilled(month),
-            k.reservations(month),
-            k.reservationExpiry(month),
-            k.reservedTotal(month),
+            k.spend(ref.period),
+            k.unbilled(ref.period),
+            k.reservations(ref.period),
+            k.reservationExpiry(ref.period),
+            k.reservedTotal(ref.period),
             UNBILLED_TTL_MS,
             ...group.flatMap((e) => [e.callId, e.costNanos]),
           );
         } catch (err) {
           this.logger.warn(
-            { err: { message: (err as Error).message }, apiKeyId, calls: group.length },
+            { err: { message: (err as Error).message }, subject: `${ref.type}:${ref.id}`, calls: group.length },
             'could not add unsettled calls to the budget counter; the periodic reconcile will',
           );
         }
@@ -128,16 +128,16 @@ export class BillingService implements OnModuleInit {
     );
   }
 
-  /** Best effort, one script per key and month: a marker left behind is checked against PostgreSQL by the next rebuild. */
+  /** Best effort, one script per key or team and period: a marker left behind is checked by the next rebuild. */
   private async clearUnbilled(events: UsageJobData[]): Promise<void> {
-    const groups = groupByKeyMonth(events);
+    const groups = groupByPeriod(events);
     const clear = (this.redis as unknown as { llmgwClearUnbilled: ClearUnbilled }).llmgwClearUnbilled.bind(this.redis);
     await Promise.all(
-      [...groups.values()].map(async ({ apiKeyId, month, events: group }) => {
+      [...groups.values()].map(async ({ ref, events: group }) => {
         const callIds = group.map((e) => e.callId);
-        const k = this.keys.apiKey(apiKeyId);
+        const k = this.keys.forPeriod(ref);
         try {
-          await clear(k.unbilled(month), k.rebuildLock(month), ...callIds);
+          await clear(k.unbilled(ref.period), k.rebuildLock(ref.period), ...callIds);
         } catch (err) {
           this.logger.warn({ err, callIds: callIds.length }, 'could not clear unbilled markers');
         }
@@ -146,15 +146,15 @@ export class BillingService implements OnModuleInit {
   }
 }
 
-function groupByKeyMonth(
-  events: UsageJobData[],
-): Map<string, { apiKeyId: string; month: string; events: UsageJobData[] }> {
-  const groups = new Map<string, { apiKeyId: string; month: string; events: UsageJobData[] }>();
-  for (const e of events) {
-    const id = `${e.apiKeyId}/${e.month}`;
-    const group = groups.get(id) ?? { apiKeyId: e.apiKeyId, month: e.month, events: [] };
-    group.events.push(e);
-    groups.set(id, group);
-  }
+/** The calls of each budget counter (key or team, period) they count in. */
+function groupByPeriod(events: UsageJobData[]): Map<string, { ref: BudgetPeriodRef; events: UsageJobData[] }> {
+  const groups = new Map<string, { ref: BudgetPeriodRef; events: UsageJobData[] }>();
+  for (const e of events)
+    for (const ref of budgetPeriodsOf(e)) {
+      const id = `${ref.type}/${ref.id}/${ref.teamId ?? ''}/${ref.period}`;
+      const group = groups.get(id) ?? { ref, events: [] };
+      group.events.push(e);
+      groups.set(id, group);
+    }
   return groups;
 }

@@ -4,7 +4,8 @@ import { type EntityManager, Repository } from 'typeorm';
 import Decimal from 'decimal.js';
 import { rowPlaceholders } from '#src/core/database/sql-values';
 import type { UsageJobData } from '#src/core/queue/queue.constants';
-import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
+import { PERIOD_KINDS, periodId } from '#src/modules/billing/budget-period';
+import { BudgetSpendEntity } from '#src/modules/billing/budget-spend.entity';
 
 interface DailySum {
   /** day, api key id, model name, provider name */
@@ -19,20 +20,23 @@ interface DailySum {
   saved: Decimal;
 }
 
-/** The daily rollup per key/model/provider and the monthly spend per key, changed only with a new usage row. */
+/**
+ * The daily rollup per key/model/provider and the spend per budget period of each key and team (SPEC §13), changed
+ * only with a new usage row.
+ */
 @Injectable()
 export class UsageAggregateRepository {
-  constructor(@InjectRepository(KeyMonthlySpendEntity) private readonly monthly: Repository<KeyMonthlySpendEntity>) {}
+  constructor(@InjectRepository(BudgetSpendEntity) private readonly spend: Repository<BudgetSpendEntity>) {}
 
   /**
-   * Adds newly inserted usage rows to the daily rollups and the monthly spend: summed per rollup row first, so
-   * each row is written once, and in a fixed order (rollups, then months, each sorted), so concurrent batches
-   * never deadlock.
+   * Adds newly inserted usage rows to the daily rollups and to the day, week and month spend of their key and team
+   * (by the admission instant, so a call counts in the period Redis put it in): summed per row first, so each row is
+   * written once, and in a fixed order (rollups, then periods, each sorted), so concurrent batches never deadlock.
    */
   async addMany(events: UsageJobData[], manager: EntityManager): Promise<void> {
     if (events.length === 0) return;
     const daily = new Map<string, DailySum>();
-    const monthly = new Map<string, { apiKeyId: string; month: string; cost: Decimal; requests: number }>();
+    const periods = new Map<string, { values: string[]; cost: Decimal; requests: number }>();
     for (const u of events) {
       const day = u.createdAt.slice(0, 10);
       const dKey = [day, u.apiKeyId, u.modelName ?? '', u.providerName ?? ''].join('\u0000');
@@ -62,16 +66,18 @@ export class UsageAggregateRepository {
       if (u.cacheHit) d.cacheHits++;
       if (u.savedUsd) d.saved = d.saved.plus(u.savedUsd);
 
-      const mKey = `${u.apiKeyId}\u0000${u.month}`;
-      const m = monthly.get(mKey) ?? {
-        apiKeyId: u.apiKeyId,
-        month: `${u.month}-01`,
-        cost: new Decimal(0),
-        requests: 0,
-      };
-      m.cost = m.cost.plus(u.costUsd);
-      m.requests++;
-      monthly.set(mKey, m);
+      const at = Date.parse(u.createdAt);
+      const subjects: [string, string][] = [['key', u.apiKeyId]];
+      if (u.teamId) subjects.push(['team', u.teamId]);
+      for (const [type, id] of subjects)
+        for (const kind of PERIOD_KINDS) {
+          const period = periodId(kind, at);
+          const pKey = [type, id, period].join('\u0000');
+          const p = periods.get(pKey) ?? { values: [type, id, period], cost: new Decimal(0), requests: 0 };
+          p.cost = p.cost.plus(u.costUsd);
+          p.requests++;
+          periods.set(pKey, p);
+        }
     }
 
     const dailyParams: unknown[] = [];
@@ -104,24 +110,29 @@ export class UsageAggregateRepository {
       dailyParams,
     );
 
-    const monthParams: unknown[] = [];
-    const monthRows = [...monthly.keys()].sort().map((k) => {
-      const m = monthly.get(k)!;
-      const at = monthParams.length;
-      monthParams.push(m.apiKeyId, m.month, m.cost.toFixed(), m.requests);
-      return rowPlaceholders(at, 4);
+    const periodParams: unknown[] = [];
+    const periodRows = [...periods.keys()].sort().map((k) => {
+      const p = periods.get(k)!;
+      const at = periodParams.length;
+      periodParams.push(...p.values, p.cost.toFixed(), p.requests);
+      return rowPlaceholders(at, 5);
     });
     await manager.query(
-      `INSERT INTO key_monthly_spend AS s (api_key_id, month, cost_usd, requests) VALUES ${monthRows.join(',')}
-       ON CONFLICT (api_key_id, month) DO UPDATE SET cost_usd = s.cost_usd + EXCLUDED.cost_usd, requests = s.requests + EXCLUDED.requests`,
-      monthParams,
+      `INSERT INTO budget_spend AS s (subject_type, subject_id, period, cost_usd, requests) VALUES ${periodRows.join(',')}
+       ON CONFLICT (subject_type, subject_id, period) DO UPDATE SET cost_usd = s.cost_usd + EXCLUDED.cost_usd, requests = s.requests + EXCLUDED.requests`,
+      periodParams,
     );
   }
 
-  /** What a key spent in a month (`YYYY-MM`), USD decimal string. */
-  async monthSpend(apiKeyId: string, month: string, manager?: EntityManager): Promise<string> {
-    const repo = manager ? manager.getRepository(KeyMonthlySpendEntity) : this.monthly;
-    const row = await repo.findOneBy({ apiKeyId, month: `${month}-01` });
+  /** What a key or team spent in a budget period (budget-period.ts id), USD decimal string. */
+  async periodSpend(
+    subjectType: 'key' | 'team',
+    subjectId: string,
+    period: string,
+    manager?: EntityManager,
+  ): Promise<string> {
+    const repo = manager ? manager.getRepository(BudgetSpendEntity) : this.spend;
+    const row = await repo.findOneBy({ subjectType, subjectId, period });
     return row?.costUsd ?? '0';
   }
 }

@@ -7,6 +7,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity('usage_records')
 @Index('usage_records_api_key_id_created_at_idx', ['apiKeyId', 'createdAt'])
 @Index('usage_records_created_at_idx', ['createdAt'])
+@Index('usage_records_team_id_created_at_idx', ['teamId', 'createdAt'])
 export class UsageRecordEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;
@@ -23,6 +24,14 @@ export class UsageRecordEntity {
 
   @Column('varchar', { length: 256, nullable: true })
   apiKeyName: string | null;
+
+  /** The key's team when the call was made (SPEC §13). */
+  @Column('uuid', { nullable: true })
+  teamId: string | null;
+
+  /** The application's end user: OpenAI's `user`, Anthropic's `metadata.user_id` (SPEC §13). */
+  @Column('varchar', { length: 256, nullable: true })
+  endUser: string | null;
 
   @Column('uuid', { nullable: true })
   modelId: string | null;

@@ -6,7 +6,7 @@ import type { UsageJobData } from '#src/core/queue/queue.constants';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 
 /** Columns of one usage row in the insert below. */
-const COLUMNS = 28;
+const COLUMNS = 30;
 
 @Injectable()
 export class UsageRecordRepository {
@@ -28,6 +28,8 @@ export class UsageRecordRepository {
         u.clientRequestId,
         u.apiKeyId,
         u.apiKeyName,
+        u.teamId ?? null,
+        u.endUser ?? null,
         u.modelId,
         u.modelName,
         u.alias,
@@ -56,7 +58,7 @@ export class UsageRecordRepository {
       return rowPlaceholders(at, COLUMNS);
     });
     const inserted: { call_id: string }[] = await manager.query(
-      `INSERT INTO usage_records (call_id, client_request_id, api_key_id, api_key_name, model_id, model_name, alias, provider_id, provider_name,
+      `INSERT INTO usage_records (call_id, client_request_id, api_key_id, api_key_name, team_id, end_user, model_id, model_name, alias, provider_id, provider_name,
          endpoint, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, estimated, unpriced,
          status, error_code, stream, latency_ms, ttft_ms, overhead_ms, attempts, cache_hit, saved_usd, created_at)
        VALUES ${rows.join(',')}

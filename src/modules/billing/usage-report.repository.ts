@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 
-export const USAGE_GROUPS = ['api_key', 'model', 'provider', 'day'] as const;
+export const USAGE_GROUPS = ['api_key', 'team', 'end_user', 'model', 'provider', 'day'] as const;
+/** Groups (and filters) only the usage records hold: reports using them read the records, never the daily rollup. */
+const RECORD_ONLY_GROUPS: readonly UsageGroup[] = ['team', 'end_user'];
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export interface UsageFilter {
@@ -11,6 +13,8 @@ export interface UsageFilter {
   /** Exclusive; none: up to now. */
   to?: Date;
   apiKeyId?: string;
+  /** Calls made by the team's keys (SPEC §13). */
+  teamId?: string;
   /** The model name the usage was recorded under. */
   model?: string;
 }
@@ -34,6 +38,9 @@ export interface UsageCounters {
 export interface UsageGroupKeys {
   api_key_id?: string | null;
   api_key_name?: string | null;
+  team_id?: string | null;
+  team_name?: string | null;
+  end_user?: string | null;
   model?: string | null;
   provider?: string | null;
   day?: string;
@@ -64,15 +71,21 @@ const TOKEN_COLUMNS = [
 /** The key's current name (keys are only soft-deleted, so the row stays). */
 const API_KEY_NAME = 'k.name';
 const WITH_KEY = 'LEFT JOIN api_keys k ON k.id = u.api_key_id';
+const WITH_TEAM = 'LEFT JOIN teams t ON t.id = u.team_id';
 
 /** Every call, exact to the instant. */
 const RECORDS: Source = {
-  table: `usage_records u ${WITH_KEY}`,
+  table: `usage_records u ${WITH_KEY} ${WITH_TEAM}`,
   keys: {
     api_key: [
       ['api_key_id', 'u.api_key_id'],
       ['api_key_name', API_KEY_NAME],
     ],
+    team: [
+      ['team_id', 'u.team_id'],
+      ['team_name', 't.name'],
+    ],
+    end_user: [['end_user', 'u.end_user']],
     model: [['model', 'u.model_name']],
     provider: [['provider', 'u.provider_name']],
     day: [['day', "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"]],
@@ -124,17 +137,20 @@ const isMidnight = (d: Date | undefined): boolean => !d || d.getTime() % 86_400_
 
 /**
  * Usage reports (SPEC §4): SQL aggregation grouped as asked, totals from the same rows. Ranges of whole UTC days
- * read the daily rollup (same sums, survives USAGE_RETENTION_DAYS); any other range reads the records.
+ * read the daily rollup (same sums, survives USAGE_RETENTION_DAYS); any other range, and any report by team or end
+ * user (SPEC §13: only the records hold them), reads the records.
  */
 @Injectable()
 export class UsageReportRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async report(filter: UsageFilter, groupBy: UsageGroup[]): Promise<UsageReport> {
-    const source = isMidnight(filter.from) && isMidnight(filter.to) ? DAILY : RECORDS;
+    const recordsOnly = filter.teamId !== undefined || groupBy.some((g) => RECORD_ONLY_GROUPS.includes(g));
+    const source = !recordsOnly && isMidnight(filter.from) && isMidnight(filter.to) ? DAILY : RECORDS;
     const params: unknown[] = [];
     const where = source.where(filter, params);
     if (filter.apiKeyId) where.push(`u.api_key_id = $${params.push(filter.apiKeyId)}`);
+    if (filter.teamId) where.push(`u.team_id = $${params.push(filter.teamId)}`);
     if (filter.model) where.push(`u.model_name = $${params.push(filter.model)}`);
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const counters = Object.entries(source.counters).map(([name, sql]) => `${sql} AS ${name}`);

@@ -38,16 +38,17 @@ export interface Admission {
   /** `x-ratelimit-*` headers for the response. */
   headers: Record<string, string>;
   /**
-   * The UTC month (`YYYY-MM`) the call counts in, taken from Redis server time at admission; null when the
-   * call was not admitted through Redis (no limits, or fail-open), which then counts in its arrival's month.
+   * The budget periods (budget-period.ts ids) the call counts in for its key and its team, taken from Redis
+   * server time at admission; from this process's clock when the call was not admitted through Redis (no limits,
+   * or fail-open).
    */
-  month: string | null;
+  periods: CallPeriods;
   /** The admission instant by Redis server time (null as for `month`). */
   admittedAt: Date | null;
   /**
-   * Settles the reservation to the real cost and charges tokens. Resolves true when the cost went into the
-   * key's month counter; false when it did not (no budget, the reservation lapsed or was released), and the
-   * billing processor adds it. The money part applies at most once per call.
+   * Settles the reservation to the real cost and charges tokens. Resolves true when the cost went into every
+   * budget counter of the call (key and team); false when it did not (no budget, the reservation lapsed or was
+   * released), and the billing processor adds it. The money part applies at most once per call.
    */
   settle(settlement: Settlement): Promise<boolean>;
   /** Keeps an open stream's reservation alive. */
@@ -59,9 +60,17 @@ export interface Admission {
   release(): Promise<void>;
 }
 
-/** A key's month so far, for `GET /gateway/key`. Money as USD decimal strings. */
+/** The budget period ids a call counts in: its key's, and its team's when the key has one. */
+export interface CallPeriods {
+  key: string;
+  team?: string;
+}
+
+/** A key's (or its team's) budget period so far, for `GET /gateway/key`. Money as USD decimal strings. */
 export interface KeySpendView {
-  month: string;
+  /** `YYYY-MM` of a month period (kept for clients of the monthly budget); absent for day and week periods. */
+  month?: string;
+  period: { kind: string; start: string };
   spent_usd: string;
   reserved_usd: string;
   remaining_usd: string | null;
@@ -72,6 +81,6 @@ export abstract class AdmissionService {
   /** Throws an AppException (429, or 503 when Redis is down and REDIS_FAILURE_MODE=closed) when refused. */
   abstract admit(request: AdmissionRequest): Promise<Admission>;
 
-  /** This month's spend of a key, or null when the gateway does not meter it. */
-  abstract spendOf(key: AuthenticatedKey): Promise<KeySpendView | null>;
+  /** The current budget period's spend of a key and of its team (null when it has none). */
+  abstract spendOf(key: AuthenticatedKey): Promise<{ key: KeySpendView; team: KeySpendView | null }>;
 }

@@ -1,4 +1,5 @@
 import type { TraceIds } from '#src/core/tracing/tracing';
+import type { CallPeriods } from '#src/modules/calls/admission';
 import type { Usage } from '#src/modules/calls/usage';
 
 /** The API surface a call came through (the audit record's `api`). */
@@ -26,10 +27,10 @@ export interface CallCompletedEvent {
   /** When the call arrived. */
   startedAt: Date;
   /**
-   * The UTC month the call counts in and its admission instant, both by Redis server time (admitted calls
-   * metered in Redis); absent otherwise, when the call counts in `startedAt`'s month.
+   * Admitted calls: the budget periods the call counts in (key and team) and its admission instant, both by Redis
+   * server time when metered in Redis (`admittedAt` null otherwise: the periods are by this process's clock).
    */
-  period?: { month: string; admittedAt: Date };
+  period?: { periods: CallPeriods; admittedAt: Date | null };
   /**
    * Whether the call's cost already went into the key's Redis month counter at settlement. When false, the
    * billing processor adds it as it writes the usage row (LATE_SETTLE_LUA). Absent on refused calls.
@@ -38,7 +39,9 @@ export interface CallCompletedEvent {
   endpoint: CallEndpoint;
   /** Whether the call passed admission (and so is billed). */
   admitted: boolean;
-  apiKey: { id: string; name: string } | null;
+  apiKey: { id: string; name: string; teamId?: string | null } | null;
+  /** The application's end user: OpenAI's `user` or Anthropic's `metadata.user_id` (SPEC §13). */
+  endUser?: string | null;
   /** What the client asked for (an alias or model name), when it sent one. */
   requestedModel: string | null;
   alias: string | null;

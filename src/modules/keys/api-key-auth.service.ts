@@ -3,6 +3,7 @@ import { CacheInvalidationService } from '#src/core/cache/cache-invalidation.ser
 import { TtlCache } from '#src/core/cache/ttl-cache';
 import { AppConfig } from '#src/core/config/app-config';
 import { DatabaseUnavailableException } from '#src/core/database/database-unavailable';
+import type { PeriodKind } from '#src/modules/billing/budget-period';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import { hashApiKey } from '#src/modules/keys/api-key-secret';
 import { ApiKeyRepository } from '#src/modules/keys/api-key.repository';
@@ -18,13 +19,34 @@ export interface AuthenticatedKey {
   allowedModels: string[];
   rateLimit: number | null;
   tokensPerMinute: number | null;
-  /** USD, exact decimal string. */
-  monthlyBudget: string | null;
+  /** USD per `budgetPeriod`, exact decimal string. */
+  budget: string | null;
+  budgetPeriod: PeriodKind;
+  /** Fractions of the budget that send an alert (SPEC §13). */
+  alertThresholds: number[];
   expiresAt: Date | null;
+  /** The key's team, whose limits, budget and allowlist apply too; null when it has none. */
+  team: AuthenticatedTeam | null;
   tags: Record<string, string>;
   /** The key's response-cache setting (SPEC §14), null when it has none. */
   cache?: ResolvedCacheSetting | null;
 }
+
+/** A key's team as the proxy sees it (loaded with the key, dropped from the cache with every team change). */
+export interface AuthenticatedTeam {
+  id: string;
+  name: string;
+  enabled: boolean;
+  allowedModels: string[];
+  rateLimit: number | null;
+  tokensPerMinute: number | null;
+  budget: string | null;
+  budgetPeriod: PeriodKind;
+  alertThresholds: number[];
+}
+
+/** Alert thresholds when a key or team sets none (SPEC §13). */
+export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [0.8, 1];
 
 /** Unknown hashes are remembered this long, so a flood of bad keys costs one query per key per window. */
 const NEGATIVE_TTL_MS = 5_000;
@@ -66,6 +88,7 @@ export class ApiKeyAuthService {
     if (entry === undefined || entry === UNUSABLE) throw new InvalidApiKeyException();
     if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now())
       throw new InvalidApiKeyException('This API key has expired.');
+    if (entry.team && !entry.team.enabled) throw new InvalidApiKeyException("This API key's team is disabled.");
     return entry;
   }
 
@@ -75,6 +98,12 @@ export class ApiKeyAuthService {
     if (!row) return undefined;
     return usable(row) ? toAuthenticated(row) : UNUSABLE;
   }
+}
+
+/** Whether the key may call this alias or model: within its own allowlist and its team's (empty: all). */
+export function modelAllowed(key: AuthenticatedKey, name: string): boolean {
+  if (key.allowedModels.length > 0 && !key.allowedModels.includes(name)) return false;
+  return !key.team || key.team.allowedModels.length === 0 || key.team.allowedModels.includes(name);
 }
 
 function usable(row: ApiKeyEntity): boolean {
@@ -89,8 +118,23 @@ function toAuthenticated(row: ApiKeyEntity): AuthenticatedKey {
     allowedModels: row.allowedModels,
     rateLimit: row.rateLimit,
     tokensPerMinute: row.tokensPerMinute,
-    monthlyBudget: row.monthlyBudget,
+    budget: row.budget,
+    budgetPeriod: row.budgetPeriod,
+    alertThresholds: row.alertThresholds ?? [...DEFAULT_ALERT_THRESHOLDS],
     expiresAt: row.expiresAt,
+    team: row.team
+      ? {
+          id: row.team.id,
+          name: row.team.name,
+          enabled: row.team.enabled,
+          allowedModels: row.team.allowedModels,
+          rateLimit: row.team.rateLimit,
+          tokensPerMinute: row.team.tokensPerMinute,
+          budget: row.team.budget,
+          budgetPeriod: row.team.budgetPeriod,
+          alertThresholds: row.team.alertThresholds ?? [...DEFAULT_ALERT_THRESHOLDS],
+        }
+      : null,
     tags: Object.fromEntries((row.metadata ?? []).map((m) => [m.key, m.value])),
     cache: resolveCacheSetting(row.cache),
   };

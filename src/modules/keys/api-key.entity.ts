@@ -3,11 +3,15 @@ import {
   CreateDateColumn,
   Entity,
   Index,
+  JoinColumn,
+  ManyToOne,
   OneToMany,
   PrimaryColumn,
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
+import type { PeriodKind } from '#src/modules/billing/budget-period';
+import type { TeamEntity } from '#src/modules/teams/team.entity';
 import type { KeyMetadataEntity } from '#src/modules/keys/key-metadata.entity';
 import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
@@ -42,9 +46,25 @@ export class ApiKeyEntity {
   @Column('integer', { nullable: true })
   tokensPerMinute: number | null;
 
-  /** USD per calendar month (UTC); null = unlimited. */
+  /** USD per `budgetPeriod` (calendar UTC); null = unlimited. Was `monthly_budget` (a `month` budget). */
   @Column('numeric', { nullable: true })
-  monthlyBudget: string | null;
+  budget: string | null;
+
+  @Column('varchar', { length: 8, default: 'month' })
+  budgetPeriod: PeriodKind;
+
+  /** Fractions of the budget that send an alert (SPEC §13); null = the default [0.8, 1]. */
+  @Column('jsonb', { nullable: true })
+  alertThresholds: number[] | null;
+
+  /** The key's team (SPEC §13): its limits, budget and allowlist apply too. */
+  @Index('api_keys_team_id_idx')
+  @Column('uuid', { nullable: true })
+  teamId: string | null;
+
+  @ManyToOne('TeamEntity', { nullable: true, onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'team_id', foreignKeyConstraintName: 'FK_api_keys_team_id' })
+  team?: Relation<TeamEntity> | null;
 
   @Column('timestamptz', { nullable: true })
   expiresAt: Date | null;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, Repository } from 'typeorm';
+import type { PeriodKind } from '#src/modules/billing/budget-period';
 import { newId } from '#src/core/database/ids';
 import { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import { KeyMetadataEntity } from '#src/modules/keys/key-metadata.entity';
@@ -14,7 +15,10 @@ export interface ApiKeyCreate {
   allowedModels?: string[];
   rateLimit?: number | null;
   tokensPerMinute?: number | null;
-  monthlyBudget?: string | null;
+  budget?: string | null;
+  budgetPeriod?: PeriodKind;
+  alertThresholds?: number[] | null;
+  teamId?: string | null;
   expiresAt?: Date | null;
   tags?: Record<string, string>;
   cache?: CacheSetting | null;
@@ -37,17 +41,18 @@ export class ApiKeyRepository {
 
   /** The proxy's lookup (on a cache miss): by SHA-256 hex, with tags. */
   findByHash(keyHash: string): Promise<ApiKeyEntity | null> {
-    return this.repo.findOne({ where: { keyHash }, relations: { metadata: true } });
+    return this.repo.findOne({ where: { keyHash }, relations: { metadata: true, team: true } });
   }
 
-  /** Ids of the keys that have a budget and can still be used (not revoked or deleted). */
-  async idsWithBudget(): Promise<string[]> {
-    const rows = await this.repo
+  /** The keys that have a budget and can still be used (not revoked or deleted), with their period and team. */
+  withBudget(): Promise<{ id: string; teamId: string | null; budgetPeriod: PeriodKind }[]> {
+    return this.repo
       .createQueryBuilder('k')
       .select('k.id', 'id')
-      .where('k.monthly_budget IS NOT NULL AND k.revoked_at IS NULL AND k.deleted_at IS NULL')
-      .getRawMany<{ id: string }>();
-    return rows.map((r) => r.id);
+      .addSelect('k.team_id', 'teamId')
+      .addSelect('k.budget_period', 'budgetPeriod')
+      .where('k.budget IS NOT NULL AND k.revoked_at IS NULL AND k.deleted_at IS NULL')
+      .getRawMany();
   }
 
   findById(id: string, manager?: EntityManager): Promise<ApiKeyEntity | null> {
@@ -88,7 +93,10 @@ export class ApiKeyRepository {
         allowedModels: input.allowedModels ?? [],
         rateLimit: input.rateLimit ?? null,
         tokensPerMinute: input.tokensPerMinute ?? null,
-        monthlyBudget: input.monthlyBudget ?? null,
+        budget: input.budget ?? null,
+        budgetPeriod: input.budgetPeriod ?? 'month',
+        alertThresholds: input.alertThresholds ?? null,
+        teamId: input.teamId ?? null,
         expiresAt: input.expiresAt ?? null,
         cache: input.cache ?? null,
       }),

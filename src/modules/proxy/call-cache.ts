@@ -80,10 +80,10 @@ export class CallCache {
  * which refuses every call of the key (SPEC §4), hits included.
  */
 export function hitLimits(key: AuthenticatedKey): AuthenticatedKey {
-  const budgetZero = key.monthlyBudget !== null && Number(key.monthlyBudget) === 0;
-  return {
-    ...key,
-    tokensPerMinute: key.tokensPerMinute === 0 ? 0 : null,
-    monthlyBudget: budgetZero ? key.monthlyBudget : null,
-  };
+  const strip = <T extends { tokensPerMinute: number | null; budget: string | null }>(s: T): T => ({
+    ...s,
+    tokensPerMinute: s.tokensPerMinute === 0 ? 0 : null,
+    budget: s.budget !== null && Number(s.budget) === 0 ? s.budget : null,
+  });
+  return { ...strip(key), team: key.team ? strip(key.team) : null };
 }

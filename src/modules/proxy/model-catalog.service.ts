@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AdmissionService } from '#src/modules/calls/admission';
-import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
+import { type AuthenticatedKey, modelAllowed } from '#src/modules/keys/api-key-auth.service';
 import { ModelAliasRepository } from '#src/modules/models/model-alias.repository';
 import { ModelRepository } from '#src/modules/models/model.repository';
 import { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
@@ -49,10 +49,9 @@ export class ModelCatalogService {
         owned_by: a.routing ? 'llm-gateway' : await owner(a.model!.providerId),
       });
     }
-    const allowed = key.allowedModels.length > 0 ? new Set(key.allowedModels) : null;
     return {
       object: 'list',
-      data: entries.filter((e) => !allowed || allowed.has(e.id)).sort((a, b) => a.id.localeCompare(b.id)),
+      data: entries.filter((e) => modelAllowed(key, e.id)).sort((a, b) => a.id.localeCompare(b.id)),
     };
   }
 
@@ -71,9 +70,23 @@ export class ModelCatalogService {
       allowed_models: key.allowedModels,
       rate_limit: key.rateLimit,
       tokens_per_minute: key.tokensPerMinute,
-      monthly_budget: key.monthlyBudget,
+      budget: key.budget,
+      budget_period: key.budgetPeriod,
+      monthly_budget: key.budgetPeriod === 'month' ? key.budget : null,
       expires_at: key.expiresAt?.toISOString() ?? null,
-      spend,
+      spend: spend.key,
+      team: key.team
+        ? {
+            id: key.team.id,
+            name: key.team.name,
+            allowed_models: key.team.allowedModels,
+            rate_limit: key.team.rateLimit,
+            tokens_per_minute: key.team.tokensPerMinute,
+            budget: key.team.budget,
+            budget_period: key.team.budgetPeriod,
+            spend: spend.team,
+          }
+        : null,
     };
   }
 }

@@ -51,8 +51,11 @@ const KEY = {
   allowedModels: [] as string[],
   rateLimit: null,
   tokensPerMinute: null,
-  monthlyBudget: null,
+  budget: null,
+  budgetPeriod: 'month' as const,
+  alertThresholds: [0.8, 1],
   expiresAt: null,
+  team: null,
   tags: {},
 };
 
@@ -67,7 +70,7 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     outputLimit: null,
     loweredOutputLimit: null,
     headers: { 'x-ratelimit-limit-requests': '10' },
-    month: '2026-12',
+    periods: { key: 'month:2026-12' },
     admittedAt: new Date('2026-12-06T00:00:00Z'),
     settle: async (s) => {
       settled.push(s);
@@ -143,7 +146,7 @@ describe('ProxyCall', () => {
       status: 200,
       costUsd: '0.012',
       spendSettled: true,
-      period: { month: '2026-12' },
+      period: { periods: { key: 'month:2026-12' }, admittedAt: new Date('2026-12-06T00:00:00Z') },
       usage: { ...USAGE, estimated: false },
       provider: { id: 'p1', name: 'prov', type: 'openai' },
       model: { id: 'model-1', name: 'm' },
@@ -258,7 +261,7 @@ describe('ProxyCall', () => {
         outputLimit: null,
         loweredOutputLimit: null,
         headers: {},
-        month: null,
+        periods: { key: 'month:2026-12' },
         admittedAt: null,
         settle: () => Promise.reject(new Error('redis down')),
         refresh: async () => undefined,
@@ -272,7 +275,8 @@ describe('ProxyCall', () => {
     await flush();
     expect(failing.published).toHaveLength(1);
     expect(failing.published[0]).toMatchObject({ spendSettled: false, status: 200 });
-    expect(failing.published[0].period).toBeUndefined();
+    // not admitted through Redis: the periods are by this process's clock, with no Redis admission instant
+    expect(failing.published[0].period).toEqual({ periods: { key: 'month:2026-12' }, admittedAt: null });
     expect(failing.lifecycle.inflightCalls).toBe(0);
   });
 

@@ -7,6 +7,7 @@ import { calculateCost, type CostResult } from '#src/modules/billing/cost-calcul
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
 import type { AttemptRecord, CallCompletedEvent } from '#src/modules/calls/call-event';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
+import { modelAllowed } from '#src/modules/keys/api-key-auth.service';
 import { type Usage, ZERO_USAGE } from '#src/modules/calls/usage';
 import {
   type Resolution,
@@ -21,7 +22,7 @@ import { CallCache, hitLimits } from '#src/modules/proxy/call-cache';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import { type AttemptEnd, CallTrace } from '#src/modules/proxy/call-trace';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
-import { withOutputLimit } from '#src/modules/proxy/request-body';
+import { endUserOf, withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
 import { RoutingState } from '#src/modules/proxy/routing-state';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
@@ -198,8 +199,7 @@ export class ProxyCall {
     const resolution = await resolver.resolve(request.model);
     if (!resolution) throw ProxyException.modelNotFound(request.model);
     this.resolution = resolution;
-    if (key.allowedModels.length > 0 && !key.allowedModels.includes(request.model))
-      throw ProxyException.modelNotAllowed(request.model);
+    if (!modelAllowed(key, request.model)) throw ProxyException.modelNotAllowed(request.model);
     if (await this.fromCache(resolution)) return;
     const routing = resolution.routing;
     const candidates = await this.servable(RoutingPlan.baseOrder(resolution));
@@ -745,9 +745,7 @@ export class ProxyCall {
         }
       this.publish({
         ...this.baseEvent(outcome),
-        ...(a.admission.month !== null && a.admission.admittedAt !== null
-          ? { period: { month: a.admission.month, admittedAt: a.admission.admittedAt } }
-          : {}),
+        period: { periods: a.admission.periods, admittedAt: a.admission.admittedAt },
         spendSettled,
         admitted: true,
         provider: { id: this.current.provider.id, name: this.current.provider.name, type: this.current.provider.type },
@@ -791,7 +789,8 @@ export class ProxyCall {
       startedAt: ctx.startedAt,
       endpoint: ctx.endpoint,
       admitted: false,
-      apiKey: key ? { id: key.id, name: key.name } : null,
+      apiKey: key ? { id: key.id, name: key.name, teamId: key.team?.id ?? null } : null,
+      endUser: endUserOf(request?.clientBody),
       requestedModel: request?.model ?? this.presentedModel,
       alias: resolution?.alias?.name ?? null,
       model: this.target

@@ -147,3 +147,19 @@ export function withOutputLimit(body: JsonObject, limit: number): JsonObject {
   if (body.max_tokens !== undefined && body.max_completion_tokens === undefined) return { ...body, max_tokens: limit };
   return { ...body, max_completion_tokens: limit, ...(body.max_tokens !== undefined ? { max_tokens: limit } : {}) };
 }
+
+/**
+ * The application's end user of a request (SPEC §13): OpenAI's `user` (chat, embeddings, responses) or
+ * Anthropic's `metadata.user_id`; at most 256 characters are kept. Null when the request names none.
+ */
+export function endUserOf(body: JsonObject | null | undefined): string | null {
+  if (!body) return null;
+  const metadata = body.metadata;
+  const user =
+    typeof body.user === 'string'
+      ? body.user
+      : metadata && typeof metadata === 'object' && !Array.isArray(metadata)
+        ? (metadata as JsonObject).user_id
+        : undefined;
+  return typeof user === 'string' && user !== '' ? user.slice(0, 256) : null;
+}

@@ -3,56 +3,65 @@ import Decimal from 'decimal.js';
 import { AppConfig } from '#src/core/config/app-config';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
-import { type ApiKeyRedisKeys, RedisKeys } from '#src/core/redis/redis-keys';
+import { RedisKeys } from '#src/core/redis/redis-keys';
+import { type PeriodCandidates, parsePeriod, periodCandidates, periodId } from '#src/modules/billing/budget-period';
 import { formatUsd, outputTokenNanos, worstCaseNanos } from '#src/modules/billing/cost-calculator';
-import { type MonthCandidates, monthCandidates, utcMonth } from '#src/modules/billing/month';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import {
   type Admission,
   type AdmissionRequest,
   AdmissionService,
+  type CallPeriods,
   type KeySpendView,
   type Settlement,
 } from '#src/modules/calls/admission';
 import type { AuthenticatedKey } from '#src/modules/keys/api-key-auth.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
 import { ADMIT_LUA, REFRESH_LUA, RELEASE_LUA, SETTLE_LUA, SPEND_VIEW_LUA } from '#src/modules/ratelimit/admission.lua';
+import { BudgetAlerts } from '#src/modules/ratelimit/budget-alerts';
 import { BudgetRebuilder, UNBILLED_TTL_MS } from '#src/modules/ratelimit/budget-rebuilder.service';
+import { type LimitSubject, hasLimits, limitSubjects, subjectLabel } from '#src/modules/ratelimit/limit-subjects';
+import { LimitsClock } from '#src/modules/ratelimit/limits-clock';
 import { LimitsException } from '#src/modules/ratelimit/limits.exception';
 import { requestHeaders, tokenHeaders } from '#src/modules/ratelimit/rate-limit-headers';
 
-type AdmitReply = [string, number, number, number, number, number, number, number, number];
+/** {status, who, now, period choice ×2, a, b, then remaining, reset, used, token reset per subject}. */
+type AdmitReply = [string, ...number[]];
 interface LimitCommands {
-  llmgwAdmit(...args: (string | number)[]): Promise<AdmitReply>;
-  llmgwRelease(...args: (string | number)[]): Promise<number>;
-  llmgwSettle(...args: (string | number)[]): Promise<number>;
-  llmgwRefresh(...args: (string | number)[]): Promise<number>;
+  llmgwAdmit(numKeys: number, ...args: (string | number)[]): Promise<AdmitReply>;
+  llmgwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
+  llmgwSettle(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
+  llmgwRefresh(numKeys: number, ...args: (string | number)[]): Promise<number>;
   llmgwSpendView(...args: (string | number)[]): Promise<[string | null, string]>;
 }
 
-/** Not metered in Redis: nothing to settle, and the month is this process's (the billing processor settles it). */
-const NO_LIMITS: Admission = {
-  outputLimit: null,
-  loweredOutputLimit: null,
-  headers: {},
-  month: null,
-  admittedAt: null,
-  settle: () => Promise.resolve(false),
-  refresh: () => Promise.resolve(),
-  release: () => Promise.resolve(),
-};
+interface BudgetArgs {
+  promptNanos: number;
+  perToken: string;
+  wanted: number;
+}
+
+/** A subject of an admitted call, with the period Redis time put it in. */
+interface Admitted {
+  subject: LimitSubject;
+  period: string;
+}
 
 const usd = (nanos: number): string => formatUsd(new Decimal(nanos).div(1e9));
+const nanos = (usdAmount: string): number => new Decimal(usdAmount).mul(1e9).floor().toNumber();
+const PERIOD_WORD = { day: 'Daily', week: 'Weekly', month: 'Monthly' } as const;
 
 /**
- * Admission against a key's `rate_limit`, `tokens_per_minute` and `monthly_budget` in one Redis round trip
- * (SPEC §7). Keys without limits never touch Redis. When Redis is unreachable, REDIS_FAILURE_MODE decides:
- * `closed` refuses with 503, `open` lets the call through unmetered (counted).
+ * Admission against the rate limit, token limit and budget of a call's key and of its team, in one Redis round
+ * trip (SPEC §7, §13). Calls with no limits on either never touch Redis. When Redis is unreachable,
+ * REDIS_FAILURE_MODE decides: `closed` refuses with 503, `open` lets the call through unmetered (counted).
  */
 @Injectable()
 export class RedisAdmissionService extends AdmissionService implements OnModuleInit {
   private readonly logger = new Logger(RedisAdmissionService.name);
   private readonly cmd: LimitCommands;
+  /** Subjects and periods this process saw refused for their budget (and so reported), bounded. */
+  private readonly exhausted = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -60,89 +69,143 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     private readonly keys: RedisKeys,
     private readonly rebuilder: BudgetRebuilder,
     private readonly aggregates: UsageAggregateRepository,
+    private readonly clock: LimitsClock,
+    private readonly alerts: BudgetAlerts,
   ) {
     super();
     this.cmd = redis as unknown as LimitCommands;
   }
 
   onModuleInit(): void {
-    this.redis.defineCommand('llmgwAdmit', { numberOfKeys: 10, lua: ADMIT_LUA });
-    this.redis.defineCommand('llmgwRelease', { numberOfKeys: 7, lua: RELEASE_LUA });
-    this.redis.defineCommand('llmgwSettle', { numberOfKeys: 6, lua: SETTLE_LUA });
-    this.redis.defineCommand('llmgwRefresh', { numberOfKeys: 3, lua: REFRESH_LUA });
+    // subjects vary (the key, its team): the number of keys is passed with each call
+    this.redis.defineCommand('llmgwAdmit', { lua: ADMIT_LUA });
+    this.redis.defineCommand('llmgwRelease', { lua: RELEASE_LUA });
+    this.redis.defineCommand('llmgwSettle', { lua: SETTLE_LUA });
+    this.redis.defineCommand('llmgwRefresh', { lua: REFRESH_LUA });
     this.redis.defineCommand('llmgwSpendView', { numberOfKeys: 4, lua: SPEND_VIEW_LUA });
   }
 
-  async admit(req: AdmissionRequest): Promise<Admission> {
-    const key = req.key;
-    if (key.rateLimit === null && key.tokensPerMinute === null && key.monthlyBudget === null) return NO_LIMITS;
-    const k = this.keys.apiKey(key.id);
-    const budget = this.budgetArgs(req);
-    let admitted: { reply: AdmitReply; month: string };
-    const months = monthCandidates(Date.now());
-    try {
-      admitted = await this.callAdmit(req, k, months, budget);
-    } catch (err) {
-      if (err instanceof LimitsException) throw err;
-      this.releaseAfterTimeout(err, req, k, months);
-      return this.redisDown(err, req);
-    }
-    return this.admitted(req, k, admitted.month, admitted.reply, budget.wanted);
+  /** The subjects whose limits the call is checked against: the key's and the team's, those that have any. */
+  private metered(key: AuthenticatedKey): LimitSubject[] {
+    const { key: k, team } = limitSubjects(key, this.keys);
+    const out: LimitSubject[] = [];
+    if (hasLimits(k)) out.push(k);
+    if (team && hasLimits(team)) out.push(team);
+    return out;
   }
 
-  private async callAdmit(
-    req: AdmissionRequest,
-    k: ApiKeyRedisKeys,
-    months: MonthCandidates,
-    b: ReturnType<RedisAdmissionService['budgetArgs']>,
-  ): Promise<{ reply: AdmitReply; month: string }> {
-    const key = req.key;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const reply = await this.cmd.llmgwAdmit(
-        k.requests,
-        k.tokens,
-        ...this.monthKeys(k, months.a),
-        ...this.monthKeys(k, months.b),
-        req.callId,
-        key.rateLimit ?? -1,
-        key.tokensPerMinute ?? -1,
-        b.budgetNanos,
-        b.promptNanos,
-        b.perToken,
-        b.wanted,
-        this.config.env.BUDGET_MIN_OUTPUT_TOKENS,
-        this.config.env.BUDGET_NEAR_LIMIT === 'shorten' ? 1 : 0,
-        this.config.budgetReservationTtlMs,
-        months.startA,
-        months.startB,
-        months.endB,
-      );
-      const month = reply[7] === 1 ? months.b : months.a;
-      if (reply[0] === 'clock') {
-        // this process's clock is more than a day off Redis's: ask again around Redis time
-        months = monthCandidates(reply[8]);
-        continue;
+  /** The periods of a call not metered in Redis, by this process's clock. */
+  private localPeriods(key: AuthenticatedKey, at = this.clock.now()): CallPeriods {
+    return key.team
+      ? { key: periodId(key.budgetPeriod, at), team: periodId(key.team.budgetPeriod, at) }
+      : { key: periodId(key.budgetPeriod, at) };
+  }
+
+  private unmetered(key: AuthenticatedKey): Admission {
+    return {
+      outputLimit: null,
+      loweredOutputLimit: null,
+      headers: {},
+      periods: this.localPeriods(key),
+      admittedAt: null,
+      settle: () => Promise.resolve(false),
+      refresh: () => Promise.resolve(),
+      release: () => Promise.resolve(),
+    };
+  }
+
+  async admit(req: AdmissionRequest): Promise<Admission> {
+    const subjects = this.metered(req.key);
+    if (subjects.length === 0) return this.unmetered(req.key);
+    const budget = this.budgetArgs(req, subjects);
+    let candidates = subjects.map((s) => periodCandidates(s.period, this.clock.now()));
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const reply = await this.cmd.llmgwAdmit(
+          subjects.length * 10,
+          ...subjects.flatMap((s, i) => [
+            s.keys.requests,
+            s.keys.tokens,
+            ...this.periodKeys(s, candidates[i].a),
+            ...this.periodKeys(s, candidates[i].b),
+          ]),
+          req.callId,
+          budget.promptNanos,
+          budget.perToken,
+          budget.wanted,
+          this.config.env.BUDGET_MIN_OUTPUT_TOKENS,
+          this.config.env.BUDGET_NEAR_LIMIT === 'shorten' ? 1 : 0,
+          this.config.budgetReservationTtlMs,
+          this.clock.offsetMs,
+          ...subjects.flatMap((s, i) => [
+            s.rateLimit ?? -1,
+            s.tokensPerMinute ?? -1,
+            s.budget === null ? -1 : nanos(s.budget),
+            candidates[i].startA,
+            candidates[i].startB,
+            candidates[i].endB,
+          ]),
+        );
+        const [status, who, now] = reply;
+        const chosen = subjects.map((s, i) => (reply[3 + i] === 1 ? candidates[i].b : candidates[i].a));
+        if (status === 'clock') {
+          // this process's clock is far off Redis's: ask again around Redis time
+          candidates = subjects.map((s) => periodCandidates(s.period, now));
+          continue;
+        }
+        if (status === 'rebuild') {
+          await this.rebuilder.rebuild(subjects[who - 1], chosen[who - 1]);
+          continue;
+        }
+        if (status === 'budget') void this.budgetExhausted(subjects[who - 1], chosen[who - 1], reply[5]);
+        if (status !== 'ok') this.refuse(reply, subjects[who - 1], budget);
+        return this.admitted(
+          req,
+          subjects.map((subject, i) => ({ subject, period: chosen[i] })),
+          reply,
+          budget.wanted,
+        );
       }
-      if (reply[0] !== 'rebuild') return { reply: this.refusedOrOk(req, reply, b), month };
-      await this.rebuilder.rebuild(key.id, month);
+    } catch (err) {
+      if (err instanceof LimitsException) throw err;
+      this.releaseAfterTimeout(err, req, subjects, candidates);
+      return this.redisDown(err, req);
     }
     throw LimitsException.redisUnavailable(new Error('budget counter could not be rebuilt'));
   }
 
-  private monthKeys(k: ApiKeyRedisKeys, month: string): string[] {
-    return [k.spend(month), k.reservations(month), k.reservationExpiry(month), k.reservedTotal(month)];
+  private periodKeys(s: LimitSubject, period: string): string[] {
+    const k = s.keys;
+    return [k.spend(period), k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
+  }
+
+  private reservationKeys(s: LimitSubject, period: string): string[] {
+    const k = s.keys;
+    return [k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
   }
 
   /**
-   * When the admission timed out on this side, Redis may still run it: give back its request slot and
-   * reservation by call id (best effort, on the same connection so it runs after the admission), so a key
-   * near its budget or rate limit gets no false refusals until the reservation's TTL.
+   * When the admission timed out on this side, Redis may still run it: give back its request slots and
+   * reservations by call id (best effort, on the same connection so it runs after the admission), so a key near
+   * its budget or rate limit gets no false refusals until the reservation's TTL.
    */
-  private releaseAfterTimeout(err: unknown, req: AdmissionRequest, k: ApiKeyRedisKeys, months: MonthCandidates): void {
+  private releaseAfterTimeout(
+    err: unknown,
+    req: AdmissionRequest,
+    subjects: LimitSubject[],
+    candidates: PeriodCandidates[],
+  ): void {
     if (!(err instanceof Error) || !/timed? ?out/i.test(err.message)) return;
-    const monthKeys = (m: string): string[] => [k.reservations(m), k.reservationExpiry(m), k.reservedTotal(m)];
     this.cmd
-      .llmgwRelease(k.requests, ...monthKeys(months.a), ...monthKeys(months.b), req.callId)
+      .llmgwRelease(
+        subjects.length * 7,
+        ...subjects.flatMap((s, i) => [
+          s.keys.requests,
+          ...this.reservationKeys(s, candidates[i].a),
+          ...this.reservationKeys(s, candidates[i].b),
+        ]),
+        req.callId,
+      )
       .catch((e: unknown) =>
         this.logger.warn(
           { err: { message: (e as Error).message }, callId: req.callId },
@@ -152,16 +215,10 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
   }
 
   /**
-   * Worst-case inputs of the budget check; computed only for keys with a budget (tokenizing costs CPU). A routed
-   * call reserves for the dearest of its possible models: the highest prompt cost and output price among them.
+   * Worst-case inputs of the budget check; computed only when a subject has a budget (tokenizing costs CPU). A
+   * routed call reserves for the dearest of its possible models: the highest prompt cost and output price among them.
    */
-  private budgetArgs(req: AdmissionRequest): {
-    budgetNanos: number;
-    promptNanos: number;
-    perToken: string;
-    wanted: number;
-  } {
-    const { key } = req;
+  private budgetArgs(req: AdmissionRequest, subjects: LimitSubject[]): BudgetArgs {
     const candidates = [
       { model: req.model, promptTokenUpperBound: req.promptTokenUpperBound },
       ...(req.alternatives ?? []),
@@ -172,7 +229,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       req.endpoint === 'embeddings'
         ? 0
         : (req.requestedOutputTokens ?? Math.max(...candidates.map((c) => defaultOutput(c.model))));
-    if (key.monthlyBudget === null) return { budgetNanos: -1, promptNanos: 0, perToken: '0', wanted };
+    if (!subjects.some((s) => s.budget !== null)) return { promptNanos: 0, perToken: '0', wanted };
     let promptNanos = 0;
     let perToken = new Decimal(0);
     for (const c of candidates) {
@@ -180,116 +237,179 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       promptNanos = Math.max(promptNanos, worstCaseNanos(c.model.pricing, promptTokens, 0, req.serviceTier));
       perToken = Decimal.max(perToken, outputTokenNanos(c.model.pricing, promptTokens, req.serviceTier));
     }
-    return {
-      budgetNanos: new Decimal(key.monthlyBudget).mul(1e9).floor().toNumber(),
-      promptNanos,
-      // with `n` choices every output token of the limit can be generated n times
-      perToken: perToken.mul(req.choices ?? 1).toFixed(),
-      wanted,
-    };
+    // with `n` choices every output token of the limit can be generated n times
+    return { promptNanos, perToken: perToken.mul(req.choices ?? 1).toFixed(), wanted };
   }
 
-  private refusedOrOk(
-    req: AdmissionRequest,
-    reply: AdmitReply,
-    b: ReturnType<RedisAdmissionService['budgetArgs']>,
-  ): AdmitReply {
-    const [status, a, worst] = reply;
-    const key = req.key;
+  /**
+   * A call refused for a subject's budget reaches its 1.0 threshold (`budget.exceeded`): once per period across all
+   * pods (the same HSETNX field a settle sets when the spend reaches the budget), and once per process without a
+   * round trip after that, so a flood of refused calls costs nothing more.
+   */
+  private async budgetExhausted(s: LimitSubject, period: string, leftNanos: number): Promise<void> {
+    if (s.budget === null || !s.thresholds.includes(1)) return;
+    const id = `${s.type}:${s.id}:${period}`;
+    if (this.exhausted.has(id)) return;
+    if (this.exhausted.size >= 10_000) this.exhausted.clear();
+    this.exhausted.add(id);
+    const budgetNanos = nanos(s.budget);
+    const spent = budgetNanos - Math.max(0, leftNanos);
+    try {
+      if ((await this.redis.hsetnx(s.keys.alerted(period), '1', spent)) === 1) {
+        await this.redis.pexpire(s.keys.alerted(period), UNBILLED_TTL_MS);
+        this.alerts.crossed({
+          subject: { type: s.type, id: s.id, name: s.name },
+          threshold: 1,
+          budgetNanos,
+          spentNanos: spent,
+          period,
+        });
+      }
+    } catch (err) {
+      this.exhausted.delete(id);
+      this.logger.warn({ err: { message: (err as Error).message } }, 'could not record the budget as exhausted');
+    }
+  }
+
+  /** Throws the refusal of `reply`, naming the subject (key or team) whose limit refused. */
+  private refuse(reply: AdmitReply, s: LimitSubject, b: BudgetArgs): never {
+    const [status, who, , , , a, worst] = reply;
+    const o = 7 + 4 * (who - 1);
+    const n = reply as unknown as number[];
     if (status === 'rate') {
       throw LimitsException.rateLimited(
-        `Rate limit of ${key.rateLimit} requests per minute reached for this API key.`,
+        `Rate limit of ${s.rateLimit} requests per minute reached for ${subjectLabel(s)}.`,
         a,
-        requestHeaders(key.rateLimit!, 0, reply[4]),
+        requestHeaders(s.rateLimit!, 0, n[o + 1]),
       );
     }
     if (status === 'tokens') {
       throw LimitsException.rateLimited(
-        `Token limit of ${key.tokensPerMinute} tokens per minute reached for this API key.`,
+        `Token limit of ${s.tokensPerMinute} tokens per minute reached for ${subjectLabel(s)}.`,
         a,
-        tokenHeaders(key.tokensPerMinute!, reply[5], reply[6]),
+        tokenHeaders(s.tokensPerMinute!, n[o + 2], n[o + 3]),
       );
     }
-    if (status === 'budget') {
-      const left = Math.max(0, a);
-      throw LimitsException.budgetExceeded(
-        `Monthly budget of $${key.monthlyBudget} for this API key is used up: $${usd(left)} left, and this call needs up to $${usd(worst)}` +
-          (b.wanted > 0 ? ` (prompt plus ${this.config.env.BUDGET_MIN_OUTPUT_TOKENS} output tokens at least).` : '.'),
-      );
-    }
-    return reply;
+    const left = Math.max(0, a);
+    throw LimitsException.budgetExceeded(
+      `${PERIOD_WORD[s.period]} budget of $${s.budget} for ${subjectLabel(s)} is used up: $${usd(left)} left, and this call needs up to $${usd(worst)}` +
+        (b.wanted > 0 ? ` (prompt plus ${this.config.env.BUDGET_MIN_OUTPUT_TOKENS} output tokens at least).` : '.'),
+    );
   }
 
-  private admitted(
-    req: AdmissionRequest,
-    k: ApiKeyRedisKeys,
-    month: string,
-    reply: AdmitReply,
-    wanted: number,
-  ): Admission {
-    const key = req.key;
-    const [, outputLimit, lowered, remaining, resetMs, used, tokenResetMs, , now] = reply;
+  private admitted(req: AdmissionRequest, subjects: Admitted[], reply: AdmitReply, wanted: number): Admission {
+    const [, , now, , , outputLimit, lowered] = reply;
+    // the key's own limits in x-ratelimit-*; a team's where the key has none of its own
     const headers: Record<string, string> = {};
-    if (key.rateLimit !== null) Object.assign(headers, requestHeaders(key.rateLimit, remaining, resetMs));
-    if (key.tokensPerMinute !== null) Object.assign(headers, tokenHeaders(key.tokensPerMinute, used, tokenResetMs));
-    const hasBudget = key.monthlyBudget !== null;
+    const n = reply as unknown as number[];
+    subjects.forEach(({ subject: s }, i) => {
+      const o = 7 + 4 * i;
+      if (s.rateLimit !== null && !headers['x-ratelimit-limit-requests'])
+        Object.assign(headers, requestHeaders(s.rateLimit, n[o], n[o + 1]));
+      if (s.tokensPerMinute !== null && !headers['x-ratelimit-limit-tokens'])
+        Object.assign(headers, tokenHeaders(s.tokensPerMinute, n[o + 2], n[o + 3]));
+    });
+    const hasBudget = subjects.some((a) => a.subject.budget !== null);
     // every surface but embeddings sends a chat body upstream, where the output limit goes
     const sendLimit = hasBudget && req.endpoint !== 'embeddings' ? outputLimit : null;
     const ttl = this.config.budgetReservationTtlMs;
+    const periods = this.localPeriods(req.key, now);
+    for (const a of subjects) periods[a.subject.type] = a.period;
+    const budgeted = subjects.filter((a) => a.subject.budget !== null);
     return {
       outputLimit: sendLimit,
       loweredOutputLimit: lowered === 1 && outputLimit < wanted ? outputLimit : null,
       headers,
-      month,
+      periods,
       admittedAt: new Date(now),
-      settle: (s) => this.settle(req, k, month, s),
-      release: () => this.release(req, k, month),
+      settle: (s) => this.settle(req, subjects, s),
+      release: () => this.release(req, subjects),
       refresh: async () => {
-        if (hasBudget)
+        if (budgeted.length > 0)
           await this.cmd.llmgwRefresh(
-            k.reservationExpiry(month),
-            k.reservations(month),
-            k.reservedTotal(month),
+            budgeted.length * 3,
+            ...budgeted.flatMap(({ subject: s, period }) => [
+              s.keys.reservationExpiry(period),
+              s.keys.reservations(period),
+              s.keys.reservedTotal(period),
+            ]),
             req.callId,
             ttl,
+            this.clock.offsetMs,
           );
       },
     };
   }
 
-  /** Gives back the call's request slot and reservation (the month's keys twice: the script takes two months). */
-  private async release(req: AdmissionRequest, k: ApiKeyRedisKeys, month: string): Promise<void> {
-    const monthKeys = [k.reservations(month), k.reservationExpiry(month), k.reservedTotal(month)];
-    await this.cmd.llmgwRelease(k.requests, ...monthKeys, ...monthKeys, req.callId).then(
-      () => undefined,
-      (err: unknown) =>
-        this.logger.warn(
-          { err: { message: (err as Error).message }, callId: req.callId },
-          'releasing a refused admission failed; its reservation lapses after BUDGET_RESERVATION_TTL',
-        ),
-    );
+  /** Gives back the call's request slots and reservations (each period's keys twice: the script takes two). */
+  private async release(req: AdmissionRequest, subjects: Admitted[]): Promise<void> {
+    await this.cmd
+      .llmgwRelease(
+        subjects.length * 7,
+        ...subjects.flatMap(({ subject: s, period }) => [
+          s.keys.requests,
+          ...this.reservationKeys(s, period),
+          ...this.reservationKeys(s, period),
+        ]),
+        req.callId,
+      )
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          this.logger.warn(
+            { err: { message: (err as Error).message }, callId: req.callId },
+            'releasing a refused admission failed; its reservation lapses after BUDGET_RESERVATION_TTL',
+          ),
+      );
   }
 
-  /** True when the call's cost went into the month counter (else the billing processor adds it). */
-  private async settle(req: AdmissionRequest, k: ApiKeyRedisKeys, month: string, s: Settlement): Promise<boolean> {
-    const trackSpend = req.key.monthlyBudget !== null;
-    const chargeTokens = req.key.tokensPerMinute !== null;
-    if (!trackSpend && !chargeTokens) return false;
-    const applied = await this.cmd.llmgwSettle(
-      k.reservations(month),
-      k.reservationExpiry(month),
-      k.reservedTotal(month),
-      k.spend(month),
-      k.unbilled(month),
-      k.tokens,
+  /**
+   * True when the call's cost went into every budget counter of the call (else the billing processor adds it
+   * where it did not). Thresholds the settle found reached for the first time go to the alerts.
+   */
+  private async settle(req: AdmissionRequest, subjects: Admitted[], s: Settlement): Promise<boolean> {
+    const active = subjects.filter((a) => a.subject.budget !== null || a.subject.tokensPerMinute !== null);
+    if (active.length === 0) return false;
+    const reply = await this.cmd.llmgwSettle(
+      active.length * 7,
+      ...active.flatMap(({ subject: x, period }) => [
+        x.keys.reservations(period),
+        x.keys.reservationExpiry(period),
+        x.keys.reservedTotal(period),
+        x.keys.spend(period),
+        x.keys.unbilled(period),
+        x.keys.tokens,
+        x.keys.alerted(period),
+      ]),
       req.callId,
       s.costNanos,
       s.totalTokens,
-      trackSpend ? 1 : 0,
-      chargeTokens ? 1 : 0,
       UNBILLED_TTL_MS,
+      this.clock.offsetMs,
+      ...active.flatMap(({ subject: x }) => [
+        x.budget !== null ? 1 : 0,
+        x.tokensPerMinute !== null ? 1 : 0,
+        x.budget === null ? -1 : nanos(x.budget),
+        x.thresholds.join(','),
+      ]),
     );
-    return applied === 1;
+    let applied = true;
+    active.forEach(({ subject: x, period }, i) => {
+      if (x.budget === null) return;
+      if (Number(reply[3 * i]) !== 1) applied = false;
+      const crossed = String(reply[3 * i + 2]);
+      if (crossed === '') return;
+      for (const threshold of crossed.split(','))
+        this.alerts.crossed({
+          subject: { type: x.type, id: x.id, name: x.name },
+          threshold: Number(threshold),
+          budgetNanos: nanos(x.budget),
+          spentNanos: Number(reply[3 * i + 1]),
+          period,
+        });
+    });
+    // a key with no budget of its own and no team budget: billing adds nothing anywhere, as before
+    return applied && active.some((a) => a.subject.budget !== null);
   }
 
   private redisDown(err: unknown, req: AdmissionRequest): Admission {
@@ -299,27 +419,32 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       { err: { message: (err as Error).message }, apiKeyId: req.key.id },
       'redis unreachable: call admitted unmetered',
     );
-    return NO_LIMITS;
+    return this.unmetered(req.key);
   }
 
-  async spendOf(key: AuthenticatedKey): Promise<KeySpendView | null> {
-    const month = utcMonth(new Date());
-    const k = this.keys.apiKey(key.id);
+  async spendOf(key: AuthenticatedKey): Promise<{ key: KeySpendView; team: KeySpendView | null }> {
+    const { key: k, team } = limitSubjects(key, this.keys);
+    return { key: await this.spendView(k), team: team ? await this.spendView(team) : null };
+  }
+
+  private async spendView(s: LimitSubject): Promise<KeySpendView> {
+    const period = periodId(s.period, this.clock.now());
     let spentNanos: number | null = null;
     let reservedNanos = 0;
     try {
       const view = (): Promise<[string | null, string]> =>
         this.cmd.llmgwSpendView(
-          k.reservations(month),
-          k.reservationExpiry(month),
-          k.reservedTotal(month),
-          k.spend(month),
+          s.keys.reservations(period),
+          s.keys.reservationExpiry(period),
+          s.keys.reservedTotal(period),
+          s.keys.spend(period),
+          this.clock.offsetMs,
         );
       let [counter, reserved] = await view();
-      if (counter === null && key.monthlyBudget !== null) {
+      if (counter === null && s.budget !== null) {
         // no counter yet (a Redis restart, a budget just changed): build it, so the figure includes settled
         // calls the billing processor has not written yet
-        await this.rebuilder.rebuild(key.id, month);
+        await this.rebuilder.rebuild(s, period);
         [counter, reserved] = await view();
       }
       if (counter !== null) spentNanos = Number(counter);
@@ -330,13 +455,15 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     const spent =
       spentNanos !== null
         ? new Decimal(spentNanos).div(1e9)
-        : new Decimal(await this.aggregates.monthSpend(key.id, month));
+        : new Decimal(await this.aggregates.periodSpend(s.type, s.id, period));
     const remaining =
-      key.monthlyBudget === null
+      s.budget === null
         ? null
-        : Decimal.max(0, new Decimal(key.monthlyBudget).sub(spent).sub(new Decimal(reservedNanos).div(1e9)));
+        : Decimal.max(0, new Decimal(s.budget).sub(spent).sub(new Decimal(reservedNanos).div(1e9)));
+    const { kind, start } = parsePeriod(period);
     return {
-      month,
+      ...(kind === 'month' ? { month: start.toISOString().slice(0, 7) } : {}),
+      period: { kind, start: start.toISOString() },
       spent_usd: formatUsd(spent),
       reserved_usd: usd(reservedNanos),
       remaining_usd: remaining === null ? null : formatUsd(remaining),

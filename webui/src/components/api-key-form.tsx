@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import type { ApiKeyCreate } from '../api/types';
-import { type ApiKeyForm, apiKeyBody, type FormErrors } from '../lib/api-key-form';
+import { type ApiKeyForm, apiKeyBody, BUDGET_PERIODS, type BudgetPeriod, type FormErrors } from '../lib/api-key-form';
 import { Checkbox, Field, TextField } from './field';
 import { ErrorNote } from './states';
 
@@ -54,13 +54,28 @@ export function ApiKeyFormView({
           hint="Empty: no limit."
         />
         <TextField
-          label="Monthly budget (USD)"
+          label="Budget (USD)"
           inputMode="decimal"
-          value={form.monthlyBudget}
-          onChange={set('monthlyBudget')}
-          error={errors.monthlyBudget}
-          hint="Per calendar month (UTC). Empty: no budget; 0 refuses every call."
+          value={form.budget}
+          onChange={set('budget')}
+          error={errors.budget}
+          hint="Per budget period. Empty: no budget; 0 refuses every call."
         />
+        <Field label="Budget period" hint="Calendar periods in UTC.">
+          {(a11y) => (
+            <select
+              {...a11y}
+              value={form.budgetPeriod}
+              onChange={(e) => set('budgetPeriod')(e.target.value as BudgetPeriod)}
+            >
+              {BUDGET_PERIODS.map((p) => (
+                <option key={p.value} value={p.value}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </div>
       <TextField
         label="Allowed models"

@@ -1,4 +1,11 @@
 import type { ApiKey, ApiKeyCreate } from '../api/types';
+
+export type BudgetPeriod = ApiKeyCreate['budget_period'];
+export const BUDGET_PERIODS: { value: BudgetPeriod; label: string }[] = [
+  { value: 'day', label: 'Day (UTC)' },
+  { value: 'week', label: 'Week (from Monday, UTC)' },
+  { value: 'month', label: 'Month (UTC)' },
+];
 import { isoToLocalInput, localInputToIso } from './dates';
 import { formatTags, parseAmount, parseLimit, parseList, parseTags } from './fields';
 
@@ -9,7 +16,8 @@ export interface ApiKeyForm {
   allowedModels: string;
   rateLimit: string;
   tokensPerMinute: string;
-  monthlyBudget: string;
+  budget: string;
+  budgetPeriod: BudgetPeriod;
   expiresAt: string;
   tags: string;
 }
@@ -20,7 +28,8 @@ export const emptyApiKeyForm = (): ApiKeyForm => ({
   allowedModels: '',
   rateLimit: '',
   tokensPerMinute: '',
-  monthlyBudget: '',
+  budget: '',
+  budgetPeriod: 'month',
   expiresAt: '',
   tags: '',
 });
@@ -31,7 +40,8 @@ export const apiKeyFormFrom = (key: ApiKey): ApiKeyForm => ({
   allowedModels: key.allowed_models.join(', '),
   rateLimit: key.rate_limit === null ? '' : String(key.rate_limit),
   tokensPerMinute: key.tokens_per_minute === null ? '' : String(key.tokens_per_minute),
-  monthlyBudget: key.monthly_budget ?? '',
+  budget: key.budget ?? '',
+  budgetPeriod: key.budget_period,
   expiresAt: isoToLocalInput(key.expires_at),
   tags: formatTags(key.tags),
 });
@@ -54,8 +64,8 @@ export function apiKeyBody(
   if (!rate.ok) errors.rateLimit = rate.error;
   const tpm = parseLimit(form.tokensPerMinute, 'Tokens per minute');
   if (!tpm.ok) errors.tokensPerMinute = tpm.error;
-  const budget = parseAmount(form.monthlyBudget, 'The monthly budget');
-  if (!budget.ok) errors.monthlyBudget = budget.error;
+  const budget = parseAmount(form.budget, 'The budget');
+  if (!budget.ok) errors.budget = budget.error;
   const tags = parseTags(form.tags);
   if (!tags.ok) errors.tags = tags.error;
   const expires = localInputToIso(form.expiresAt);
@@ -70,7 +80,8 @@ export function apiKeyBody(
       allowed_models: parseList(form.allowedModels),
       rate_limit: rate.value,
       tokens_per_minute: tpm.value,
-      monthly_budget: budget.value,
+      budget: budget.value,
+      budget_period: form.budgetPeriod,
       expires_at: expires || null,
       tags: tags.value,
     },

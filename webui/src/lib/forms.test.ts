@@ -15,7 +15,8 @@ describe('API key form', () => {
         allowed_models: [],
         rate_limit: null,
         tokens_per_minute: null,
-        monthly_budget: null,
+        budget: null,
+        budget_period: 'month',
         expires_at: null,
         tags: {},
       },
@@ -30,7 +31,7 @@ describe('API key form', () => {
         name: 'k',
         rateLimit: '60',
         tokensPerMinute: '0',
-        monthlyBudget: '$25.50',
+        budget: '$25.50',
         allowedModels: 'gpt-4o-mini, fast\nfast',
         tags: 'team=search\nenv = prod',
         expiresAt: '2027-03-01T12:00',
@@ -40,7 +41,7 @@ describe('API key form', () => {
     expect(result.ok && result.body).toMatchObject({
       rate_limit: 60,
       tokens_per_minute: 0,
-      monthly_budget: '25.50',
+      budget: '25.50',
       allowed_models: ['gpt-4o-mini', 'fast'],
       tags: { team: 'search', env: 'prod' },
     });
@@ -49,13 +50,13 @@ describe('API key form', () => {
 
   it('names every problem at once, in words', () => {
     const result = apiKeyBody(
-      { ...emptyApiKeyForm(), rateLimit: '-1', monthlyBudget: 'ten', tags: 'team', expiresAt: '2000-01-01T00:00' },
+      { ...emptyApiKeyForm(), rateLimit: '-1', budget: 'ten', tags: 'team', expiresAt: '2000-01-01T00:00' },
       Date.parse('2026-01-01T00:00:00Z'),
     );
     expect(result.ok).toBe(false);
     expect(!result.ok && Object.keys(result.errors).sort()).toEqual([
       'expiresAt',
-      'monthlyBudget',
+      'budget',
       'name',
       'rateLimit',
       'tags',

@@ -119,8 +119,8 @@ function KeyFacts({ apiKey }: { apiKey: ApiKey }) {
           <td>{apiKey.tokens_per_minute === null ? 'no limit' : formatInt(apiKey.tokens_per_minute)}</td>
         </tr>
         <tr>
-          <th scope="row">Monthly budget</th>
-          <td>{apiKey.monthly_budget === null ? 'none' : formatUsd(apiKey.monthly_budget)}</td>
+          <th scope="row">Budget</th>
+          <td>{apiKey.budget === null ? 'none' : `${formatUsd(apiKey.budget)} per ${apiKey.budget_period}`}</td>
         </tr>
         <tr>
           <th scope="row">Allowed models</th>

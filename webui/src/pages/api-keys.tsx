@@ -78,7 +78,7 @@ export function ApiKeysPage() {
                       <th scope="col">Key</th>
                       <th scope="col">Status</th>
                       <th scope="col">Requests/min</th>
-                      <th scope="col">Monthly budget</th>
+                      <th scope="col">Budget</th>
                       <th scope="col">Expires</th>
                       <th scope="col">Created</th>
                     </tr>
@@ -96,7 +96,7 @@ export function ApiKeysPage() {
                           <StatusBadge status={keyStatus(key)} />
                         </td>
                         <td>{key.rate_limit === null ? 'no limit' : formatInt(key.rate_limit)}</td>
-                        <td>{key.monthly_budget === null ? 'none' : formatUsd(key.monthly_budget)}</td>
+                        <td>{key.budget === null ? 'none' : `${formatUsd(key.budget)} / ${key.budget_period}`}</td>
                         <td>{key.expires_at ? formatDate(key.expires_at) : 'never'}</td>
                         <td>{formatDate(key.created_at)}</td>
                       </tr>

@@ -38,7 +38,7 @@ function Card({ label, value, detail }: { label: string; value: string; detail?:
 export function budgetRows(byKey: UsageReport, keys: ApiKey[]) {
   const spent = new Map(byKey.data.map((r) => [r.api_key_id, Number(r.cost_usd)]));
   return keys
-    .filter((k) => k.monthly_budget !== null && !k.deleted_at)
+    .filter((k) => k.monthly_budget !== null && !k.deleted_at) // monthly budgets: the chart shows this month's spend
     .map((k) => ({ name: k.name, spent: spent.get(k.id) ?? 0, budget: Number(k.monthly_budget) }))
     .sort((a, b) => b.spent / (b.budget || 1e-9) - a.spent / (a.budget || 1e-9))
     .slice(0, TOP);

@@ -26,7 +26,10 @@ export class UsageController {
   async getUsage(@Query() query: UsageQueryDto): Promise<UsageReportDto> {
     const range = query.range();
     if (typeof range === 'string') throw BillingException.invalid(range);
-    return this.reports.report({ ...range, apiKeyId: query.api_key_id, model: query.model }, query.groups());
+    return this.reports.report(
+      { ...range, apiKeyId: query.api_key_id, teamId: query.team_id, model: query.model },
+      query.groups(),
+    );
   }
 
   @Get('overview')

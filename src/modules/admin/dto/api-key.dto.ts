@@ -6,7 +6,10 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsIn,
   IsISO8601,
+  IsNumber,
+  IsUUID,
   IsOptional,
   IsString,
   Length,
@@ -24,18 +27,33 @@ import {
   ToArray,
   ToBoolean,
 } from '#src/modules/admin/dto/admin-field.validators';
+import { PERIOD_KINDS, type PeriodKind } from '#src/modules/billing/budget-period';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
+import { DEFAULT_ALERT_THRESHOLDS } from '#src/modules/keys/api-key-auth.service';
 import type { ApiKeyInput } from '#src/modules/keys/api-key-management.service';
 
 const LIMIT_DOC = { nullable: true, minimum: 0, type: Number } as const;
-const BUDGET_DOC: ApiPropertyOptions = {
+export const BUDGET_DOC: ApiPropertyOptions = {
   oneOf: [
     { type: 'number', minimum: 0 },
     { type: 'string', pattern: '^\\d+(\\.\\d+)?$' },
   ],
   nullable: true,
-  description: 'USD per calendar month (UTC), a number or a decimal string; null = no budget, 0 = refuse every call',
+  description:
+    'USD per budget_period (calendar UTC), a number or a decimal string; null = no budget, 0 = refuse every call',
   example: '25.50',
+};
+export const PERIOD_DOC: ApiPropertyOptions = {
+  enum: PERIOD_KINDS,
+  default: 'month',
+  description: 'The budget period: a UTC day, an ISO week from Monday, or a calendar month (UTC)',
+};
+export const THRESHOLDS_DOC: ApiPropertyOptions = {
+  type: [Number],
+  nullable: true,
+  example: [0.5, 0.8, 1],
+  description:
+    'Fractions of the budget that send an alert webhook once per period (budget.threshold below 1, budget.exceeded at 1); null = [0.8, 1]',
 };
 const TAGS_DOC = { type: 'object', additionalProperties: { type: 'string' }, example: { team: 'search' } } as const;
 const date = (v: string | null | undefined): Date | null | undefined => (v ? new Date(v) : (v as null | undefined));
@@ -70,7 +88,32 @@ class ApiKeyFieldsDto {
   @ApiPropertyOptional(BUDGET_DOC)
   @IsOptional()
   @IsAmount()
+  budget?: number | string | null;
+
+  @ApiPropertyOptional(PERIOD_DOC)
+  @OptionalNonNull()
+  @IsIn(PERIOD_KINDS)
+  budget_period?: PeriodKind;
+
+  @ApiPropertyOptional({
+    ...BUDGET_DOC,
+    description: 'The budget of a `month` period (the name before budget periods); not together with `budget`',
+  })
+  @IsOptional()
+  @IsAmount()
   monthly_budget?: number | string | null;
+
+  @ApiPropertyOptional(THRESHOLDS_DOC)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsNumber({}, { each: true })
+  alert_thresholds?: number[] | null;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: "The key's team; null = none" })
+  @IsOptional()
+  @IsUUID()
+  team_id?: string | null;
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String, example: '2026-01-01T00:00:00Z' })
   @IsOptional()
@@ -94,7 +137,11 @@ class ApiKeyFieldsDto {
       allowedModels: this.allowed_models === null ? [] : this.allowed_models,
       rateLimit: this.rate_limit,
       tokensPerMinute: this.tokens_per_minute,
+      budget: this.budget,
+      budgetPeriod: this.budget_period,
       monthlyBudget: this.monthly_budget,
+      alertThresholds: this.alert_thresholds,
+      teamId: this.team_id,
       expiresAt: date(this.expires_at),
       tags: this.tags === null ? {} : this.tags,
       cache: CacheSettingDto.toSetting(this.cache),
@@ -190,8 +237,25 @@ export class ApiKeyResponseDto {
   @ApiProperty({ ...LIMIT_DOC, example: null })
   tokens_per_minute: number | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'USD, decimal string', example: '25.5' })
+  @ApiProperty({ type: String, nullable: true, description: 'USD per budget_period, decimal string', example: '25.5' })
+  budget: string | null;
+
+  @ApiProperty(PERIOD_DOC)
+  budget_period: PeriodKind;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The budget when budget_period is month (else null)',
+    example: '25.5',
+  })
   monthly_budget: string | null;
+
+  @ApiProperty({ type: [Number], example: [0.8, 1], description: 'Alert thresholds (fractions of the budget)' })
+  alert_thresholds: number[];
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, example: null })
+  team_id: string | null;
 
   @ApiProperty({ format: 'date-time', nullable: true, type: String, example: null })
   expires_at: string | null;
@@ -225,7 +289,11 @@ export class ApiKeyResponseDto {
       allowed_models: k.allowedModels,
       rate_limit: k.rateLimit,
       tokens_per_minute: k.tokensPerMinute,
-      monthly_budget: k.monthlyBudget === null ? null : new Decimal(k.monthlyBudget).toFixed(),
+      budget: k.budget === null ? null : new Decimal(k.budget).toFixed(),
+      budget_period: k.budgetPeriod,
+      monthly_budget: k.budget === null || k.budgetPeriod !== 'month' ? null : new Decimal(k.budget).toFixed(),
+      alert_thresholds: k.alertThresholds ?? [...DEFAULT_ALERT_THRESHOLDS],
+      team_id: k.teamId,
       expires_at: iso(k.expiresAt),
       tags: Object.fromEntries((k.metadata ?? []).map((m) => [m.key, m.value])),
       cache: k.cache ?? null,

@@ -43,7 +43,7 @@ export class UsageRangeQueryDto extends UsageRangeDto {
   @ApiPropertyOptional({
     type: String,
     example: 'model,day',
-    description: `Comma-separated, any of ${USAGE_GROUPS.join(', ')}; none: one row with the totals`,
+    description: `Comma-separated, any of ${USAGE_GROUPS.join(', ')}; none: one row with the totals. team and end_user read the usage records (kept USAGE_RETENTION_DAYS)`,
   })
   @IsOptional()
   @Transform(({ value }: { value: unknown }): unknown[] =>
@@ -68,6 +68,11 @@ export class UsageQueryDto extends UsageRangeQueryDto {
   @IsOptional()
   @IsUUID()
   api_key_id?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Only the calls of this team's keys (reads the usage records)" })
+  @IsOptional()
+  @IsUUID()
+  team_id?: string;
 
   @ApiPropertyOptional({ example: 'gpt-4o-mini', description: 'Only this model (the name usage was recorded under)' })
   @IsOptional()
@@ -121,6 +126,19 @@ export class UsageRowDto extends UsageCountersDto {
 
   @ApiPropertyOptional({ nullable: true, type: String, description: "group_by=api_key: the key's current name" })
   api_key_name?: string | null;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'group_by=team' })
+  team_id?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "group_by=team: the team's current name" })
+  team_name?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: "group_by=end_user: the request's `user` (OpenAI) or `metadata.user_id` (Anthropic)",
+  })
+  end_user?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: 'gpt-4o-mini', description: 'group_by=model' })
   model?: string | null;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { modelAllowed } from '#src/modules/keys/api-key-auth.service';
 import type { FastifyReply } from 'fastify';
 import { ModelResolver } from '#src/modules/models/model-resolver.service';
 import { ProviderRegistry } from '#src/modules/providers/provider-registry.service';
@@ -29,7 +30,7 @@ export class CountTokensHandler {
     const key = req.apiKey!;
     const resolution = await this.resolver.resolve(model);
     if (!resolution) throw ProxyException.modelNotFound(model);
-    if (key.allowedModels.length > 0 && !key.allowedModels.includes(model)) throw ProxyException.modelNotAllowed(model);
+    if (!modelAllowed(key, model)) throw ProxyException.modelNotAllowed(model);
     const provider = await this.providers.get(resolution.model.providerId);
     if (!provider) throw ProxyException.modelNotFound(model);
     const native = provider.adapter.messagesFor?.(resolution.model.upstreamModel);
