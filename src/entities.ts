@@ -1,6 +1,8 @@
 import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
 import { AdminTokenEntity } from '#src/modules/auth/admin-token.entity';
 import { AdminUserEntity } from '#src/modules/auth/admin-user.entity';
+import { WebhookDeliveryEntity } from '#src/modules/alerts/webhook-delivery.entity';
+import { WebhookEntity } from '#src/modules/alerts/webhook.entity';
 import { KeyMonthlySpendEntity } from '#src/modules/billing/key-monthly-spend.entity';
 import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
@@ -29,4 +31,6 @@ export const ENTITIES = [
   UsageRecordEntity,
   UsageDailyEntity,
   KeyMonthlySpendEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
 ];

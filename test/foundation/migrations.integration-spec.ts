@@ -25,6 +25,8 @@ const EXPECTED_TABLES = [
   'providers',
   'usage_daily',
   'usage_records',
+  'webhook_deliveries',
+  'webhooks',
 ];
 
 let counter = 0;
