@@ -7,6 +7,8 @@ import { AdminAuthController } from '#src/modules/admin/controllers/admin-auth.c
 import { AdminUserController } from '#src/modules/admin/controllers/admin-user.controller';
 import { AliasController } from '#src/modules/admin/controllers/alias.controller';
 import { ApiKeyController } from '#src/modules/admin/controllers/api-key.controller';
+import { WebhookController } from '#src/modules/admin/controllers/webhook.controller';
+import { AlertsModule } from '#src/modules/alerts/alerts.module';
 import { ModelController } from '#src/modules/admin/controllers/model.controller';
 import { ProviderController } from '#src/modules/admin/controllers/provider.controller';
 import { ServiceTokenController } from '#src/modules/admin/controllers/service-token.controller';
@@ -24,6 +26,7 @@ import { ProviderConnectionTester } from '#src/modules/admin/provider-connection
 @Module({
   imports: [
     TypeOrmModule.forFeature([AdminAuditLogEntity]),
+    AlertsModule,
     AuthModule,
     KeysModule,
     ModelsModule,
@@ -39,6 +42,7 @@ import { ProviderConnectionTester } from '#src/modules/admin/provider-connection
     ProviderController,
     ModelController,
     AliasController,
+    WebhookController,
     AdminAuditController,
     UsageController,
   ],
