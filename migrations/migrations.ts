@@ -4,6 +4,7 @@ import { AliasRouting1765000000000 } from '#migrations/1765000000000-AliasRoutin
 import { ModelQuotas1765000100000 } from '#migrations/1765000100000-ModelQuotas';
 import { ResponseCache1765200000000 } from '#migrations/1765200000000-ResponseCache';
 import { AdminUserOidc1765300000000 } from '#migrations/1765300000000-AdminUserOidc';
+import { Webhooks1765400000000 } from '#migrations/1765400000000-Webhooks';
 import { TeamsAndBudgetPeriods1765500000000 } from '#migrations/1765500000000-TeamsAndBudgetPeriods';
 
 /** Every migration, oldest first. A new migration is added here and never edited once merged. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   ModelQuotas1765000100000,
   ResponseCache1765200000000,
   AdminUserOidc1765300000000,
+  Webhooks1765400000000,
   TeamsAndBudgetPeriods1765500000000,
 ];

@@ -2,6 +2,8 @@ import { AdminAuditLogEntity } from '#src/modules/admin/admin-audit-log.entity';
 import { AdminTokenEntity } from '#src/modules/auth/admin-token.entity';
 import { AdminUserEntity } from '#src/modules/auth/admin-user.entity';
 import { BudgetSpendEntity } from '#src/modules/billing/budget-spend.entity';
+import { WebhookDeliveryEntity } from '#src/modules/alerts/webhook-delivery.entity';
+import { WebhookEntity } from '#src/modules/alerts/webhook.entity';
 import { UsageDailyEntity } from '#src/modules/billing/usage-daily.entity';
 import { UsageRecordEntity } from '#src/modules/billing/usage-record.entity';
 import { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
@@ -31,4 +33,6 @@ export const ENTITIES = [
   UsageDailyEntity,
   BudgetSpendEntity,
   TeamEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
 ];

@@ -14,11 +14,11 @@ interface SchemaRef {
 type Caller = 'no token' | 'api key' | AdminRole;
 
 /**
- * SPEC §4's role rules, stated independently of the code: admin users, service tokens and the audit log need
- * `admin`; reading anything else needs `viewer`; changing it needs `editor`.
+ * SPEC §4's role rules, stated independently of the code: admin users, service tokens, the audit log and (SPEC §13)
+ * webhooks need `admin`; reading anything else needs `viewer`; changing it needs `editor`.
  */
 function requiredRole(route: { method: string; path: string }): AdminRole {
-  if (/^\/admin\/(users|tokens|audit)(\/|$)/.test(route.path)) return 'admin';
+  if (/^\/admin\/(users|tokens|audit|webhooks)(\/|$)/.test(route.path)) return 'admin';
   return route.method === 'GET' ? 'viewer' : 'editor';
 }
 

@@ -26,6 +26,8 @@ const EXPECTED_TABLES = [
   'teams',
   'usage_daily',
   'usage_records',
+  'webhook_deliveries',
+  'webhooks',
 ];
 
 let counter = 0;

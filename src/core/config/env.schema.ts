@@ -219,6 +219,10 @@ export const ENV_SCHEMA = {
   PROVIDER_ALLOW_PRIVATE_URLS: v(bool),
   // let catalog import fetch from loopback/private addresses
   CATALOG_ALLOW_PRIVATE_URLS: v(bool, 'false'),
+  // first wait before a failed webhook delivery is retried; it doubles up to 1 h, for 24 h in all (SPEC §13)
+  WEBHOOK_RETRY_BASE_DELAY: v(positiveDuration, '10s'),
+  // how often one worker looks for API keys expiring within 7 days or 1 day (key.expiring alerts; 0 = off)
+  KEY_EXPIRY_SCAN_INTERVAL: v(duration, '1h'),
   // delete usage records older than this many days (0 keeps them)
   USAGE_RETENTION_DAYS: v(int(0, 36500), '0'),
   // directory for development secrets and local audit log files

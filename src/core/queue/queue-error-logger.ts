@@ -11,6 +11,7 @@ export class QueueErrorLogger {
   constructor(
     @InjectQueue(QueueName.Billing) private readonly billing: Queue,
     @InjectQueue(QueueName.LogFlush) private readonly logFlush: Queue,
+    @InjectQueue(QueueName.Alerts) private readonly alerts: Queue,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
   ) {
     this.attach();
@@ -18,7 +19,7 @@ export class QueueErrorLogger {
 
   /** Attached at construction: connection errors can fire before module init when Redis is down at boot. */
   private attach(): void {
-    for (const queue of [this.billing, this.logFlush]) {
+    for (const queue of [this.billing, this.logFlush, this.alerts]) {
       let last = 0;
       queue.on('error', (err: Error) => {
         if (Date.now() - last < 10_000) return;

@@ -4,6 +4,8 @@ import { BackoffType } from '#src/core/queue/job-backoff';
 export enum QueueName {
   Billing = 'billing',
   LogFlush = 'log-flush',
+  /** Alert webhooks (SPEC §13): one fan-out job per event, one delivery job per (webhook, event). */
+  Alerts = 'alerts',
 }
 
 export enum BillingJob {
@@ -18,6 +20,23 @@ export enum BillingJob {
 
 export enum LogFlushJob {
   Flush = 'flush',
+}
+
+export enum AlertsJob {
+  /** An event: finds the subscribed webhooks, records one delivery each and enqueues them (job id from the event id). */
+  FanOut = 'fan-out',
+  /** One delivery's POST, retried with backoff for 24 h (job id = delivery id). */
+  Deliver = 'deliver',
+  /** Publishes `key.expiring` for keys expiring within 7 days or 1 day (KEY_EXPIRY_SCAN_INTERVAL). */
+  ScanKeyExpiry = 'scan-key-expiry',
+}
+
+/** An alert event as queued; `src/modules/alerts/alert-event.ts` holds its typed form (core knows no feature). */
+export interface AlertEventJobData {
+  id: string;
+  type: string;
+  created_at: string;
+  data: unknown;
 }
 
 /** One billed call, as the billing processor writes it to `usage_records`. */
@@ -104,6 +123,9 @@ export interface JobPayloads {
    */
   [BillingJob.ReconcileBudgets]: { subjects?: BudgetPeriodRef[]; keys?: { apiKeyId: string; month: string }[] };
   [LogFlushJob.Flush]: { reason: 'size' | 'interval' | 'shutdown' | 'manual' };
+  [AlertsJob.FanOut]: AlertEventJobData;
+  [AlertsJob.Deliver]: { deliveryId: string };
+  [AlertsJob.ScanKeyExpiry]: Record<string, never>;
 }
 
 /** Retries with exponential backoff; completed jobs go away, failed ones stay a week. */

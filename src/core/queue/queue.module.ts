@@ -22,6 +22,7 @@ import { BILLING_JOB_OPTIONS, DEFAULT_JOB_OPTIONS, QueueName } from '#src/core/q
     BullModule.registerQueue(
       { name: QueueName.Billing, defaultJobOptions: BILLING_JOB_OPTIONS },
       { name: QueueName.LogFlush },
+      { name: QueueName.Alerts },
     ),
   ],
   providers: [QueueErrorLogger],

@@ -4,7 +4,7 @@ import { mergeMap, type Observable } from 'rxjs';
 import { AdminAuditLogRepository } from '#src/modules/admin/admin-audit-log.repository';
 import type { AdminRequest } from '#src/modules/auth/admin-auth.guard';
 
-export type AdminAuditAction = 'create' | 'update' | 'delete' | 'regenerate' | 'revoke' | 'import';
+export type AdminAuditAction = 'create' | 'update' | 'delete' | 'regenerate' | 'revoke' | 'import' | 'resend';
 
 /** Handler metadata: the audited action of a route that changes something. */
 export const ADMIN_AUDIT_METADATA = 'llmgw:admin-audit';

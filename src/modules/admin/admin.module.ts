@@ -8,6 +8,8 @@ import { AdminUserController } from '#src/modules/admin/controllers/admin-user.c
 import { AliasController } from '#src/modules/admin/controllers/alias.controller';
 import { ApiKeyController } from '#src/modules/admin/controllers/api-key.controller';
 import { TeamController } from '#src/modules/admin/controllers/team.controller';
+import { WebhookController } from '#src/modules/admin/controllers/webhook.controller';
+import { AlertsModule } from '#src/modules/alerts/alerts.module';
 import { ModelController } from '#src/modules/admin/controllers/model.controller';
 import { ProviderController } from '#src/modules/admin/controllers/provider.controller';
 import { ServiceTokenController } from '#src/modules/admin/controllers/service-token.controller';
@@ -25,6 +27,7 @@ import { ProviderConnectionTester } from '#src/modules/admin/provider-connection
 @Module({
   imports: [
     TypeOrmModule.forFeature([AdminAuditLogEntity]),
+    AlertsModule,
     AuthModule,
     KeysModule,
     ModelsModule,
@@ -41,6 +44,7 @@ import { ProviderConnectionTester } from '#src/modules/admin/provider-connection
     ProviderController,
     ModelController,
     AliasController,
+    WebhookController,
     AdminAuditController,
     UsageController,
   ],

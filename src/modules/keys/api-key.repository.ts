@@ -55,6 +55,16 @@ export class ApiKeyRepository {
       .getRawMany();
   }
 
+  /** Usable keys (enabled, not revoked or deleted) whose expiry falls in (from, to]: the key.expiring scan. */
+  findExpiringBetween(from: Date, to: Date): Promise<ApiKeyEntity[]> {
+    return this.repo
+      .createQueryBuilder('k')
+      .where('k.enabled = true AND k.revoked_at IS NULL AND k.deleted_at IS NULL')
+      .andWhere('k.expires_at > :from AND k.expires_at <= :to', { from, to })
+      .orderBy('k.expires_at')
+      .getMany();
+  }
+
   findById(id: string, manager?: EntityManager): Promise<ApiKeyEntity | null> {
     return this.r(manager).findOne({ where: { id }, relations: { metadata: true } });
   }

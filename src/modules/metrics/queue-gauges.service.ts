@@ -22,6 +22,7 @@ export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectQueue(QueueName.Billing) private readonly billing: Queue,
     @InjectQueue(QueueName.LogFlush) private readonly logFlush: Queue,
+    @InjectQueue(QueueName.Alerts) private readonly alerts: Queue,
     @Inject(HOT_REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
@@ -51,14 +52,16 @@ export class QueueGaugesService implements OnModuleInit, OnModuleDestroy {
 
   private async read(): Promise<void> {
     const gauges = (this.gauges ??= workerGauges());
-    const [billing, logFlush, buffered] = await Promise.all([
+    const [billing, logFlush, alerts, buffered] = await Promise.all([
       this.billing.getJobCounts(...STATES),
       this.logFlush.getJobCounts(...STATES),
+      this.alerts.getJobCounts(...STATES),
       this.redis.llen(this.keys.auditBuffer()),
     ]);
     for (const [queue, counts] of [
       [QueueName.Billing, billing],
       [QueueName.LogFlush, logFlush],
+      [QueueName.Alerts, alerts],
     ] as const) {
       for (const state of STATES) gauges.queueJobs.set({ queue, state }, counts[state] ?? 0);
     }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '#src/modules/alerts/alerts.module';
 import { KeysModule } from '#src/modules/keys/keys.module';
 import { MetricsSink } from '#src/modules/metrics/metrics.sink';
 import { ModelsModule } from '#src/modules/models/models.module';
@@ -19,7 +20,7 @@ import { LimitsModule } from '#src/modules/ratelimit/limits.module';
 import { ResponseCacheModule } from '#src/modules/response-cache/response-cache.module';
 
 @Module({
-  imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule, ResponseCacheModule],
+  imports: [KeysModule, ModelsModule, ProvidersModule, LimitsModule, ResponseCacheModule, AlertsModule],
   controllers: [ProxyController],
   providers: [
     ApiKeyGuard,

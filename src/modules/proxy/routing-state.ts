@@ -3,6 +3,7 @@ import { AppConfig } from '#src/core/config/app-config';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
+import { AlertPublisher } from '#src/modules/alerts/alert-publisher.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
 import type { RoutingStrategy } from '#src/modules/models/alias-routing';
 import type { ResolvedModel } from '#src/modules/models/model-resolver.service';
@@ -57,6 +58,7 @@ export class RoutingState implements OnModuleInit {
     private readonly config: AppConfig,
     @Inject(HOT_REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
+    private readonly alerts: AlertPublisher,
   ) {
     const total = config.env.UPSTREAM_TOTAL_TIMEOUT;
     this.busyMaxMs = total > 0 ? total + 60_000 : BUSY_MAX_MS;
@@ -136,7 +138,10 @@ export class RoutingState implements OnModuleInit {
   }
 
   /** Counts a retryable failure of a target (or starts its cooldown at once for a provider's Retry-After). */
-  async failed(model: { id: string; name: string }, retryAfterSeconds: number | undefined): Promise<void> {
+  async failed(
+    model: { id: string; name: string; providerId: string },
+    retryAfterSeconds: number | undefined,
+  ): Promise<void> {
     const k = this.keys.target(model.id);
     try {
       const started = await this.cmd.llmgwTargetFailed(
@@ -149,7 +154,14 @@ export class RoutingState implements OnModuleInit {
       );
       if (started > 0) {
         metrics.targetCooldowns.inc({ model: model.name });
-        this.logger.warn({ model: model.name, until: new Date(started).toISOString() }, 'routing target cooling down');
+        const until = new Date(started).toISOString();
+        this.logger.warn({ model: model.name, until }, 'routing target cooling down');
+        void this.alerts.publish({
+          id: `routing.cooldown:${model.id}:${started}`,
+          type: 'routing.cooldown',
+          created_at: new Date().toISOString(),
+          data: { model: model.name, provider_id: model.providerId, until },
+        });
       }
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message }, model: model.name }, 'recording a failure failed');

@@ -1,7 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import Decimal from 'decimal.js';
+import { AlertPublisher } from '#src/modules/alerts/alert-publisher.service';
+import { parsePeriod } from '#src/modules/billing/budget-period';
+import { formatUsd } from '#src/modules/billing/cost-calculator';
 import type { LimitSubject } from '#src/modules/ratelimit/limit-subjects';
 
-/** A budget threshold a settle found reached for the first time in its period (exactly once across all pods). */
+/** A budget threshold reached for the first time in its period (found once across all pods, see SETTLE_LUA). */
 export interface BudgetCrossing {
   subject: Pick<LimitSubject, 'type' | 'id' | 'name'>;
   threshold: number;
@@ -11,18 +15,31 @@ export interface BudgetCrossing {
   period: string;
 }
 
+const usd = (nanos: number): string => formatUsd(new Decimal(nanos).div(1e9));
+
 /**
- * Where reached budget thresholds go (SPEC §13): the alert webhooks when the alerts module is loaded, else the log.
- * Never throws into the settle that found them.
+ * Turns reached budget thresholds into alert events (SPEC §13): `budget.threshold` below 1, `budget.exceeded` at 1,
+ * with an id fixed by subject, threshold and period, so the event is delivered once even if it is published again.
+ * Off the call's path: publishing never throws and is not awaited by the settle.
  */
 @Injectable()
 export class BudgetAlerts {
-  private readonly logger = new Logger(BudgetAlerts.name);
+  constructor(private readonly publisher: AlertPublisher) {}
 
-  crossed(crossing: BudgetCrossing): void {
-    this.logger.log(
-      { subject: crossing.subject, threshold: crossing.threshold, period: crossing.period },
-      'budget threshold reached',
-    );
+  crossed(c: BudgetCrossing): void {
+    const type = c.threshold >= 1 ? 'budget.exceeded' : 'budget.threshold';
+    const { kind, start } = parsePeriod(c.period);
+    void this.publisher.publish({
+      id: `${type}:${c.subject.type}:${c.subject.id}:${c.threshold}:${c.period}`,
+      type,
+      created_at: new Date().toISOString(),
+      data: {
+        subject: { type: c.subject.type, id: c.subject.id, name: c.subject.name },
+        threshold: c.threshold,
+        budget_usd: usd(c.budgetNanos),
+        spent_usd: usd(c.spentNanos),
+        period: { kind, start: start.toISOString().slice(0, 10) },
+      },
+    });
   }
 }

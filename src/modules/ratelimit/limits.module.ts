@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '#src/modules/alerts/alerts.module';
 import { BillingModule } from '#src/modules/billing/billing.module';
 import { AdmissionService } from '#src/modules/calls/admission';
 import { KeysModule } from '#src/modules/keys/keys.module';
@@ -10,7 +11,7 @@ import { RedisAdmissionService } from '#src/modules/ratelimit/redis-admission.se
 
 /** Admission of proxied calls against rate limits, token limits and budgets (SPEC §7), for keys and their teams (SPEC §13). */
 @Module({
-  imports: [BillingModule, KeysModule],
+  imports: [BillingModule, KeysModule, AlertsModule],
   providers: [
     BudgetRebuilder,
     BudgetReconciler,
