@@ -6,6 +6,7 @@ import { ResponseCache1765200000000 } from '#migrations/1765200000000-ResponseCa
 import { AdminUserOidc1765300000000 } from '#migrations/1765300000000-AdminUserOidc';
 import { Webhooks1765400000000 } from '#migrations/1765400000000-Webhooks';
 import { TeamsAndBudgetPeriods1765500000000 } from '#migrations/1765500000000-TeamsAndBudgetPeriods';
+import { TeamCache1765600000000 } from '#migrations/1765600000000-TeamCache';
 
 /** Every migration, oldest first. A new migration is added here and never edited once merged. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AdminUserOidc1765300000000,
   Webhooks1765400000000,
   TeamsAndBudgetPeriods1765500000000,
+  TeamCache1765600000000,
 ];

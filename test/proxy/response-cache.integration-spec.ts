@@ -100,9 +100,7 @@ describe('proxy: response cache', () => {
       expect((await alias({ ttl: '8d', scope: 'key' })).status).toBe(400);
       expect((await alias({ ttl: 'soon', scope: 'key' })).status).toBe(400);
       expect((await alias({ ttl: '1h', scope: 'everyone' })).status).toBe(400);
-      const team = await alias({ ttl: '1h', scope: 'team' });
-      expect(team.status).toBe(400);
-      expect(JSON.stringify(team.body)).toContain('not built yet');
+      expect((await alias({ ttl: '1h', scope: 'team' })).status).toBe(201);
       const created = await alias({ ttl: '7d', scope: 'global' });
       expect(created.status).toBe(201);
       expect(created.body.cache).toEqual({ ttl: '7d', scope: 'global' });
@@ -125,7 +123,13 @@ describe('proxy: response cache', () => {
 
       const docs = (await (await fetch(`${api.url}/docs-json`)).json()) as Json;
       expect(Object.keys(docs.components.schemas.CacheSettingDto.properties)).toEqual(['ttl', 'scope']);
-      for (const dto of ['AliasCreateDto', 'ModelUpdateDto', 'ApiKeyCreateDto', 'ApiKeyResponseDto'])
+      const teamRes = await post('/admin/teams', { name: 'cache-team', cache: { ttl: '10m', scope: 'team' } });
+      expect(teamRes.status).toBe(201);
+      expect(teamRes.body.cache).toEqual({ ttl: '10m', scope: 'team' });
+      expect((await post('/admin/teams', { name: 'cache-team-2', cache: { ttl: '8d', scope: 'team' } })).status).toBe(
+        400,
+      );
+      for (const dto of ['AliasCreateDto', 'ModelUpdateDto', 'ApiKeyCreateDto', 'ApiKeyResponseDto', 'TeamCreateDto'])
         expect(docs.components.schemas[dto].properties.cache).toBeDefined();
     });
   });
@@ -303,6 +307,49 @@ describe('proxy: response cache', () => {
     const viaHeader = await shared(client, { 'x-gateway-cache': 'refresh' });
     expect(viaHeader.data.choices[0].message.content).toBe('fourth');
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("shares scope team answers among the team's keys only, and a team's own setting turns the cache on for its keys", async () => {
+    const models = api.get(ModelManagementService);
+    const plainId = (
+      await api.get(DataSource).query<{ id: string }[]>(`SELECT id FROM models WHERE name = 'plain-model'`)
+    )[0].id;
+    await models.createAlias({ name: 'team-cached', modelId: plainId, cache: { ttl: '1h', scope: 'team' } });
+    const teamRes = async (name: string, body: Json = {}) =>
+      (await adminRequest(api, 'POST', '/admin/teams', { token, body: { name, ...body } })).body.id as string;
+    const red = await teamRes('red');
+    const blue = await teamRes('blue');
+    const clientOf = async (teamId: string | null) =>
+      new OpenAI({ apiKey: (await createKey(api, { teamId })).key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+    const [red1, red2, blue1, loner] = await Promise.all([
+      clientOf(red),
+      clientOf(red),
+      clientOf(blue),
+      clientOf(null),
+    ]);
+    const content = fresh();
+    const ask = (c: OpenAI, model = 'team-cached') =>
+      c.chat.completions.create({ model, messages: [{ role: 'user', content }] }).withResponse();
+    upstream.reset({ reply: 'red answer' });
+    await ask(red1);
+    await stored(1);
+    const mate = await ask(red2);
+    expect(mate.response.headers.get('x-gateway-cache')).toBe('hit');
+    expect(mate.data.choices[0].message.content).toBe('red answer');
+    expect((await ask(blue1)).response.headers.get('x-gateway-cache')).toBe('miss');
+    // a key without a team is a team of one
+    expect((await ask(loner)).response.headers.get('x-gateway-cache')).toBe('miss');
+    expect(upstream.requests).toHaveLength(3);
+
+    // a team's own setting: its keys cache on a model with none, the other teams' keys do not
+    const green = await teamRes('green', { cache: { ttl: '1h', scope: 'team' } });
+    const [green1, green2] = await Promise.all([clientOf(green), clientOf(green)]);
+    upstream.reset({ reply: 'plain' });
+    await ask(green1, 'plain-model');
+    await stored(4);
+    expect((await ask(green2, 'plain-model')).response.headers.get('x-gateway-cache')).toBe('hit');
+    expect((await ask(blue1, 'plain-model')).response.headers.get('x-gateway-cache')).toBeNull();
+    expect(upstream.requests).toHaveLength(2);
   });
 
   it('never stores a failed answer: a 500 is answered and the next call goes upstream', async () => {

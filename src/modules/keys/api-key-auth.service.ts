@@ -43,6 +43,8 @@ export interface AuthenticatedTeam {
   budget: string | null;
   budgetPeriod: PeriodKind;
   alertThresholds: number[];
+  /** The team's response-cache setting (SPEC §14), null when it has none. */
+  cache: ResolvedCacheSetting | null;
 }
 
 /** Alert thresholds when a key or team sets none (SPEC §13). */
@@ -133,6 +135,7 @@ function toAuthenticated(row: ApiKeyEntity): AuthenticatedKey {
           budget: row.team.budget,
           budgetPeriod: row.team.budgetPeriod,
           alertThresholds: row.team.alertThresholds ?? [...DEFAULT_ALERT_THRESHOLDS],
+          cache: resolveCacheSetting(row.team.cache),
         }
       : null,
     tags: Object.fromEntries((row.metadata ?? []).map((m) => [m.key, m.value])),

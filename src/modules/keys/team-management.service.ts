@@ -8,6 +8,7 @@ import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { PERIOD_KINDS, type PeriodKind, periodCandidates } from '#src/modules/billing/budget-period';
 import { alertThresholds, budgetAmount, budgetPeriod, limit, sameAmount } from '#src/modules/keys/limit-fields';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 import type { TeamEntity } from '#src/modules/teams/team.entity';
 import { TeamRepository } from '#src/modules/teams/team.repository';
 
@@ -21,6 +22,8 @@ export interface TeamInput {
   budgetPeriod?: PeriodKind;
   alertThresholds?: number[] | null;
   tags?: Record<string, string>;
+  /** Response cache (SPEC §14) for the team's keys; null clears it. */
+  cache?: CacheSetting | null;
 }
 
 export class TeamsException extends ResourceException {
@@ -74,6 +77,7 @@ export class TeamManagementService {
           budgetPeriod: fields.budgetPeriod ?? 'month',
           alertThresholds: fields.alertThresholds ?? null,
           tags: input.tags ?? {},
+          cache: input.cache ?? null,
         } as TeamEntity,
         m,
       );
@@ -113,6 +117,7 @@ export class TeamManagementService {
       if (fields.budgetPeriod !== undefined) team.budgetPeriod = fields.budgetPeriod;
       if (fields.alertThresholds !== undefined) team.alertThresholds = fields.alertThresholds;
       if (patch.tags !== undefined) team.tags = patch.tags;
+      if (patch.cache !== undefined) team.cache = patch.cache;
       return this.teams.save(team, m);
     });
     if (budgetChanged) await this.dropSpendCounters(id);

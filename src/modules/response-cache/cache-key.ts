@@ -20,7 +20,7 @@ export function canonicalJson(value: unknown): string {
 
 export interface CacheKeyParts {
   scope: CacheScope;
-  /** The calling key's id (scope `key`); the team's once teams exist. */
+  /** The calling key's id (scope `key`); its team's id (scope `team`; `key:<id>` for a key without a team). */
   scopeId: string | null;
   /** What the call resolved to: a model's id, or a routed alias's id (its answer may come from any target). */
   resolved: string;

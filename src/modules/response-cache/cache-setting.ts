@@ -2,8 +2,6 @@ import ms from 'ms';
 
 export const CACHE_SCOPES = ['key', 'team', 'global'] as const;
 export type CacheScope = (typeof CACHE_SCOPES)[number];
-/** The scopes this build serves; `team` waits for teams (SPEC §13) and is refused on write until then. */
-export const BUILT_CACHE_SCOPES = ['key', 'global'] as const;
 
 /** The longest a cached answer may be served (SPEC §14). */
 export const MAX_CACHE_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -38,7 +36,7 @@ export function resolveCacheSetting(stored: CacheSetting | null | undefined): Re
 
 /**
  * The setting that applies to a call: the most specific one set, the caller's before the route's — key, then
- * (once teams exist) team, then alias, then model. A `ttl` of 0 at a more specific level switches the cache off.
+ * team, then alias, then model. A `ttl` of 0 at a more specific level switches the cache off.
  */
 export function effectiveCacheSetting(
   ...mostSpecificFirst: (ResolvedCacheSetting | null | undefined)[]

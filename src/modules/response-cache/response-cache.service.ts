@@ -61,8 +61,8 @@ export class ResponseCache {
   ) {}
 
   /**
-   * The plan of a call, or null when its route has no cache: the most specific setting (key, then alias, then
-   * model) and the request's `x-gateway-cache` / `cache-control` headers. The body is the one the model gets
+   * The plan of a call, or null when its route has no cache: the most specific setting (key, then team, then
+   * alias, then model) and the request's `x-gateway-cache` / `cache-control` headers. The body is the one the model gets
    * (alias defaults under the client's values).
    */
   plan(input: {
@@ -74,7 +74,7 @@ export class ResponseCache {
     body: () => Record<string, unknown>;
   }): CachePlan | null {
     const { key, resolution } = input;
-    const setting = effectiveCacheSetting(key.cache, resolution.alias?.cache, resolution.model.cache);
+    const setting = effectiveCacheSetting(key.cache, key.team?.cache, resolution.alias?.cache, resolution.model.cache);
     if (!setting) return null;
     const resolved = resolution.routing ? `alias:${resolution.alias!.id}` : `model:${resolution.model.id}`;
     return {
@@ -82,7 +82,9 @@ export class ResponseCache {
       ttlMs: setting.ttlMs,
       digest: cacheKeyOf({
         scope: setting.scope,
-        scopeId: setting.scope === 'key' ? key.id : null,
+        // a key without a team is a team of one: its answers stay its own
+        scopeId:
+          setting.scope === 'global' ? null : setting.scope === 'key' ? key.id : (key.team?.id ?? `key:${key.id}`),
         resolved,
         api: input.api,
         body: input.body(),

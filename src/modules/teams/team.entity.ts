@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { PeriodKind } from '#src/modules/billing/budget-period';
+import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 
 /** A team (SPEC §13): limits, a budget and an allowlist its API keys share, on top of their own. */
 @Entity('teams')
@@ -38,6 +39,10 @@ export class TeamEntity {
 
   @Column('jsonb', { default: () => "'{}'" })
   tags: Record<string, string>;
+
+  /** Response cache (SPEC §14) for the team's keys: `{ttl, scope}`; a key's own setting wins. */
+  @Column('jsonb', { nullable: true })
+  cache: CacheSetting | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, ValidateBy } from 'class-validator';
 import {
-  BUILT_CACHE_SCOPES,
   CACHE_SCOPES,
   type CacheScope,
   type CacheSetting,
@@ -12,11 +11,11 @@ export const CACHE_DOC = {
   nullable: true,
   description:
     'Response cache (SPEC §14): identical calls answered from Redis at zero cost for `ttl`. The most specific ' +
-    'setting wins (key, then alias, then model); a ttl of 0 switches it off where a less specific one set it. ' +
+    'setting wins (key, then team, then alias, then model); a ttl of 0 switches it off where a less specific one set it. ' +
     'null: not set here.',
 } as const;
 
-/** `{ttl, scope}` of the response cache, on aliases, models and API keys. */
+/** `{ttl, scope}` of the response cache, on aliases, models, API keys and teams. */
 export class CacheSettingDto {
   @ApiProperty({ example: '1h', description: 'How long an answer is served: 0s to 7d (30s, 15m, 1h, 7d)' })
   @IsString()
@@ -33,11 +32,9 @@ export class CacheSettingDto {
     enum: CACHE_SCOPES,
     example: 'key',
     description:
-      'Who shares the answers: the calling key only, or every key that may call the model (`global`); `team` is not built yet',
+      "Who shares the answers: the calling key only, the keys of the caller's team (`team`; a key without a team keeps its own), or every key that may call the model (`global`)",
   })
-  @IsIn(BUILT_CACHE_SCOPES, {
-    message: `scope must be one of ${BUILT_CACHE_SCOPES.join(', ')} (team is not built yet: teams do not exist)`,
-  })
+  @IsIn(CACHE_SCOPES, { message: `scope must be one of ${CACHE_SCOPES.join(', ')}` })
   scope: CacheScope;
 
   /** The setting as stored: the ttl as the admin wrote it. */

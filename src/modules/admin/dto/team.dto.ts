@@ -12,8 +12,11 @@ import {
   Length,
   MaxLength,
   Min,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 import { BUDGET_DOC, PERIOD_DOC, THRESHOLDS_DOC } from '#src/modules/admin/dto/api-key.dto';
+import { CACHE_DOC, CacheSettingDto, CacheSettingViewDto } from '#src/modules/admin/dto/cache-setting.dto';
 import { iso, PaginationQueryDto } from '#src/modules/admin/dto/common.dto';
 import { IsAmount, IsStringMap, OptionalNonNull } from '#src/modules/admin/dto/admin-field.validators';
 import { PERIOD_KINDS, type PeriodKind } from '#src/modules/billing/budget-period';
@@ -89,6 +92,12 @@ class TeamFieldsDto {
   @IsStringMap()
   tags?: Record<string, string> | null;
 
+  @ApiPropertyOptional({ ...CACHE_DOC, type: CacheSettingDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CacheSettingDto)
+  cache?: CacheSettingDto | null;
+
   protected fields(): Partial<TeamInput> {
     return {
       enabled: this.enabled,
@@ -99,6 +108,7 @@ class TeamFieldsDto {
       budgetPeriod: this.budget_period,
       alertThresholds: this.alert_thresholds,
       tags: this.tags === null ? {} : this.tags,
+      cache: CacheSettingDto.toSetting(this.cache),
     };
   }
 }
@@ -165,6 +175,9 @@ export class TeamResponseDto {
   @ApiProperty(TAGS_DOC)
   tags: Record<string, string>;
 
+  @ApiProperty({ ...CACHE_DOC, type: CacheSettingViewDto })
+  cache: CacheSettingViewDto | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-12-06T12:00:00.000Z' })
   created_at: string;
 
@@ -183,6 +196,7 @@ export class TeamResponseDto {
       budget_period: t.budgetPeriod,
       alert_thresholds: t.alertThresholds ?? [...DEFAULT_ALERT_THRESHOLDS],
       tags: t.tags,
+      cache: t.cache ?? null,
       created_at: iso(t.createdAt)!,
       updated_at: iso(t.updatedAt)!,
     };
