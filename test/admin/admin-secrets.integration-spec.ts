@@ -21,6 +21,7 @@ const CANARY = {
   providerKey: 'sk-canary-admin-provider-2b8e4f',
   bedrockSecret: 'canary-bedrock-secret-9a1c0d7e',
   replacedKey: 'sk-canary-replaced-provider-44e1',
+  webhookSecret: 'canary-webhook-secret-6d2b90e1f7',
 };
 
 describe('admin API secrets: never answered, logged or audited', () => {
@@ -81,6 +82,13 @@ describe('admin API secrets: never answered, logged or audited', () => {
     ids.models = (await call('POST', '/admin/models', { name: 'm', provider_id: ids.providers })).body.id;
     ids.aliases = (await call('POST', '/admin/aliases', { name: 'a', model_id: ids.models })).body.id;
     ids.teams = (await call('POST', '/admin/teams', { name: 't' })).body.id;
+    const hook = await call('POST', '/admin/webhooks', {
+      url: 'https://hooks.example.com/gateway',
+      secret: CANARY.webhookSecret,
+      events: ['budget.exceeded'],
+    });
+    expect(hook.status).toBe(201);
+    ids.webhooks = hook.body.id;
     const key = await call('POST', '/admin/api-keys', { name: 'k', team_id: ids.teams });
     ids['api-keys'] = key.body.id;
     shown.push(key.body.key);
