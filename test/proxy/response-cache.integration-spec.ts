@@ -13,6 +13,7 @@ import { adminRequest, type Json, loginEveryRole } from '#test/factories/admin-f
 import { createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
 import { EventCapture } from '#test/utils/events';
+import { FakeAnthropic } from '#test/utils/fake-anthropic';
 import { FakeOpenAi } from '#test/utils/fake-openai';
 import { waitFor } from '#test/utils/processes';
 import { drainQueue } from '#test/utils/queues';
@@ -241,6 +242,109 @@ describe('proxy: response cache', () => {
     // the SDK's stream adds its own fields (parsed_output) to the message it assembles
     expect(final).toMatchObject({ ...message });
     expect(upstream.requests).toHaveLength(2);
+  });
+
+  it('stores a complete streamed miss: the next identical call, streamed or not, is a hit with the same answer', async () => {
+    // chat: the stream's chunks assembled into the chat.completion an unstreamed call gets
+    const content = fresh();
+    upstream.reset({ reply: 'Streamed and kept.' });
+    const stream = await client.chat.completions.create({
+      model: 'cached',
+      messages: [{ role: 'user', content }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let streamed = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(streamed).toBe('Streamed and kept.');
+    await stored(1);
+    const json = await chat(client, content);
+    expect(json.response.headers.get('x-gateway-cache')).toBe('hit');
+    expect(json.data.choices[0]).toMatchObject({
+      index: 0,
+      message: { role: 'assistant', content: 'Streamed and kept.' },
+      finish_reason: 'stop',
+    });
+    expect(json.data.usage).toEqual(usage);
+    expect(json.data.object).toBe('chat.completion');
+    const again = await client.chat.completions.create({
+      model: 'cached',
+      messages: [{ role: 'user', content }],
+      stream: true,
+    });
+    let replayed = '';
+    for await (const chunk of again) replayed += chunk.choices[0]?.delta.content ?? '';
+    expect(replayed).toBe('Streamed and kept.');
+    expect(upstream.requests).toHaveLength(1);
+
+    // Responses and Messages translated over a chat provider: the finished object of the stream
+    const input = fresh();
+    let completed: OpenAI.Responses.Response | null = null;
+    for await (const event of await client.responses.create({ model: 'cached', input, stream: true }))
+      if (event.type === 'response.completed') completed = event.response;
+    await stored(2);
+    const { output_text: _text, ...hit } = await client.responses.create({ model: 'cached', input });
+    expect(hit).toEqual(completed);
+
+    const anthropic = new Anthropic({ apiKey: key.key, baseURL: api.url, maxRetries: 0 });
+    const params = { model: 'cached', max_tokens: 100, messages: [{ role: 'user' as const, content: fresh() }] };
+    const streamedMessage = await anthropic.messages.stream(params).finalMessage();
+    await stored(3);
+    const cached = await anthropic.messages.create(params).withResponse();
+    expect(cached.response.headers.get('x-gateway-cache')).toBe('hit');
+    expect(streamedMessage).toMatchObject({ ...cached.data });
+    expect(upstream.requests).toHaveLength(3);
+  });
+
+  it('stores a native Claude stream as its message, and keeps out a stream cut short', async () => {
+    const claude = await new FakeAnthropic('sk-ant-test').start();
+    try {
+      const provider = await createProvider(api, {
+        name: `anthropic-${Date.now()}`,
+        type: 'anthropic',
+        baseUrl: claude.url,
+        credentials: { api_key: 'sk-ant-test' },
+      });
+      const model = await createModel(api, {
+        providerId: provider.id,
+        name: `claude-cached-${Date.now()}`,
+        providerModelId: 'claude-sonnet-4-5',
+        pricing: PRICE,
+        cache: { ttl: '1h', scope: 'key' },
+      });
+      const anthropic = new Anthropic({ apiKey: key.key, baseURL: api.url, maxRetries: 0 });
+      claude.reset({ reply: 'Native and kept.', toolUse: { name: 'lookup', id: 'toolu_1', input: { q: 'x' } } });
+      const params = {
+        model: model.name,
+        max_tokens: 100,
+        messages: [{ role: 'user' as const, content: fresh() }],
+        tools: [{ name: 'lookup', input_schema: { type: 'object' as const, properties: { q: { type: 'string' } } } }],
+      };
+      const streamed = await anthropic.messages.stream(params).finalMessage();
+      await stored(1);
+      const hit = await anthropic.messages.create(params).withResponse();
+      expect(hit.response.headers.get('x-gateway-cache')).toBe('hit');
+      expect(hit.data.content).toEqual(streamed.content);
+      expect(hit.data).toMatchObject({ id: streamed.id, stop_reason: streamed.stop_reason, usage: streamed.usage });
+      expect(claude.requests).toHaveLength(1);
+
+      // a stream cut before message_stop is not an answer: nothing is stored
+      claude.reset({ reply: 'Cut short here.', truncateAfter: 4 });
+      const cut = { ...params, messages: [{ role: 'user' as const, content: fresh() }] };
+      await anthropic.messages
+        .stream(cut)
+        .finalMessage()
+        .catch(() => null);
+      await new Promise((r) => setTimeout(r, 300));
+      const redis = api.app.get<RedisClient>(HOT_REDIS);
+      expect(await redis.keys(`${api.get(RedisKeys).prefix}:rc:*`)).toHaveLength(1);
+    } finally {
+      await claude.stop();
+    }
   });
 
   it('answers embeddings from the cache too', async () => {

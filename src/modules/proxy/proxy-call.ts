@@ -397,12 +397,23 @@ export class ProxyCall {
   }
 
   /**
+   * A complete streamed answer for the response cache (SPEC §14), as the JSON the same call would have got
+   * unstreamed (`answer` is asked only when the route has a cache; null when the stream cannot be stored).
+   * Call after `succeeded`.
+   */
+  keepStreamed(answer: () => JsonObject | null): void {
+    if (!this.cache || !this.request?.stream) return;
+    const json = answer();
+    if (json) this.keepAnswer(json, 'application/json', true);
+  }
+
+  /**
    * Stores a complete 200 answer for the next identical call (off the response path) and hands it to the calls
    * of this pod waiting on this one. Not an answer the budget shortened: another caller would get it truncated.
    */
-  private keepAnswer(payload: Buffer | string | object, contentType: string): void {
+  private keepAnswer(payload: Buffer | string | object, contentType: string, streamed = false): void {
     const outcome = this.outcome;
-    if (!this.cache || !outcome || outcome.status !== 200 || this.request?.stream) return;
+    if (!this.cache || !outcome || outcome.status !== 200 || this.request?.stream !== streamed) return;
     if (this.live.admission.loweredOutputLimit !== null) return;
     this.cache.keep(payload, {
       contentType,

@@ -29,6 +29,12 @@ export function isUsageOnlyChunk(chunk: JsonObject): boolean {
 export class StreamRelay implements ChunkSink {
   private readonly sse: SseWriter;
   private readonly choices = new Map<number, AssembledChoice>();
+  /** The completion's own fields (id, created, model, …) and usage, as the chunks carried them. */
+  private readonly meta: JsonObject = {};
+  private usage: JsonObject | null = null;
+  /** Parts the assembled answer does not keep apart (a refusal, logprobs): such a stream is not kept in the cache. */
+  private lossy = false;
+  private complete = false;
 
   constructor(
     res: ServerResponse,
@@ -55,7 +61,36 @@ export class StreamRelay implements ChunkSink {
 
   /** Ends a complete stream with `[DONE]`. */
   done(): void {
+    this.complete = true;
     this.sse.end('data: [DONE]\n\n');
+  }
+
+  /**
+   * The complete stream as the `chat.completion` the same request would have got unstreamed, for the response
+   * cache; null when it is not complete or holds parts the assembly does not keep (refusals, logprobs).
+   */
+  answer(): JsonObject | null {
+    const choices = this.assembled().choices;
+    if (!this.complete || this.lossy || typeof this.meta.id !== 'string' || choices.length === 0) return null;
+    if (choices.some((c) => c.finish_reason === null)) return null;
+    return {
+      ...this.meta,
+      object: 'chat.completion',
+      choices: choices.map((c) => ({
+        index: c.index,
+        message: {
+          role: 'assistant',
+          content: c.content === '' && c.tool_calls.length > 0 ? null : c.content,
+          refusal: null,
+          ...(c.tool_calls.length > 0
+            ? { tool_calls: c.tool_calls.map((t) => ({ id: t.id, type: t.type ?? 'function', function: t.function })) }
+            : {}),
+        },
+        logprobs: null,
+        finish_reason: c.finish_reason,
+      })),
+      ...(this.usage ? { usage: this.usage } : {}),
+    };
   }
 
   /** Ends a broken stream: an error event and no `[DONE]` (SPEC §3). */
@@ -76,6 +111,10 @@ export class StreamRelay implements ChunkSink {
   }
 
   private assemble(chunk: JsonObject): void {
+    for (const field of ['id', 'created', 'model', 'system_fingerprint', 'service_tier'])
+      if (this.meta[field] === undefined && chunk[field] !== undefined && chunk[field] !== null)
+        this.meta[field] = chunk[field];
+    if (chunk.usage && typeof chunk.usage === 'object') this.usage = chunk.usage as JsonObject;
     if (!Array.isArray(chunk.choices)) return;
     for (const raw of chunk.choices as JsonObject[]) {
       const index = typeof raw.index === 'number' ? raw.index : 0;
@@ -86,7 +125,11 @@ export class StreamRelay implements ChunkSink {
       }
       const delta = (raw.delta ?? {}) as JsonObject;
       if (typeof delta.content === 'string') choice.content += delta.content;
-      if (typeof delta.refusal === 'string') choice.content += delta.refusal;
+      if (typeof delta.refusal === 'string') {
+        choice.content += delta.refusal;
+        this.lossy = true;
+      }
+      if (raw.logprobs) this.lossy = true;
       if (Array.isArray(delta.tool_calls)) {
         for (const tc of delta.tool_calls as JsonObject[]) {
           const i = typeof tc.index === 'number' ? tc.index : choice.tool_calls.length;

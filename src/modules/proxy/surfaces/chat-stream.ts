@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { renderError } from '#src/core/http/exception.filter';
 import type { Usage } from '#src/modules/calls/usage';
-import type { ChunkSink } from '#src/modules/providers/provider-adapter';
+import type { ChunkSink, JsonObject } from '#src/modules/providers/provider-adapter';
 import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { CallContext } from '#src/modules/proxy/call-context';
 import type { ProxyCall } from '#src/modules/proxy/proxy-call';
@@ -17,6 +17,8 @@ export interface ChatStreamRelay extends ChunkSink {
   generatedText(): string;
   /** The answer so far, for the audit record. */
   assembled(): unknown;
+  /** A complete stream's answer as the surface's non-streamed JSON, for the response cache; null when it has none. */
+  answer(): JsonObject | null;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function relayChatStream(call: ProxyCall, relay: ChatStreamRelay): 
     const result = await call.provider.adapter.chatStream(call.upstream(), relay);
     relay.done(result.usage);
     call.succeeded({ usage: result.usage, generated: () => relay.generatedText(), responseBody: relay.assembled() });
+    call.keepStreamed(() => relay.answer());
   } catch (err) {
     // nothing reached the client yet and the alias routes elsewhere: the next target answers (SPEC §11)
     if (!relay.hasStarted && call.retryable(err)) {

@@ -25,6 +25,7 @@ export class TranslatedStreamRelay implements ChatStreamRelay {
   private readonly sse: SseWriter;
   private readonly translator: EventTranslator;
   private opened = false;
+  private finished = false;
 
   constructor(
     res: ServerResponse,
@@ -56,6 +57,7 @@ export class TranslatedStreamRelay implements ChatStreamRelay {
   done(usage: Usage | null): void {
     this.open();
     this.translator.finish(usage ? openAiUsage(usage, this.reportsCacheWrites) : null);
+    this.finished = true;
     this.sse.end();
   }
 
@@ -70,6 +72,13 @@ export class TranslatedStreamRelay implements ChatStreamRelay {
 
   assembled(): unknown {
     return this.translator.assembled();
+  }
+
+  /** The finished answer object (a Response only when `completed`, as unstreamed answers are kept). */
+  answer(): JsonObject | null {
+    if (!this.finished) return null;
+    const final = this.translator.assembled();
+    return final.object === 'response' && final.status !== 'completed' ? null : final;
   }
 
   private open(): void {

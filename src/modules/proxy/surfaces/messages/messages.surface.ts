@@ -227,6 +227,7 @@ export class MessagesSurface implements Surface<MessagesRequest> {
           generated: () => relay.generatedText(),
           responseBody: relay.assembled(),
         });
+        call.keepStreamed(() => relay.answer());
       }
     } catch (err) {
       if (retried || (!relay.hasStarted && call.retryable(err))) {

@@ -166,11 +166,13 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
       () => call.ctx.firstToken(),
       responsesErrorEvent,
     );
-    const seen = { id: null as string | null };
+    const seen = { id: null as string | null, completed: null as string | null };
     const sink = {
       event: (type: string, data: string): void => {
         if (type === 'response.created' && seen.id === null)
           seen.id = /"id"\s*:\s*"(resp_[^"]+)"/.exec(data)?.[1] ?? null;
+        // the whole answer, for the response cache (SPEC §14): kept as text, parsed only when the route has one
+        if (type === 'response.completed') seen.completed = data;
         relay.event(type, data);
       },
       backpressure: () => relay.backpressure(),
@@ -188,11 +190,26 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
             responseBody: null,
           },
         );
-      else call.succeeded({ usage: result.usage, generated: () => '', responseBody: null });
+      else {
+        call.succeeded({ usage: result.usage, generated: () => '', responseBody: null });
+        call.keepStreamed(() => completedResponse(seen.completed));
+      }
     } catch (err) {
       if (!relay.hasStarted && call.retryable(err)) throw err;
       call.failed(err, { answerStarted: relay.hasStarted, generated: () => '', responseBody: null });
       if (!(err instanceof CallAbortedError)) failStream(relay, res, call.ctx, err);
     }
+  }
+}
+
+/** The Response of a native stream's `response.completed` event, when it completed. */
+function completedResponse(data: string | null): JsonObject | null {
+  if (data === null) return null;
+  try {
+    const event = JSON.parse(data) as JsonObject;
+    const response = event.response as JsonObject | undefined;
+    return response && typeof response === 'object' && response.status === 'completed' ? response : null;
+  } catch {
+    return null;
   }
 }
