@@ -65,6 +65,23 @@ describe('Grafana dashboard (deploy/grafana/llm-gateway.json)', () => {
     expect(SPEC_METRICS.filter((m) => !used.has(m))).toEqual([]);
   });
 
+  it('has a routing row and a response-cache row on their metrics (SPEC §11, §14)', () => {
+    const used = new Set(queries(dashboard).flatMap((q) => metricNames(q.expr)));
+    const wanted = [
+      'llmgw_attempts_total',
+      'llmgw_fallbacks_total',
+      'llmgw_target_cooldowns_total',
+      'llmgw_cache_hits_total',
+      'llmgw_cache_misses_total',
+      'llmgw_cache_saved_usd_total',
+    ];
+    expect(wanted.filter((m) => !used.has(m))).toEqual([]);
+    const rows = allPanels(dashboard)
+      .filter((p) => p.type === 'row')
+      .map((p) => p.title);
+    expect(rows).toEqual(expect.arrayContaining(['Routing', 'Response cache']));
+  });
+
   it('writes well-formed PromQL: balanced brackets, a metric in each query, quantiles over buckets by le', () => {
     for (const { where, expr } of queries(dashboard)) {
       expect({ where, balanced: balanced(expr) }).toEqual({ where, balanced: true });

@@ -456,6 +456,42 @@ describe('proxy: response cache', () => {
     expect(upstream.requests).toHaveLength(2);
   });
 
+  it('caches a routed alias by the alias: a hit from whichever target answered, named in the usage row', async () => {
+    const provider = await createProvider(api, { name: `provider-routed-${Date.now()}`, baseUrl: upstream.url });
+    const a = await createModel(api, { providerId: provider.id, name: `routed-a-${Date.now()}`, pricing: PRICE });
+    const b = await createModel(api, { providerId: provider.id, name: `routed-b-${Date.now()}`, pricing: PRICE });
+    await api.get(ModelManagementService).createAlias({
+      name: 'routed-cached',
+      modelId: null,
+      routing: {
+        strategy: 'weighted',
+        targets: [
+          { model: a.name, weight: 1, priority: 0 },
+          { model: b.name, weight: 1, priority: 0 },
+        ],
+        retries: 1,
+        retryOn: ['5xx'],
+      },
+      cache: { ttl: '1h', scope: 'key' },
+    });
+    const content = fresh();
+    const ask = () =>
+      client.chat.completions.create({ model: 'routed-cached', messages: [{ role: 'user', content }] }).withResponse();
+    const first = await ask();
+    expect(first.response.headers.get('x-gateway-cache')).toBe('miss');
+    const answeredBy = first.response.headers.get('x-gateway-model');
+    expect([a.name, b.name]).toContain(answeredBy);
+    await stored(1);
+    for (let i = 0; i < 4; i++) {
+      const hit = await ask();
+      expect(hit.response.headers.get('x-gateway-cache')).toBe('hit');
+      expect(hit.response.headers.get('x-gateway-attempts')).toBe('0');
+    }
+    expect(upstream.requests).toHaveLength(1);
+    const row = await usageRow((await ask()).response.headers.get('x-gateway-call-id')!);
+    expect(row).toMatchObject({ model_name: answeredBy, cache_hit: true, cost: '0' });
+  });
+
   it('never stores a failed answer: a 500 is answered and the next call goes upstream', async () => {
     const content = fresh();
     upstream.reset({ error: { status: 500, body: { error: { message: 'boom', type: 'server_error' } } } });
