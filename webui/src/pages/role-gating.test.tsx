@@ -3,9 +3,12 @@ import { render, screen } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Role } from '../api/types';
+import { ROUTES } from '../app';
+import { navFor } from '../auth/roles';
 import { UserProvider } from '../auth/session';
 import { ApiKeysPage } from './api-keys';
 import { ProvidersPage } from './providers';
+import { TeamsPage } from './teams';
 
 const KEY = {
   id: '0190a6c4-5b7e-7c3a-9f10-2b4d6e8f0a1c',
@@ -24,6 +27,20 @@ const KEY = {
   key_prefix: 'sk-gw-AbC1',
   revoked_at: null,
   deleted_at: null,
+  created_at: '2026-11-01T00:00:00.000Z',
+  updated_at: '2026-11-01T00:00:00.000Z',
+};
+const TEAM = {
+  id: '0190a6c4-5b7e-7c3a-9f10-2b4d6e8f0a1e',
+  name: 'search',
+  enabled: true,
+  allowed_models: ['gpt-4o-mini'],
+  rate_limit: 600,
+  tokens_per_minute: null,
+  budget: '200',
+  budget_period: 'week',
+  alert_thresholds: [0.8, 1],
+  tags: {},
   created_at: '2026-11-01T00:00:00.000Z',
   updated_at: '2026-11-01T00:00:00.000Z',
 };
@@ -52,7 +69,11 @@ beforeEach(() => {
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string) => {
-      const data = url.startsWith('/admin/providers') ? [PROVIDER] : [KEY];
+      const data = url.startsWith('/admin/providers')
+        ? [PROVIDER]
+        : url.startsWith('/admin/teams')
+          ? [TEAM]
+          : [{ ...KEY, team_id: TEAM.id }];
       return new Response(JSON.stringify({ data, total: 1 }), { status: 200 });
     }),
   );
@@ -83,5 +104,39 @@ describe('role-aware pages', () => {
     renderAs('editor', <ProvidersPage />);
     expect(await screen.findByRole('button', { name: 'Test connection' })).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Add provider' })).toBeTruthy();
+  });
+
+  it('shows a viewer the teams with their budget and key count, and no create, edit or delete control', async () => {
+    renderAs('viewer', <TeamsPage />);
+    expect(await screen.findByRole('link', { name: 'search' })).toBeTruthy();
+    expect(screen.getByText('$200.00 / week')).toBeTruthy();
+    expect(await screen.findByRole('columnheader', { name: 'Keys' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Create team' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Edit' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Delete' })).toBeNull();
+  });
+
+  it('offers an editor to create, edit and delete teams', async () => {
+    renderAs('editor', <TeamsPage />);
+    expect(await screen.findByRole('button', { name: 'Edit' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Create team' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Delete' })).toBeTruthy();
+  });
+
+  it('shows a key’s team by name in the keys list', async () => {
+    renderAs('viewer', <ApiKeysPage />);
+    expect(await screen.findByRole('link', { name: 'search' })).toBeTruthy();
+  });
+
+  it('gives the webhook pages to admins only: neither in an editor’s or viewer’s menu nor open to them', () => {
+    for (const role of ['viewer', 'editor'] as const)
+      expect(navFor([role]).map((i) => i.path)).not.toContain('/webhooks');
+    expect(navFor(['admin']).map((i) => i.path)).toContain('/webhooks');
+    expect(navFor(['viewer']).map((i) => i.path)).toContain('/teams');
+    const webhookRoutes = ROUTES.filter((r) => r.pattern.startsWith('/webhooks'));
+    expect(webhookRoutes.map((r) => [r.pattern, r.role])).toEqual([
+      ['/webhooks', 'admin'],
+      ['/webhooks/:id', 'admin'],
+    ]);
   });
 });
