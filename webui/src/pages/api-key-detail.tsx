@@ -105,7 +105,7 @@ function KeyFacts({ apiKey }: { apiKey: ApiKey }) {
   const tags = Object.entries(apiKey.tags);
   const teamsById = useTeamsById();
   return (
-    <table>
+    <table className="facts">
       <tbody>
         <tr>
           <th scope="row">Key</th>

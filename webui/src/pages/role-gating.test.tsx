@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Role } from '../api/types';
@@ -8,6 +8,7 @@ import { navFor } from '../auth/roles';
 import { UserProvider } from '../auth/session';
 import { ApiKeysPage } from './api-keys';
 import { ProvidersPage } from './providers';
+import { TeamDetailPage } from './team-detail';
 import { TeamsPage } from './teams';
 
 const KEY = {
@@ -44,6 +45,19 @@ const TEAM = {
   created_at: '2026-11-01T00:00:00.000Z',
   updated_at: '2026-11-01T00:00:00.000Z',
 };
+const USAGE_TOTALS = {
+  requests: 0,
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  cost_usd: '0',
+  estimated_requests: 0,
+  unpriced_requests: 0,
+  cache_hits: 0,
+  saved_usd: '0',
+};
 const PROVIDER = {
   id: '0190a6c4-5b7e-7c3a-9f10-2b4d6e8f0a1d',
   name: 'openai-prod',
@@ -68,7 +82,20 @@ function renderAs(role: Role, page: ReactNode) {
 beforeEach(() => {
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (url: string) => {
+    vi.fn(async (url: string, init?: RequestInit) => {
+      if (init?.method === 'DELETE')
+        return new Response(
+          JSON.stringify({
+            statusCode: 409,
+            message: "team 'search' has 1 API key(s): move or delete them first",
+            error: 'Conflict',
+            code: 'in_use',
+          }),
+          { status: 409 },
+        );
+      if (url === `/admin/teams/${TEAM.id}`) return new Response(JSON.stringify(TEAM), { status: 200 });
+      if (url.startsWith(`/admin/teams/${TEAM.id}/usage`))
+        return new Response(JSON.stringify({ data: [], totals: USAGE_TOTALS }), { status: 200 });
       const data = url.startsWith('/admin/providers')
         ? [PROVIDER]
         : url.startsWith('/admin/teams')
@@ -112,15 +139,32 @@ describe('role-aware pages', () => {
     expect(screen.getByText('$200.00 / week')).toBeTruthy();
     expect(await screen.findByRole('columnheader', { name: 'Keys' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Create team' })).toBeNull();
+    cleanup();
+    renderAs('viewer', <TeamDetailPage params={{ id: TEAM.id }} />);
+    expect(await screen.findByRole('heading', { level: 1, name: /^Team search/ })).toBeTruthy();
+    expect(await screen.findByText('No calls by this team’s keys in the last 30 days.')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Edit' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Delete' })).toBeNull();
   });
 
   it('offers an editor to create, edit and delete teams', async () => {
     renderAs('editor', <TeamsPage />);
+    expect(await screen.findByRole('button', { name: 'Create team' })).toBeTruthy();
+    cleanup();
+    renderAs('editor', <TeamDetailPage params={{ id: TEAM.id }} />);
     expect(await screen.findByRole('button', { name: 'Edit' })).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Create team' })).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Delete' })).toBeTruthy();
+  });
+
+  it('explains, when the team still has keys, why it cannot be deleted and what to do', async () => {
+    renderAs('editor', <TeamDetailPage params={{ id: TEAM.id }} />);
+    expect(await screen.findByRole('link', { name: 'search-backend' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Delete' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete team "search"?' });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
+    expect((await within(dialog).findByRole('alert')).textContent).toBe(
+      'Team "search" still has 1 API key, so it cannot be deleted. Move those keys to another team (or to no team) or delete them first, then delete the team.',
+    );
   });
 
   it('shows a key’s team by name in the keys list', async () => {

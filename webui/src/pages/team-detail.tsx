@@ -51,7 +51,7 @@ function TeamView({ team }: { team: Team }) {
           </div>
         ) : null}
       </div>
-      <table>
+      <table className="facts">
         <tbody>
           <tr>
             <th scope="row">Requests per minute</th>
@@ -88,16 +88,20 @@ function TeamView({ team }: { team: Team }) {
           <tr>
             <th scope="row">API keys</th>
             <td className="wrap">
-              {members === undefined
-                ? '…'
-                : members.length === 0
-                  ? 'none'
-                  : members.map((k, i) => (
-                      <span key={k.id}>
-                        {i > 0 ? ', ' : ''}
-                        <Link to={`/keys/${k.id}`}>{k.name}</Link>
-                      </span>
-                    ))}
+              {keys.isPending ? (
+                <span aria-busy="true">Loading</span>
+              ) : members === undefined ? (
+                'more keys than one page holds: see the API keys page'
+              ) : members.length === 0 ? (
+                'none'
+              ) : (
+                members.map((k, i) => (
+                  <span key={k.id}>
+                    {i > 0 ? ', ' : ''}
+                    <Link to={`/keys/${k.id}`}>{k.name}</Link>
+                  </span>
+                ))
+              )}
             </td>
           </tr>
           <tr>
@@ -146,7 +150,7 @@ function TeamUsage({ id }: { id: string }) {
             report={report}
             groups={[group]}
             {...range}
-            empty="No calls by this team's keys in the last 30 days."
+            empty="No calls by this team’s keys in the last 30 days."
           />
         )}
       </QueryState>

@@ -18,19 +18,20 @@ export function TeamsPage() {
   const canEdit = useCan('editor');
   const list = teams.useList({ limit: ALL });
   const keyCounts = useKeyCounts();
-  const [editing, setEditing] = useState<Team | 'new' | null>(null);
+  const [creating, setCreating] = useState(false);
   return (
     <>
       <div className="page-head">
         <h1>Teams</h1>
         {canEdit ? (
-          <button type="button" onClick={() => setEditing('new')}>
+          <button type="button" onClick={() => setCreating(true)}>
             Create team
           </button>
         ) : null}
       </div>
       <p className="hint">
         A team&apos;s limits, budget and model allowlist apply to all its keys together, on top of each key&apos;s own.
+        Open a team to see its usage{canEdit ? ', edit or delete it' : ''}.
       </p>
       <QueryState query={list} what="Loading teams">
         {(page) =>
@@ -38,17 +39,16 @@ export function TeamsPage() {
             <Empty>No teams yet.{canEdit ? ' Create one, then choose it in an API key’s form.' : ''}</Empty>
           ) : (
             <TableWrap label="Teams">
-              <table>
+              <table className="wrap-heads">
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
                     <th scope="col">Enabled</th>
-                    <th scope="col">Requests/min</th>
-                    <th scope="col">Tokens/min</th>
+                    <th scope="col">Requests per minute</th>
+                    <th scope="col">Tokens per minute</th>
                     <th scope="col">Budget</th>
                     <th scope="col">Allowed models</th>
                     {keyCounts ? <th scope="col">Keys</th> : null}
-                    {canEdit ? <th scope="col">Actions</th> : null}
                   </tr>
                 </thead>
                 <tbody>
@@ -67,16 +67,6 @@ export function TeamsPage() {
                       <td>{budgetText(t.budget, t.budget_period)}</td>
                       <td className="wrap">{t.allowed_models.length ? t.allowed_models.join(', ') : 'every model'}</td>
                       {keyCounts ? <td>{formatInt(keyCounts.get(t.id) ?? 0)}</td> : null}
-                      {canEdit ? (
-                        <td>
-                          <div className="actions">
-                            <button type="button" className="secondary" onClick={() => setEditing(t)}>
-                              Edit
-                            </button>
-                            <DeleteTeamButton team={t} keys={keyCounts?.get(t.id)} />
-                          </div>
-                        </td>
-                      ) : null}
                     </tr>
                   ))}
                 </tbody>
@@ -85,7 +75,7 @@ export function TeamsPage() {
           )
         }
       </QueryState>
-      {editing ? <TeamDialog team={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
+      {creating ? <TeamDialog team={null} onClose={() => setCreating(false)} /> : null}
     </>
   );
 }

@@ -40,7 +40,7 @@ function WebhookView({ webhook }: { webhook: Webhook }) {
           <DeleteWebhookButton webhook={webhook} onDeleted={() => navigate('/webhooks')} />
         </div>
       </div>
-      <table>
+      <table className="facts">
         <tbody>
           <tr>
             <th scope="row">URL</th>

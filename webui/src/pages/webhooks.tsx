@@ -26,18 +26,18 @@ export function SecretBadge({ set }: { set: boolean }) {
 export function WebhooksPage() {
   usePageTitle('Webhooks');
   const list = webhooks.useList({ limit: 500 });
-  const [editing, setEditing] = useState<Webhook | 'new' | null>(null);
+  const [creating, setCreating] = useState(false);
   return (
     <>
       <div className="page-head">
         <h1>Webhooks</h1>
-        <button type="button" onClick={() => setEditing('new')}>
+        <button type="button" onClick={() => setCreating(true)}>
           Add webhook
         </button>
       </div>
       <p className="hint">
         The gateway POSTs budget, key-expiry and routing alerts to these URLs, signed with the secret when one is set,
-        and retries failed deliveries for 24 hours.
+        and retries failed deliveries for 24 hours. Open a webhook to see its deliveries, edit or delete it.
       </p>
       <QueryState query={list} what="Loading webhooks">
         {(page) =>
@@ -53,12 +53,11 @@ export function WebhooksPage() {
                     <th scope="col">Format</th>
                     <th scope="col">Enabled</th>
                     <th scope="col">Signing</th>
-                    <th scope="col">Actions</th>
                   </tr>
                 </thead>
                 <tbody>
                   {page.data.map((w) => (
-                    <WebhookRow key={w.id} webhook={w} onEdit={() => setEditing(w)} />
+                    <WebhookRow key={w.id} webhook={w} />
                   ))}
                 </tbody>
               </table>
@@ -66,12 +65,12 @@ export function WebhooksPage() {
           )
         }
       </QueryState>
-      {editing ? <WebhookDialog webhook={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
+      {creating ? <WebhookDialog webhook={null} onClose={() => setCreating(false)} /> : null}
     </>
   );
 }
 
-function WebhookRow({ webhook, onEdit }: { webhook: Webhook; onEdit: () => void }) {
+function WebhookRow({ webhook }: { webhook: Webhook }) {
   return (
     <tr>
       <td className="wrap webhook-url">
@@ -84,17 +83,6 @@ function WebhookRow({ webhook, onEdit }: { webhook: Webhook; onEdit: () => void 
       </td>
       <td>
         <SecretBadge set={webhook.secret_set} />
-      </td>
-      <td>
-        <div className="actions">
-          <Link to={`/webhooks/${webhook.id}`} role="button" className="outline">
-            Deliveries
-          </Link>
-          <button type="button" className="secondary" onClick={onEdit}>
-            Edit
-          </button>
-          <DeleteWebhookButton webhook={webhook} />
-        </div>
       </td>
     </tr>
   );
