@@ -13,6 +13,7 @@ import { resetState } from '#test/utils/reset';
 
 /** `UPDATE_SCREENSHOTS=1` rewrites docs/console/*.png (committed); a normal run only checks. */
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/console' : null;
+const WEBHOOK_SECRET = 'whsec-canary-e2e-4d9c2b71';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 /** Fixed locale and time zone, so dates and amounts render the same on every machine. */
@@ -23,8 +24,10 @@ const PEOPLE = {
   viewer: { email: 'finance@example.com', password: 'canary-e2e-viewer-pw-5a4f0d' },
 };
 type Person = keyof typeof PEOPLE;
+/** What an editor's or a viewer's menu offers: no webhooks, admin users, service tokens or audit log. */
+const EDITOR_MENU = ['Overview', 'API keys', 'Teams', 'Providers', 'Models', 'Aliases', 'Usage'];
 /** Buttons that change something: a viewer must see none of them. */
-const CHANGING = /^(Add|Create|Edit|Delete|Revoke|Regenerate|Import|Test connection)\b/;
+const CHANGING = /^(Add|Create|Edit|Delete|Revoke|Regenerate|Import|Test connection|Resend)\b/;
 
 /** Issue 16 / SPEC §15: the built console in headless Chromium against the API on real PostgreSQL and Redis. */
 describe('console in a real browser', () => {
@@ -35,12 +38,14 @@ describe('console in a real browser', () => {
   let admin: { context: BrowserContext; page: Page; errors: string[] };
   const key = { name: 'e2e-app', secret: '', url: '' };
   let ciKey = '';
+  /** Pages made by the tests below, checked with axe too: a team's page and a webhook's deliveries. */
+  const made = { team: '', webhook: '' };
 
-  const chat = async (secret: string, model = 'gpt-4o-mini'): Promise<number> => {
+  const chat = async (secret: string, model = 'gpt-4o-mini', user?: string): Promise<number> => {
     const res = await fetch(`${api.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }] }),
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }], user }),
     });
     await res.arrayBuffer();
     return res.status;
@@ -164,10 +169,12 @@ describe('console in a real browser', () => {
     expect(await menuLabels(page)).toEqual([
       'Overview',
       'API keys',
+      'Teams',
       'Providers',
       'Models',
       'Aliases',
       'Usage',
+      'Webhooks',
       'Admin users',
       'Service tokens',
       'Audit log',
@@ -189,7 +196,7 @@ describe('console in a real browser', () => {
     await menu(page).waitFor();
     await settled(page);
     expect(page.url()).toBe(`${api.url}/ui/`);
-    expect(await menuLabels(page)).toEqual(['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']);
+    expect(await menuLabels(page)).toEqual(EDITOR_MENU);
     const cookies = await context.cookies();
     expect(cookies.find((c) => c.name === 'llmgw_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     expect(cookies.filter((c) => c.name === 'llmgw_oidc')).toEqual([]);
@@ -267,7 +274,7 @@ describe('console in a real browser', () => {
   it('offers a viewer no control that changes anything, and the API refuses a viewer’s change', async () => {
     const viewer = await signedIn('viewer');
     const labels = await menuLabels(viewer.page);
-    expect(labels).toEqual(['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']);
+    expect(labels).toEqual(EDITOR_MENU);
     for (const label of labels) {
       await open(viewer.page, label);
       const buttons = await viewer.page.getByRole('main').getByRole('button').allInnerTexts();
@@ -291,48 +298,118 @@ describe('console in a real browser', () => {
     await viewer.context.close();
   });
 
-  it('offers an editor keys but not admin users, service tokens or the audit log', async () => {
+  it('lets an editor create a team with a weekly budget and a key in it, shown with its team; no admin pages', async () => {
     const editor = await signedIn('editor');
-    expect(await menuLabels(editor.page)).toEqual(['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']);
-    await open(editor.page, 'API keys');
-    expect(await editor.page.getByRole('button', { name: 'Create API key' }).count()).toBe(1);
-    await editor.page.goto(`${api.url}/ui/users`);
-    await editor.page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
+    const { page } = editor;
+    expect(await menuLabels(page)).toEqual(EDITOR_MENU);
+    await open(page, 'Teams');
+    await page.getByRole('button', { name: 'Create team' }).click();
+    const teamForm = page.getByRole('dialog', { name: 'Create a team' });
+    await teamForm.getByLabel('Name').fill('search');
+    await teamForm.getByLabel('Requests per minute').fill('600');
+    await teamForm.getByLabel('Budget (USD)', { exact: true }).fill('200');
+    await teamForm.getByLabel('Budget period', { exact: true }).selectOption('week');
+    await teamForm.getByLabel('Budget alerts (% of the budget)').fill('50, 80, 100');
+    await teamForm.getByRole('button', { name: 'Create team' }).click();
+    await teamForm.waitFor({ state: 'detached' });
+    const teamRow = page.getByRole('row', { name: /^search / });
+    await teamRow.getByText('$200.00 / week').waitFor();
+
+    await open(page, 'API keys');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const keyForm = page.getByRole('dialog', { name: 'Create an API key' });
+    await keyForm.getByLabel('Name').fill('search-backend');
+    await keyForm.getByLabel('Team', { exact: true }).selectOption({ label: 'search' });
+    await keyForm.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByLabel('New key "search-backend" (shown once)').inputValue();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    const keyRow = page.getByRole('row', { name: /^search-backend / });
+    await keyRow.getByRole('link', { name: 'search', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: /^Team search/ }).waitFor();
+    made.team = page.url();
+    await page.getByRole('link', { name: 'search-backend' }).waitFor();
+
+    // a call with an end user shows on the team's page, per end user
+    expect(await chat(secret, 'gpt-4o-mini', 'alice@example.com')).toBe(200);
+    await usageRecords(5);
+    await page.reload();
+    await settled(page);
+    expect(await page.getByRole('cell', { name: 'alice@example.com' }).count()).toBe(1);
+
+    await page.goto(`${api.url}/ui/webhooks`);
+    await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
+    await page.goto(`${api.url}/ui/users`);
+    await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
     expect(editor.errors).toEqual([]);
     await editor.context.close();
   });
 
-  it('has no serious or critical axe violation and no console error on any page, light or dark', async () => {
+  it('lets the admin add a webhook with a secret, listed as "secret set" with no deliveries yet', async () => {
     const { page, errors } = admin;
-    const labels = await menuLabels(page);
-    const violations: Record<string, string[]> = {};
-    const check = async (name: string, scheme: 'light' | 'dark') => {
-      const found = await seriousViolations(page);
-      if (found.length > 0) violations[`${name} (${scheme})`] = found;
-      if (scheme === 'light') await shoot(page, name);
-    };
-    for (const scheme of ['light', 'dark'] as const) {
+    await open(page, 'Webhooks');
+    await page.getByText('No webhooks yet', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    const form = page.getByRole('dialog', { name: 'Add a webhook' });
+    await form.getByLabel('URL').fill('https://hooks.example.com/llm-gateway');
+    await form.getByLabel('Secret').fill(WEBHOOK_SECRET);
+    await form.getByLabel(/^key\.expiring/).check();
+    await form.getByRole('button', { name: 'Add webhook' }).click();
+    await form.waitFor({ state: 'detached' });
+    const row = page.getByRole('row', { name: /hooks\.example\.com/ });
+    await row.getByText('secret set', { exact: true }).waitFor();
+    expect(await row.getByRole('cell', { name: 'budget.threshold, budget.exceeded, key.expiring' }).count()).toBe(1);
+    expect(await page.content()).not.toContain(WEBHOOK_SECRET);
+    await row.getByRole('link', { name: 'https://hooks.example.com/llm-gateway' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Webhook deliveries' }).waitFor();
+    await settled(page);
+    made.webhook = page.url();
+    await page.getByText('No deliveries yet', { exact: false }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  // one test per colour scheme, so that each stays within the test timeout on a busy machine
+  it.each(['light', 'dark'] as const)(
+    'has no serious or critical axe violation and no console error on any page (%s)',
+    async (scheme) => {
+      const { page, errors } = admin;
+      const labels = await menuLabels(page);
+      const violations: Record<string, string[]> = {};
+      const check = async (name: string) => {
+        const found = await seriousViolations(page);
+        if (found.length > 0) violations[`${name} (${scheme})`] = found;
+        if (scheme === 'light') await shoot(page, name);
+      };
       await page.emulateMedia({ colorScheme: scheme });
       for (const label of labels) {
         await open(page, label);
-        await check(label.toLowerCase().replace(/ /g, '-'), scheme);
+        await check(label.toLowerCase().replace(/ /g, '-'));
       }
-      await page.goto(`${api.url}/ui/keys/${ciKey}`);
-      await settled(page);
-      await check('api-key', scheme);
-    }
-    expect(violations).toEqual({});
-    expect(errors).toEqual([]);
-  });
+      // a team's and a webhook's pages reuse the list pages' parts: checked in light mode only, to keep the run short
+      const pages = [['api-key', `${api.url}/ui/keys/${ciKey}`]];
+      if (scheme === 'light') pages.push(['team', made.team], ['webhook', made.webhook]);
+      for (const [name, url] of pages) {
+        await page.goto(url);
+        await settled(page);
+        await check(name);
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+      expect(violations).toEqual({});
+      expect(errors).toEqual([]);
+    },
+  );
 
   it('fits a phone’s width: no horizontal page scroll', async () => {
     const phone = await signedIn('admin', PHONE);
     const overflow: Record<string, number> = { Overview: await horizontalOverflow(phone.page) };
-    for (const label of ['API keys', 'Models', 'Usage', 'Audit log']) {
+    const labels = ['API keys', 'Teams', 'Models', 'Usage', 'Webhooks', 'Audit log'];
+    for (const label of labels) {
       await open(phone.page, label);
       overflow[label] = await horizontalOverflow(phone.page);
     }
-    expect(overflow).toEqual({ Overview: 0, 'API keys': 0, Models: 0, Usage: 0, 'Audit log': 0 });
+    await phone.page.goto(made.team);
+    await settled(phone.page);
+    overflow['a team'] = await horizontalOverflow(phone.page);
+    expect(overflow).toEqual(Object.fromEntries(['Overview', ...labels, 'a team'].map((l) => [l, 0])));
     expect(phone.errors).toEqual([]);
     await phone.context.close();
   });

@@ -13,8 +13,12 @@ import { OverviewPage } from './pages/overview';
 import { ProvidersPage } from './pages/providers';
 import { ServiceTokensPage } from './pages/service-tokens';
 import { SignInPage } from './pages/sign-in';
+import { TeamDetailPage } from './pages/team-detail';
+import { TeamsPage } from './pages/teams';
 import { UsagePage } from './pages/usage';
 import { UsersPage } from './pages/users';
+import { WebhookDetailPage } from './pages/webhook-detail';
+import { WebhooksPage } from './pages/webhooks';
 import { matchPath, useLocation } from './router/router';
 
 interface Route {
@@ -27,10 +31,14 @@ export const ROUTES: readonly Route[] = [
   { pattern: '/', role: 'viewer', page: OverviewPage },
   { pattern: '/keys', role: 'viewer', page: ApiKeysPage },
   { pattern: '/keys/:id', role: 'viewer', page: ApiKeyDetailPage },
+  { pattern: '/teams', role: 'viewer', page: TeamsPage },
+  { pattern: '/teams/:id', role: 'viewer', page: TeamDetailPage },
   { pattern: '/providers', role: 'viewer', page: ProvidersPage },
   { pattern: '/models', role: 'viewer', page: ModelsPage },
   { pattern: '/aliases', role: 'viewer', page: AliasesPage },
   { pattern: '/usage', role: 'viewer', page: UsagePage },
+  { pattern: '/webhooks', role: 'admin', page: WebhooksPage },
+  { pattern: '/webhooks/:id', role: 'admin', page: WebhookDetailPage },
   { pattern: '/users', role: 'admin', page: UsersPage },
   { pattern: '/tokens', role: 'admin', page: ServiceTokensPage },
   { pattern: '/audit', role: 'admin', page: AuditPage },

@@ -50,7 +50,11 @@ describe('api()', () => {
     const err = await api('/admin/api-keys', { method: 'POST', body: {} }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ kind: 'invalid', status: 400, message: 'Rate_limit must not be less than 0.' });
+    expect(err).toMatchObject({
+      kind: 'invalid',
+      status: 400,
+      message: 'Requests per minute must not be less than 0.',
+    });
   });
 
   it('turns a failed fetch into a network error in plain words', async () => {

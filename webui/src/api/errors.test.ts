@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readErrorBody, toApiError } from './errors';
+import { plainFields, readErrorBody, toApiError } from './errors';
 
 describe('toApiError', () => {
   it.each([
@@ -73,5 +73,17 @@ describe('readErrorBody', () => {
     });
     expect(readErrorBody('<html>')).toEqual({ message: [] });
     expect(readErrorBody(null)).toEqual({ message: [] });
+  });
+
+  it('names the API’s fields as the forms label them', () => {
+    const err = toApiError(400, {
+      statusCode: 400,
+      message: "allowed_models must be within team 'search''s: o3 is not",
+      error: 'Bad Request',
+    });
+    expect(err.message).toBe("Allowed models must be within team 'search's: o3 is not.");
+    expect(plainFields('team_id must be a UUID; rate_limit must not be less than 0')).toBe(
+      'team must be a UUID; requests per minute must not be less than 0',
+    );
   });
 });

@@ -53,8 +53,25 @@ export function readErrorBody(body: unknown): ErrorBody {
   };
 }
 
-const sentence = (text: string): string => {
-  const t = text.trim();
+/** The API's field names as the console's forms label them, so a refusal reads in the form's words. */
+const FIELD_WORDS: Record<string, string> = {
+  allowed_models: 'allowed models',
+  team_id: 'team',
+  rate_limit: 'requests per minute',
+  tokens_per_minute: 'tokens per minute',
+  budget_period: 'budget period',
+  monthly_budget: 'monthly budget',
+  alert_thresholds: 'budget alerts',
+  expires_at: 'expiry',
+};
+const FIELD_RE = new RegExp(`\\b(${Object.keys(FIELD_WORDS).join('|')})\\b`, 'g');
+
+/** "allowed_models must be within team 'search''s: x is not" → "allowed models must be within team 'search's: x is not". */
+export const plainFields = (text: string): string =>
+  text.replace(FIELD_RE, (name) => FIELD_WORDS[name] ?? name).replace(/'(\w[^']*)''s\b/g, "'$1's");
+
+const sentence = (raw: string): string => {
+  const t = plainFields(raw).trim();
   if (!t) return t;
   const first = t[0].toUpperCase() + t.slice(1);
   return /[.!?]$/.test(first) ? first : `${first}.`;

@@ -34,6 +34,15 @@ export type ServiceTokenCreated = Schemas['ServiceTokenCreatedDto'];
 export type ServiceTokenCreate = Schemas['ServiceTokenCreateDto'];
 export type ServiceTokenUpdate = Schemas['ServiceTokenUpdateDto'];
 export type AdminAuditEntry = Schemas['AdminAuditResponseDto'];
+export type Team = Schemas['TeamResponseDto'];
+export type TeamCreate = Schemas['TeamCreateDto'];
+export type TeamUpdate = Schemas['TeamUpdateDto'];
+export type Webhook = Schemas['WebhookResponseDto'];
+export type WebhookCreate = Schemas['WebhookCreateDto'];
+export type WebhookUpdate = Schemas['WebhookUpdateDto'];
+export type WebhookDelivery = Schemas['WebhookDeliveryDto'];
+export type AlertType = Webhook['events'][number];
+export type WebhookFormat = Webhook['format'];
 export type Role = AdminUser['roles'][number];
 
 export interface Page<T> {
@@ -51,5 +60,6 @@ export interface SessionUser {
 export type ProviderTestResult = Schemas['ProviderTestResultDto'];
 export type ProviderTestRequest = Schemas['ProviderTestRequestDto'];
 
-export type UsageGroup = 'api_key' | 'model' | 'provider' | 'day';
-export const USAGE_GROUPS: readonly UsageGroup[] = ['api_key', 'model', 'provider', 'day'];
+/** `group_by` of the usage reports, in the API's order (the order of the row's key columns). */
+export type UsageGroup = 'api_key' | 'team' | 'end_user' | 'model' | 'provider' | 'day';
+export const USAGE_GROUPS: readonly UsageGroup[] = ['api_key', 'team', 'end_user', 'model', 'provider', 'day'];

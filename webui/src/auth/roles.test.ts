@@ -11,11 +11,23 @@ describe('roles', () => {
   });
 
   it.each([
-    ['viewer', ['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']],
-    ['editor', ['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage']],
+    ['viewer', ['Overview', 'API keys', 'Teams', 'Providers', 'Models', 'Aliases', 'Usage']],
+    ['editor', ['Overview', 'API keys', 'Teams', 'Providers', 'Models', 'Aliases', 'Usage']],
     [
       'admin',
-      ['Overview', 'API keys', 'Providers', 'Models', 'Aliases', 'Usage', 'Admin users', 'Service tokens', 'Audit log'],
+      [
+        'Overview',
+        'API keys',
+        'Teams',
+        'Providers',
+        'Models',
+        'Aliases',
+        'Usage',
+        'Webhooks',
+        'Admin users',
+        'Service tokens',
+        'Audit log',
+      ],
     ],
   ])('offers a %s only the pages the role may open', (role, pages) => {
     expect(navFor([role]).map((i) => i.label)).toEqual(pages);

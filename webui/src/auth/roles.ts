@@ -25,10 +25,12 @@ export interface NavItem {
 export const NAV: readonly NavItem[] = [
   { path: '/', label: 'Overview', role: 'viewer' },
   { path: '/keys', label: 'API keys', role: 'viewer' },
+  { path: '/teams', label: 'Teams', role: 'viewer' },
   { path: '/providers', label: 'Providers', role: 'viewer' },
   { path: '/models', label: 'Models', role: 'viewer' },
   { path: '/aliases', label: 'Aliases', role: 'viewer' },
   { path: '/usage', label: 'Usage', role: 'viewer' },
+  { path: '/webhooks', label: 'Webhooks', role: 'admin' },
   { path: '/users', label: 'Admin users', role: 'admin' },
   { path: '/tokens', label: 'Service tokens', role: 'admin' },
   { path: '/audit', label: 'Audit log', role: 'admin' },

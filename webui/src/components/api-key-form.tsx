@@ -1,10 +1,12 @@
 import { type FormEvent, useState } from 'react';
 import type { ApiKeyCreate } from '../api/types';
 import { type ApiKeyForm, apiKeyBody, BUDGET_PERIODS, type BudgetPeriod, type FormErrors } from '../lib/api-key-form';
+import { ALL, teams } from '../hooks/teams';
+import { budgetText } from '../lib/team-form';
 import { Checkbox, Field, TextField } from './field';
 import { ErrorNote } from './states';
 
-/** Create or edit an API key: name, limits, budget, model allowlist, tags, expiry. */
+/** Create or edit an API key: name, team, limits, budget and its alerts, model allowlist, tags, expiry. */
 export function ApiKeyFormView({
   initial,
   submitLabel,
@@ -22,13 +24,15 @@ export function ApiKeyFormView({
 }) {
   const [form, setForm] = useState(initial);
   const [errors, setErrors] = useState<FormErrors<ApiKeyForm>>({});
+  const teamList = teams.useList({ limit: ALL });
+  const team = teamList.data?.data.find((t) => t.id === form.teamId);
   const set =
     <K extends keyof ApiKeyForm>(key: K) =>
     (value: ApiKeyForm[K]) =>
       setForm((f) => ({ ...f, [key]: value }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const result = apiKeyBody(form);
+    const result = apiKeyBody(form, undefined, team);
     if (!result.ok) return setErrors(result.errors);
     setErrors({});
     onSubmit(result.body);
@@ -36,6 +40,37 @@ export function ApiKeyFormView({
   return (
     <form onSubmit={submit} noValidate>
       <TextField label="Name" value={form.name} onChange={set('name')} error={errors.name} required maxLength={256} />
+      <Field
+        label="Team"
+        hint={
+          teamList.error
+            ? 'The teams could not be loaded.'
+            : team
+              ? `The team's limits apply too: budget ${budgetText(team.budget, team.budget_period)}, models ${
+                  team.allowed_models.length ? team.allowed_models.join(', ') : 'all'
+                }.`
+              : 'A team shares its limits, budget and model allowlist with its keys.'
+        }
+        error={errors.teamId}
+      >
+        {(a11y) => (
+          <select
+            {...a11y}
+            value={form.teamId}
+            aria-busy={teamList.isPending}
+            onChange={(e) => set('teamId')(e.target.value)}
+          >
+            <option value="">No team</option>
+            {(teamList.data?.data ?? []).map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+                {t.enabled ? '' : ' (disabled)'}
+              </option>
+            ))}
+            {form.teamId && teamList.data && !team ? <option value={form.teamId}>(unknown team)</option> : null}
+          </select>
+        )}
+      </Field>
       <div className="grid">
         <TextField
           label="Requests per minute"
@@ -77,6 +112,13 @@ export function ApiKeyFormView({
           )}
         </Field>
       </div>
+      <TextField
+        label="Budget alerts (% of the budget)"
+        value={form.alertThresholds}
+        onChange={set('alertThresholds')}
+        error={errors.alertThresholds}
+        hint="Percentages separated by commas, e.g. 50, 80, 100: each sends a webhook alert once per period. Empty: 80, 100."
+      />
       <TextField
         label="Allowed models"
         value={form.allowedModels}

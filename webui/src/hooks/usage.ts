@@ -7,6 +7,7 @@ export interface UsageFilter {
   from: string;
   to: string;
   api_key_id?: string;
+  team_id?: string;
   model?: string;
   group_by: UsageGroup[];
 }

@@ -58,3 +58,36 @@ export function parseJsonObject(text: string, label: string): Parsed<Record<stri
     return fail(`${label} is not valid JSON.`);
   }
 }
+
+/**
+ * Alert thresholds typed as percentages of the budget ("50, 80, 100" or "50%, 80%"), sent as the fractions the API
+ * takes ([0.5, 0.8, 1]); '' → null, the gateway's default of 80 % and 100 %. A number below 1 without a % sign is
+ * refused: "0.8" is far more likely a fraction meant as 80 % than an alert at 0.8 % of the budget.
+ */
+export function parseThresholds(text: string): Parsed<number[] | null> {
+  const items = text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) return ok(null);
+  const fractions: number[] = [];
+  for (const item of items) {
+    const m = /^(\d+(?:\.\d+)?)\s*(%?)$/.exec(item);
+    if (!m) return fail(`"${item}" is not a percentage: write numbers such as 50, 80, 100.`);
+    const percent = Number(m[1]);
+    if (percent <= 0 || percent > 100)
+      return fail(`${item} is outside 0 to 100 %: each alert is above 0 and at most 100.`);
+    if (percent < 1 && !m[2])
+      return fail(
+        `${item} would alert at ${item} % of the budget. Write percentages (80 for 80 %), or ${item}% if meant.`,
+      );
+    fractions.push(percent / 100);
+  }
+  const unique = [...new Set(fractions)].sort((a, b) => a - b);
+  if (unique.length > 10) return fail('At most 10 alert thresholds.');
+  return ok(unique);
+}
+
+/** [0.5, 0.8, 1] → "50, 80, 100" (the form's text); null → '' (the default). */
+export const formatThresholds = (fractions: readonly number[] | null | undefined): string =>
+  (fractions ?? []).map((f) => String(Number((f * 100).toFixed(6)))).join(', ');

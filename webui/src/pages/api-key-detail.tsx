@@ -13,7 +13,9 @@ import { apiKeyFormFrom } from '../lib/api-key-form';
 import { lastDays } from '../lib/dates';
 import { formatDateTime, formatInt, formatUsd } from '../lib/format';
 import { Link, navigate } from '../router/router';
-import { StatusBadge } from './api-keys';
+import { useTeamsById } from '../hooks/teams';
+import { budgetText, thresholdsText } from '../lib/team-form';
+import { StatusBadge, TeamName } from './api-keys';
 
 export function ApiKeyDetailPage({ params }: { params: Record<string, string> }) {
   const key = apiKeys.useOne(params.id);
@@ -101,14 +103,19 @@ function KeyView({ apiKey }: { apiKey: ApiKey }) {
 
 function KeyFacts({ apiKey }: { apiKey: ApiKey }) {
   const tags = Object.entries(apiKey.tags);
+  const teamsById = useTeamsById();
   return (
-    <table>
+    <table className="facts">
       <tbody>
         <tr>
           <th scope="row">Key</th>
           <td>
             <code>{apiKey.key_prefix}…</code>
           </td>
+        </tr>
+        <tr>
+          <th scope="row">Team</th>
+          <td>{apiKey.team_id ? <TeamName id={apiKey.team_id} teams={teamsById} /> : 'none'}</td>
         </tr>
         <tr>
           <th scope="row">Requests per minute</th>
@@ -120,7 +127,11 @@ function KeyFacts({ apiKey }: { apiKey: ApiKey }) {
         </tr>
         <tr>
           <th scope="row">Budget</th>
-          <td>{apiKey.budget === null ? 'none' : `${formatUsd(apiKey.budget)} per ${apiKey.budget_period}`}</td>
+          <td>{budgetText(apiKey.budget, apiKey.budget_period)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Budget alerts</th>
+          <td>{apiKey.budget === null ? 'no budget' : `at ${thresholdsText(apiKey.alert_thresholds)}`}</td>
         </tr>
         <tr>
           <th scope="row">Allowed models</th>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ApiKeyCreated } from '../api/types';
+import type { ApiKeyCreated, Team } from '../api/types';
 import { useCan } from '../auth/session';
 import { ApiKeyFormView } from '../components/api-key-form';
 import { Dialog } from '../components/dialog';
@@ -8,6 +8,7 @@ import { SecretOnce } from '../components/secret-once';
 import { Empty, QueryState } from '../components/states';
 import { TableWrap } from '../components/table-wrap';
 import { apiKeys, keyStatus } from '../hooks/api-keys';
+import { useTeamsById } from '../hooks/teams';
 import { usePageTitle } from '../layout';
 import { emptyApiKeyForm } from '../lib/api-key-form';
 import { formatDate, formatInt, formatUsd } from '../lib/format';
@@ -17,6 +18,13 @@ const LIMIT = 50;
 
 export function StatusBadge({ status }: { status: ReturnType<typeof keyStatus> }) {
   return <span className={`badge ${status === 'active' ? 'good' : 'bad'}`}>{status}</span>;
+}
+
+/** A key's team as a link to the team's page; "—" without one. */
+export function TeamName({ id, teams }: { id: string | null; teams: Map<string, Team> | undefined }) {
+  if (!id) return <>—</>;
+  const team = teams?.get(id);
+  return <Link to={`/teams/${id}`}>{team ? team.name : teams ? '(unknown team)' : '…'}</Link>;
 }
 
 export function ApiKeysPage() {
@@ -34,6 +42,7 @@ export function ApiKeysPage() {
     offset,
   });
   const create = apiKeys.useCreate();
+  const teamsById = useTeamsById();
   return (
     <>
       <div className="page-head">
@@ -77,6 +86,7 @@ export function ApiKeysPage() {
                       <th scope="col">Name</th>
                       <th scope="col">Key</th>
                       <th scope="col">Status</th>
+                      <th scope="col">Team</th>
                       <th scope="col">Requests/min</th>
                       <th scope="col">Budget</th>
                       <th scope="col">Expires</th>
@@ -94,6 +104,9 @@ export function ApiKeysPage() {
                         </td>
                         <td>
                           <StatusBadge status={keyStatus(key)} />
+                        </td>
+                        <td>
+                          <TeamName id={key.team_id} teams={teamsById} />
                         </td>
                         <td>{key.rate_limit === null ? 'no limit' : formatInt(key.rate_limit)}</td>
                         <td>{key.budget === null ? 'none' : `${formatUsd(key.budget)} / ${key.budget_period}`}</td>

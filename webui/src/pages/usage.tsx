@@ -5,6 +5,7 @@ import { Empty, QueryState } from '../components/states';
 import { TableWrap } from '../components/table-wrap';
 import { DailyUsageChart } from '../components/usage-chart';
 import { apiKeys } from '../hooks/api-keys';
+import { ALL, teams } from '../hooks/teams';
 import { useUsage } from '../hooks/usage';
 import { usePageTitle } from '../layout';
 import { downloadText } from '../lib/csv';
@@ -12,8 +13,10 @@ import { lastDays, utcDay } from '../lib/dates';
 import { formatInt, formatUsd } from '../lib/format';
 import { groupLabel, usageCsv } from '../lib/usage-table';
 
-const GROUP_LABELS: Record<UsageGroup, string> = {
+export const GROUP_LABELS: Record<UsageGroup, string> = {
   api_key: 'API key',
+  team: 'Team',
+  end_user: 'End user',
   model: 'Model',
   provider: 'Provider',
   day: 'Day',
@@ -27,14 +30,17 @@ export function UsagePage() {
   // the inputs show the last day included; the API's `to` is exclusive
   const [until, setUntil] = useState(utcDay(new Date(Date.parse(`${initial.to}T00:00:00Z`) - 86_400_000)));
   const [apiKeyId, setApiKeyId] = useState('');
+  const [teamId, setTeamId] = useState('');
   const [model, setModel] = useState('');
   const [groups, setGroups] = useState<UsageGroup[]>(['model']);
-  const keys = apiKeys.useList({ limit: 500, include_deleted: true });
+  const keys = apiKeys.useList({ limit: ALL, include_deleted: true });
+  const teamList = teams.useList({ limit: ALL });
   const rangeOk = Boolean(from && until && from <= until);
   const filter = {
     from,
     to: rangeOk ? addDay(until) : from,
     api_key_id: apiKeyId || undefined,
+    team_id: teamId || undefined,
     model: model.trim() || undefined,
     group_by: groups,
   };
@@ -82,6 +88,17 @@ export function UsagePage() {
           </select>
         </label>
         <label>
+          Team
+          <select value={teamId} onChange={(e) => setTeamId(e.target.value)}>
+            <option value="">All teams</option>
+            {(teamList.data?.data ?? []).map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           Model
           <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="All models" />
         </label>
@@ -106,16 +123,19 @@ export function UsagePage() {
   );
 }
 
-function UsageResult({
+/** Totals, a chart (per day, or cost per group) and the table of a usage report; also on a team's page. */
+export function UsageResult({
   report,
   groups,
   from,
   to,
+  empty = 'No calls match these filters.',
 }: {
   report: UsageReport;
   groups: UsageGroup[];
   from: string;
   to: string;
+  empty?: string;
 }) {
   const top = useMemo(
     () => [...report.data].sort((a, b) => Number(b.cost_usd) - Number(a.cost_usd)).slice(0, 15),
@@ -123,7 +143,7 @@ function UsageResult({
   );
   const series = useMemo(() => [{ label: 'Cost (USD)', data: top.map((r) => Number(r.cost_usd)) }], [top]);
   const labels = useMemo(() => top.map((r) => groupLabel(r, groups)), [top, groups]);
-  if (report.totals.requests === 0) return <Empty>No calls match these filters.</Empty>;
+  if (report.totals.requests === 0) return <Empty>{empty}</Empty>;
   const t = report.totals;
   return (
     <>
