@@ -63,3 +63,4 @@ export type ProviderTestRequest = Schemas['ProviderTestRequestDto'];
 /** `group_by` of the usage reports, in the API's order (the order of the row's key columns). */
 export type UsageGroup = 'api_key' | 'team' | 'end_user' | 'model' | 'provider' | 'day';
 export const USAGE_GROUPS: readonly UsageGroup[] = ['api_key', 'team', 'end_user', 'model', 'provider', 'day'];
+export type CacheSetting = Schemas['CacheSettingDto'];

@@ -3,6 +3,7 @@ import type { ApiKeyCreate } from '../api/types';
 import { type ApiKeyForm, apiKeyBody, BUDGET_PERIODS, type BudgetPeriod, type FormErrors } from '../lib/api-key-form';
 import { ALL, teams } from '../hooks/teams';
 import { budgetText } from '../lib/team-form';
+import { CacheFields } from './cache-fields';
 import { Checkbox, Field, TextField } from './field';
 import { ErrorNote } from './states';
 
@@ -126,6 +127,7 @@ export function ApiKeyFormView({
         error={errors.allowedModels}
         hint="Model or alias names, separated by commas. Empty: every model."
       />
+      <CacheFields form={form.cache} onChange={set('cache')} error={errors.cache} />
       <Field label="Tags" hint="One key=value per line, e.g. team=search." error={errors.tags}>
         {(a11y) => <textarea {...a11y} rows={3} value={form.tags} onChange={(e) => set('tags')(e.target.value)} />}
       </Field>

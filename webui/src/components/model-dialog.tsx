@@ -4,6 +4,8 @@ import { models } from '../hooks/models';
 import { parseList } from '../lib/fields';
 import { type PriceRow, pricingBody, priceRowsFrom } from '../lib/pricing';
 import { Dialog } from './dialog';
+import { CacheFields } from './cache-fields';
+import { cacheFormFrom, parseCache } from '../lib/cache-field';
 import { Checkbox, Field, TextField } from './field';
 import { PricingEditor } from './pricing-editor';
 import { ErrorNote } from './states';
@@ -33,6 +35,7 @@ export function ModelDialog({
   const [maxOutput, setMaxOutput] = useState(model?.max_output_tokens?.toString() ?? '');
   const [capabilities, setCapabilities] = useState(model?.capabilities.join(', ') ?? '');
   const [enabled, setEnabled] = useState(model?.enabled ?? true);
+  const [cache, setCache] = useState(cacheFormFrom(model?.cache));
   const [rows, setRows] = useState<PriceRow[]>(model ? priceRowsFrom(model.pricing) : []);
   const [errors, setErrors] = useState<string[]>([]);
   const mutation = model ? update : create;
@@ -46,8 +49,10 @@ export function ModelDialog({
     if (out === 'bad') problems.push('Max output tokens must be a whole number above 0, or empty.');
     const pricing = pricingBody(rows);
     if (!pricing.ok) problems.push(...pricing.errors);
+    const parsedCache = parseCache(cache);
+    if (!parsedCache.ok) problems.push(parsedCache.error);
     setErrors(problems);
-    if (problems.length > 0 || !pricing.ok || ctx === 'bad' || out === 'bad') return;
+    if (problems.length > 0 || !pricing.ok || !parsedCache.ok || ctx === 'bad' || out === 'bad') return;
     const body: ModelCreate = {
       name: name.trim(),
       provider_id: providerId || null,
@@ -57,6 +62,7 @@ export function ModelDialog({
       capabilities: parseList(capabilities),
       enabled,
       pricing: pricing.pricing,
+      cache: parsedCache.value,
     };
     if (model) update.mutate({ id: model.id, body }, { onSuccess: onClose });
     else create.mutate(body, { onSuccess: onClose });
@@ -102,6 +108,7 @@ export function ModelDialog({
           hint="Separated by commas, e.g. chat, vision, tools."
         />
         <PricingEditor rows={rows} onChange={setRows} />
+        <CacheFields form={cache} onChange={setCache} />
         <Checkbox label="Enabled" checked={enabled} onChange={setEnabled} />
         {errors.length ? (
           <ul role="alert">

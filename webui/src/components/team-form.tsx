@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import type { TeamCreate } from '../api/types';
 import { BUDGET_PERIODS, type BudgetPeriod, type FormErrors } from '../lib/api-key-form';
 import { type TeamForm, teamBody } from '../lib/team-form';
+import { CacheFields } from './cache-fields';
 import { Checkbox, Field, TextField } from './field';
 import { ErrorNote } from './states';
 
@@ -95,6 +96,7 @@ export function TeamFormView({
         error={errors.allowedModels}
         hint="Model or alias names, separated by commas. Empty: every model. Each key's own list must be within it."
       />
+      <CacheFields form={form.cache} onChange={set('cache')} error={errors.cache} />
       <Field label="Tags" hint="One key=value per line, e.g. cost_center=cc-42." error={errors.tags}>
         {(a11y) => <textarea {...a11y} rows={2} value={form.tags} onChange={(e) => set('tags')(e.target.value)} />}
       </Field>

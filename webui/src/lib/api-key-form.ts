@@ -1,3 +1,4 @@
+import { type CacheForm, cacheFormFrom, parseCache } from './cache-field';
 import type { ApiKey, ApiKeyCreate, Team } from '../api/types';
 
 export type BudgetPeriod = ApiKeyCreate['budget_period'];
@@ -23,6 +24,7 @@ export interface ApiKeyForm {
   teamId: string;
   expiresAt: string;
   tags: string;
+  cache: CacheForm;
 }
 
 export const emptyApiKeyForm = (): ApiKeyForm => ({
@@ -37,6 +39,7 @@ export const emptyApiKeyForm = (): ApiKeyForm => ({
   teamId: '',
   expiresAt: '',
   tags: '',
+  cache: cacheFormFrom(null),
 });
 
 export const apiKeyFormFrom = (key: ApiKey): ApiKeyForm => ({
@@ -51,6 +54,7 @@ export const apiKeyFormFrom = (key: ApiKey): ApiKeyForm => ({
   teamId: key.team_id ?? '',
   expiresAt: isoToLocalInput(key.expires_at),
   tags: formatTags(key.tags),
+  cache: cacheFormFrom(key.cache),
 });
 
 export type FormErrors<F> = Partial<Record<keyof F, string>>;
@@ -92,13 +96,15 @@ export function apiKeyBody(
   if (!thresholds.ok) errors.alertThresholds = thresholds.error;
   const tags = parseTags(form.tags);
   if (!tags.ok) errors.tags = tags.error;
+  const cache = parseCache(form.cache);
+  if (!cache.ok) errors.cache = cache.error;
   const models = parseList(form.allowedModels);
   const outside = allowlistProblem(models, form.teamId ? team : undefined);
   if (outside) errors.allowedModels = outside;
   const expires = localInputToIso(form.expiresAt);
   if (form.expiresAt && !expires) errors.expiresAt = 'The expiry is not a valid date and time.';
   else if (expires && Date.parse(expires) <= now) errors.expiresAt = 'The expiry must be in the future.';
-  if (Object.keys(errors).length > 0 || !rate.ok || !tpm.ok || !budget.ok || !tags.ok || !thresholds.ok)
+  if (Object.keys(errors).length > 0 || !rate.ok || !tpm.ok || !budget.ok || !tags.ok || !thresholds.ok || !cache.ok)
     return { ok: false, errors };
   return {
     ok: true,
@@ -114,6 +120,7 @@ export function apiKeyBody(
       team_id: form.teamId || null,
       expires_at: expires || null,
       tags: tags.value,
+      cache: cache.value,
     },
   };
 }

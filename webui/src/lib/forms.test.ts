@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateUser } from '../pages/users';
 import { allowlistProblem, apiKeyBody, apiKeyFormFrom, emptyApiKeyForm } from './api-key-form';
+import { cacheFormFrom, cacheText, parseCache } from './cache-field';
 import {
   formatThresholds,
   parseAmount,
@@ -13,6 +14,20 @@ import {
 import { budgetText, emptyTeamForm, teamBody, teamFormFrom, thresholdsText } from './team-form';
 import { emptyWebhookForm, webhookBody, webhookFormFrom } from './webhook-form';
 import { newPriceRow, pricingBody } from './pricing';
+
+describe('cache setting fields', () => {
+  it('sends null for an empty time, the setting for a duration up to 7d, and names a bad one', () => {
+    expect(parseCache({ ttl: ' ', scope: 'global' })).toEqual({ ok: true, value: null });
+    expect(parseCache({ ttl: '15m', scope: 'team' })).toEqual({ ok: true, value: { ttl: '15m', scope: 'team' } });
+    expect(parseCache({ ttl: '0s', scope: 'key' })).toEqual({ ok: true, value: { ttl: '0s', scope: 'key' } });
+    expect(parseCache({ ttl: '7d', scope: 'key' }).ok).toBe(true);
+    expect(parseCache({ ttl: '8d', scope: 'key' })).toEqual({ ok: false, error: 'Cache time: at most 7d.' });
+    expect(parseCache({ ttl: 'soon', scope: 'key' }).ok).toBe(false);
+    expect(cacheFormFrom({ ttl: '1h', scope: 'global' })).toEqual({ ttl: '1h', scope: 'global' });
+    expect(cacheText(null)).toBe('not set');
+    expect(cacheText({ ttl: '1h', scope: 'team' })).toBe('1h, per team');
+  });
+});
 
 describe('API key form', () => {
   it('sends every field, empty ones as "no limit", "no budget", "never" and "all models"', () => {
@@ -31,6 +46,7 @@ describe('API key form', () => {
         team_id: null,
         expires_at: null,
         tags: {},
+        cache: null,
       },
     });
   });
@@ -143,6 +159,7 @@ describe('team form', () => {
         budget_period: 'month',
         alert_thresholds: null,
         tags: {},
+        cache: null,
       },
     });
   });
@@ -159,6 +176,7 @@ describe('team form', () => {
       alertThresholds: '100, 50',
       tags: 'cost_center=cc-42',
       enabled: false,
+      cache: { ttl: '30m', scope: 'team' },
     });
     expect(result).toEqual({
       ok: true,
@@ -172,6 +190,7 @@ describe('team form', () => {
         budget_period: 'week',
         alert_thresholds: [0.5, 1],
         tags: { cost_center: 'cc-42' },
+        cache: { ttl: '30m', scope: 'team' },
       },
     });
     expect(budgetText('200', 'week')).toBe('$200.00 / week');
@@ -210,6 +229,7 @@ describe('team form', () => {
       budget_period: 'week' as const,
       alert_thresholds: [0.5, 0.9, 1],
       tags: { cost_center: 'cc-42' },
+      cache: { ttl: '1h', scope: 'team' as const },
       created_at: '2026-01-01T00:00:00Z',
       updated_at: '2026-01-01T00:00:00Z',
     };

@@ -1,5 +1,6 @@
 import type { Team, TeamCreate } from '../api/types';
 import { type BudgetPeriod, type FormErrors } from './api-key-form';
+import { type CacheForm, cacheFormFrom, parseCache } from './cache-field';
 import { formatTags, formatThresholds, parseAmount, parseLimit, parseList, parseTags, parseThresholds } from './fields';
 import { formatUsd } from './format';
 
@@ -14,6 +15,7 @@ export interface TeamForm {
   budgetPeriod: BudgetPeriod;
   alertThresholds: string;
   tags: string;
+  cache: CacheForm;
 }
 
 export const emptyTeamForm = (): TeamForm => ({
@@ -26,6 +28,7 @@ export const emptyTeamForm = (): TeamForm => ({
   budgetPeriod: 'month',
   alertThresholds: '',
   tags: '',
+  cache: cacheFormFrom(null),
 });
 
 export const teamFormFrom = (team: Team): TeamForm => ({
@@ -38,6 +41,7 @@ export const teamFormFrom = (team: Team): TeamForm => ({
   budgetPeriod: team.budget_period,
   alertThresholds: formatThresholds(team.alert_thresholds),
   tags: formatTags(team.tags),
+  cache: cacheFormFrom(team.cache),
 });
 
 /**
@@ -59,7 +63,10 @@ export function teamBody(form: TeamForm): { ok: true; body: TeamCreate } | { ok:
   if (!thresholds.ok) errors.alertThresholds = thresholds.error;
   const tags = parseTags(form.tags);
   if (!tags.ok) errors.tags = tags.error;
-  if (!rate.ok || !tpm.ok || !budget.ok || !thresholds.ok || !tags.ok || errors.name) return { ok: false, errors };
+  const cache = parseCache(form.cache);
+  if (!cache.ok) errors.cache = cache.error;
+  if (!rate.ok || !tpm.ok || !budget.ok || !thresholds.ok || !tags.ok || !cache.ok || errors.name)
+    return { ok: false, errors };
   return {
     ok: true,
     body: {
@@ -72,6 +79,7 @@ export function teamBody(form: TeamForm): { ok: true; body: TeamCreate } | { ok:
       budget_period: form.budgetPeriod,
       alert_thresholds: thresholds.value,
       tags: tags.value,
+      cache: cache.value,
     },
   };
 }

@@ -109,6 +109,7 @@ describe('aliases page', () => {
       config: {},
       tags: {},
       enabled: true,
+      cache: null,
     });
   });
 });

@@ -5,7 +5,9 @@ import { useCan } from '../auth/session';
 import { ConfirmButton } from '../components/confirm-button';
 import { Dialog } from '../components/dialog';
 import { Checkbox, Field, TextField } from '../components/field';
+import { CacheFields } from '../components/cache-fields';
 import { RoutingEditor } from '../components/routing-editor';
+import { cacheFormFrom, parseCache } from '../lib/cache-field';
 import { Empty, ErrorNote, QueryState } from '../components/states';
 import { aliases, models } from '../hooks/models';
 import { usePageTitle } from '../layout';
@@ -146,6 +148,7 @@ function AliasDialog({
   );
   const [tags, setTags] = useState(formatTags(alias?.tags));
   const [enabled, setEnabled] = useState(alias?.enabled ?? true);
+  const [cache, setCache] = useState(cacheFormFrom(alias?.cache));
   const [errors, setErrors] = useState<Record<string, string>>({});
   // a one-model alias switched to routing starts with that model as its first target
   const switchToRouting = () => {
@@ -167,14 +170,17 @@ function AliasDialog({
     if (!parsedConfig.ok) problems.config = parsedConfig.error;
     const parsedTags = parseTags(tags);
     if (!parsedTags.ok) problems.tags = parsedTags.error;
+    const parsedCache = parseCache(cache);
+    if (!parsedCache.ok) problems.cache = parsedCache.error;
     setErrors(problems);
-    if (Object.keys(problems).length || !target.ok || !parsedConfig.ok || !parsedTags.ok) return;
+    if (Object.keys(problems).length || !target.ok || !parsedConfig.ok || !parsedTags.ok || !parsedCache.ok) return;
     const body: AliasCreate = {
       name: name.trim(),
       ...target.fields,
       config: parsedConfig.value,
       tags: parsedTags.value,
       enabled,
+      cache: parsedCache.value,
     };
     if (alias) update.mutate({ id: alias.id, body }, { onSuccess: onClose });
     else create.mutate(body, { onSuccess: onClose });
@@ -235,6 +241,7 @@ function AliasDialog({
         >
           {(a11y) => <textarea {...a11y} rows={3} value={config} onChange={(e) => setConfig(e.target.value)} />}
         </Field>
+        <CacheFields form={cache} onChange={setCache} error={errors.cache} />
         <Field label="Tags" hint="One key=value per line." error={errors.tags}>
           {(a11y) => <textarea {...a11y} rows={2} value={tags} onChange={(e) => setTags(e.target.value)} />}
         </Field>

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { cacheText } from '../lib/cache-field';
 import type { ApiKey, ApiKeyCreated } from '../api/types';
 import { useCan } from '../auth/session';
 import { ApiKeyFormView } from '../components/api-key-form';
@@ -136,6 +137,10 @@ function KeyFacts({ apiKey }: { apiKey: ApiKey }) {
         <tr>
           <th scope="row">Allowed models</th>
           <td>{apiKey.allowed_models.length === 0 ? 'every model' : apiKey.allowed_models.join(', ')}</td>
+        </tr>
+        <tr>
+          <th scope="row">Response cache</th>
+          <td>{cacheText(apiKey.cache)}</td>
         </tr>
         <tr>
           <th scope="row">Tags</th>

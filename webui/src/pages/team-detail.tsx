@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { cacheText } from '../lib/cache-field';
 import type { Team, UsageGroup } from '../api/types';
 import { useCan } from '../auth/session';
 import { QueryState } from '../components/states';
@@ -72,6 +73,10 @@ function TeamView({ team }: { team: Team }) {
           <tr>
             <th scope="row">Allowed models</th>
             <td>{team.allowed_models.length === 0 ? 'every model' : team.allowed_models.join(', ')}</td>
+          </tr>
+          <tr>
+            <th scope="row">Response cache</th>
+            <td>{cacheText(team.cache)}</td>
           </tr>
           <tr>
             <th scope="row">Tags</th>
