@@ -28,6 +28,7 @@ describe('usage overview: GET /admin/usage/overview', () => {
   let tokens: RoleTokens;
   let rows: Row[];
   let keyA: { id: string };
+  let team: { id: string };
 
   beforeAll(async () => {
     await resetState();
@@ -35,6 +36,9 @@ describe('usage overview: GET /admin/usage/overview', () => {
     tokens = await loginEveryRole(api);
     keyA = await createKey(api, { name: 'checkout' });
     const keyB = await createKey(api, { name: 'search' });
+    team = (
+      await adminRequest<{ id: string }>(api, 'POST', '/admin/teams', { token: tokens.editor, body: { name: 'shop' } })
+    ).body;
     rows = [
       { at: '2026-12-01T10:05:00Z', latency: 100, status: 200, cost: '0.001', model: 'gpt-4o-mini', keyId: keyA.id },
       { at: '2026-12-01T10:20:00Z', latency: 300, status: 200, cost: '0.002', model: 'gpt-4o-mini', keyId: keyA.id },
@@ -46,9 +50,9 @@ describe('usage overview: GET /admin/usage/overview', () => {
     ];
     for (const r of rows) {
       await api.get(DataSource).query(
-        `INSERT INTO usage_records (call_id, api_key_id, model_name, status, latency_ms, cost_usd, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [randomUUID(), r.keyId, r.model, r.status, r.latency, r.cost, r.at],
+        `INSERT INTO usage_records (call_id, api_key_id, team_id, model_name, status, latency_ms, cost_usd, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [randomUUID(), r.keyId, r.keyId === keyA.id ? team.id : null, r.model, r.status, r.latency, r.cost, r.at],
       );
     }
   });
@@ -90,6 +94,8 @@ describe('usage overview: GET /admin/usage/overview', () => {
       { name: 'gpt-4o-mini', requests: 2, cost_usd: '0.003' },
     ]);
     expect(res.body.top_keys[1]).toEqual({ id: keyA.id, name: 'checkout', requests: 2, cost_usd: '0.003' });
+    // only key A's calls were made in a team
+    expect(res.body.top_teams).toEqual([{ id: team.id, name: 'shop', requests: 2, cost_usd: '0.003' }]);
   });
 
   it('buckets by day on request, and refuses an empty, reversed or too long range', async () => {

@@ -32,6 +32,8 @@ export interface UsageOverview {
   totals: Omit<OverviewPoint, 't'>;
   top_keys: OverviewTop[];
   top_models: OverviewTop[];
+  /** Teams by cost (the team a call's key was in when it was made, SPEC §13). */
+  top_teams: OverviewTop[];
 }
 
 const TOP = 5;
@@ -40,7 +42,7 @@ const ms = (v: unknown): number | null => (v === null || v === undefined ? null 
 
 /**
  * What the console's overview charts (SPEC §15): calls, errors, cost and p50/p95 latency per hour or day over
- * `[from, to)`, and the top keys and models by cost, from the per-call records (kept USAGE_RETENTION_DAYS).
+ * `[from, to)`, and the top keys, models and teams by cost, from the per-call records (kept USAGE_RETENTION_DAYS).
  */
 @Injectable()
 export class UsageOverviewRepository {
@@ -53,7 +55,7 @@ export class UsageOverviewRepository {
       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
       percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95`;
     const where = 'WHERE created_at >= $1 AND created_at < $2';
-    const [series, [totals], keys, models] = await Promise.all([
+    const [series, [totals], keys, models, teams] = await Promise.all([
       this.dataSource.query<Record<string, unknown>[]>(
         `SELECT to_char(date_trunc('${bucket}', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t, ${stats}
            FROM usage_records ${where} GROUP BY 1 ORDER BY 1`,
@@ -71,6 +73,13 @@ export class UsageOverviewRepository {
         `SELECT model_name AS name, count(*) AS requests, COALESCE(sum(cost_usd), 0) AS cost_usd
            FROM usage_records ${where} AND model_name IS NOT NULL
           GROUP BY 1 ORDER BY 3 DESC, 2 DESC LIMIT ${TOP}`,
+        range,
+      ),
+      this.dataSource.query<Record<string, unknown>[]>(
+        `SELECT u.team_id AS id, t.name AS name, count(*) AS requests, COALESCE(sum(u.cost_usd), 0) AS cost_usd
+           FROM usage_records u LEFT JOIN teams t ON t.id = u.team_id
+          WHERE u.created_at >= $1 AND u.created_at < $2 AND u.team_id IS NOT NULL
+          GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC LIMIT ${TOP}`,
         range,
       ),
     ]);
@@ -95,6 +104,7 @@ export class UsageOverviewRepository {
       totals: point(totals),
       top_keys: keys.map(top),
       top_models: models.map(top),
+      top_teams: teams.map(top),
     };
   }
 }

@@ -12,6 +12,7 @@ const overview = (patch: Partial<UsageOverview>): UsageOverview => ({
   totals: stats,
   top_keys: [],
   top_models: [],
+  top_teams: [],
   ...patch,
 });
 

@@ -212,8 +212,17 @@ function TrafficSection() {
               </div>
               <SeriesTable rows={rows} per={per} />
               <div className="charts">
-                <TopList title="Top keys by cost" rows={overview.data.top_keys} keys />
+                <TopList
+                  title="Top keys by cost"
+                  rows={overview.data.top_keys}
+                  link={{ path: '/keys', deleted: 'a deleted key' }}
+                />
                 <TopList title="Top models by cost" rows={overview.data.top_models} />
+                <TopList
+                  title="Top teams by cost"
+                  rows={overview.data.top_teams}
+                  link={{ path: '/teams', deleted: 'a deleted team' }}
+                />
               </div>
             </>
           )}
@@ -260,8 +269,17 @@ function SeriesTable({ rows, per }: { rows: OverviewRow[]; per: string }) {
   );
 }
 
-function TopList({ title, rows, keys = false }: { title: string; rows: OverviewTop[]; keys?: boolean }) {
-  const label = (r: OverviewTop) => r.name ?? (keys ? 'a deleted key' : 'unknown');
+function TopList({
+  title,
+  rows,
+  link,
+}: {
+  title: string;
+  rows: OverviewTop[];
+  /** Rows with an id link to its page: keys or teams. */
+  link?: { path: string; deleted: string };
+}) {
+  const label = (r: OverviewTop) => r.name ?? link?.deleted ?? 'unknown';
   return (
     <article>
       <h2>{title}</h2>
@@ -288,7 +306,7 @@ function TopList({ title, rows, keys = false }: { title: string; rows: OverviewT
             <tbody>
               {rows.map((r, i) => (
                 <tr key={r.id ?? r.name ?? i}>
-                  <td>{keys && r.id && r.name ? <Link to={`/keys/${r.id}`}>{r.name}</Link> : label(r)}</td>
+                  <td>{link && r.id && r.name ? <Link to={`${link.path}/${r.id}`}>{r.name}</Link> : label(r)}</td>
                   <td>{formatInt(r.requests)}</td>
                   <td>{formatUsd(r.cost_usd)}</td>
                 </tr>

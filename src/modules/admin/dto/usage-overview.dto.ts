@@ -39,7 +39,12 @@ export class OverviewPointDto extends OverviewStatsDto {
 }
 
 export class OverviewTopDto {
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'top_keys: the key id' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'top_keys: the key id; top_teams: the team id',
+  })
   id?: string | null;
 
   @ApiProperty({ nullable: true, type: String, example: 'checkout-service' })
@@ -73,4 +78,10 @@ export class UsageOverviewDto {
 
   @ApiProperty({ type: [OverviewTopDto], description: 'The five models with the highest cost' })
   top_models: OverviewTopDto[];
+
+  @ApiProperty({
+    type: [OverviewTopDto],
+    description: "The five teams with the highest cost (the team a call's key was in when it was made)",
+  })
+  top_teams: OverviewTopDto[];
 }
