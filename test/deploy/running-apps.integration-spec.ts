@@ -17,6 +17,7 @@ import { createGateway, createKey, createModel } from '#test/factories/gateway-f
 import { startApi, startWorker, type TestApp } from '#test/utils/app';
 import { EventCapture } from '#test/utils/events';
 import { FakeOpenAi } from '#test/utils/fake-openai';
+import { waitFor } from '#test/utils/processes';
 import { resetState } from '#test/utils/reset';
 
 /** Exported by the worker role only (SPEC §9): looked for in the worker's /metrics. */
@@ -104,8 +105,25 @@ describe('the dashboard and the manifests against running apps', () => {
     await client.chat.completions.create({ model: 'routed', messages: [{ role: 'user', content: 'route me' }] });
     upstream.reset();
 
+    // a cached alias: a miss, then the same call again until it is a hit (the store is off the response path)
+    await api.get(ModelManagementService).createAlias({
+      name: 'cached',
+      modelId: gw.modelId,
+      cache: { ttl: '1h', scope: 'key' },
+    });
+    const cached = () =>
+      client.chat.completions
+        .create({ model: 'cached', messages: [{ role: 'user', content: 'again' }] })
+        .withResponse();
+    let calls = 0;
+    const hit = await waitFor(async () => {
+      calls++;
+      return (await cached()).response.headers.get('x-gateway-cache') === 'hit' ? true : undefined;
+    });
+    expect(hit).toBe(true);
+
     // metrics are recorded from the call events, published after each response
-    await events.count(7);
+    await events.count(7 + calls);
     apiSamples = await scrape(api);
     workerSamples = await scrape(worker);
   });
