@@ -120,7 +120,8 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     const budget = this.budgetArgs(req, subjects);
     let candidates = subjects.map((s) => periodCandidates(s.period, this.clock.now()));
     try {
-      for (let attempt = 0; attempt < 3; attempt++) {
+      // a counter can vanish again while it is rebuilt (a flush, an expiry): a few rebuilds before giving up
+      for (let attempt = 0; attempt < 5; attempt++) {
         const reply = await this.cmd.llmgwAdmit(
           subjects.length * 10,
           ...subjects.flatMap((s, i) => [
