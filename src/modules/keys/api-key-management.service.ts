@@ -5,8 +5,15 @@ import { ResourceErrorCode, ResourceException } from '#src/core/errors/resource.
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { PERIOD_KINDS, type PeriodKind, periodCandidates } from '#src/modules/billing/budget-period';
-import { alertThresholds, budgetAmount, budgetPeriod, limit, sameAmount } from '#src/modules/keys/limit-fields';
+import type { PeriodKind } from '#src/modules/billing/budget-period';
+import {
+  alertThresholds,
+  budgetAmount,
+  budgetPeriod,
+  currentSpendCounters,
+  limit,
+  sameAmount,
+} from '#src/modules/keys/limit-fields';
 import { TeamRepository } from '#src/modules/teams/team.repository';
 import type { ApiKeyEntity } from '#src/modules/keys/api-key.entity';
 import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
@@ -163,13 +170,8 @@ export class ApiKeyManagementService {
    * reconcile corrects the counter within BUDGET_RECONCILE_INTERVAL.
    */
   private async dropSpendCounters(id: string, teamId: string | null): Promise<void> {
-    const k = this.redisKeys.apiKey(id, teamId);
-    const counters = PERIOD_KINDS.flatMap((kind) => {
-      const { a, b } = periodCandidates(kind, Date.now());
-      return [k.spend(a), k.spend(b)];
-    });
     try {
-      await this.redis.del(...new Set(counters));
+      await this.redis.del(...currentSpendCounters(this.redisKeys.apiKey(id, teamId)));
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message }, apiKeyId: id }, 'could not drop the spend counter');
     }

@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import { ResourceErrorCode, ResourceException } from '#src/core/errors/resource.exception';
-import { isPeriodKind, PERIOD_KINDS, type PeriodKind } from '#src/modules/billing/budget-period';
+import type { LimitRedisKeys } from '#src/core/redis/redis-keys';
+import { isPeriodKind, PERIOD_KINDS, type PeriodKind, periodCandidates } from '#src/modules/billing/budget-period';
 
 /** A bad limit field of a key or a team: 400 in the admin API's shape. */
 export class LimitFieldException extends ResourceException {
@@ -52,4 +53,19 @@ export function alertThresholds(v: number[] | null | undefined): number[] | null
 
 export function sameAmount(before: string | null, after: string | null): boolean {
   return before === null || after === null ? before === after : new Decimal(before).eq(after);
+}
+
+/**
+ * The spend counters a budget change must drop (every period kind, both candidates around now), so the next
+ * admission rebuilds them from PostgreSQL rather than reusing a counter kept under the old budget or period.
+ */
+export function currentSpendCounters(keys: LimitRedisKeys, now = Date.now()): string[] {
+  return [
+    ...new Set(
+      PERIOD_KINDS.flatMap((kind) => {
+        const { a, b } = periodCandidates(kind, now);
+        return [keys.spend(a), keys.spend(b)];
+      }),
+    ),
+  ];
 }

@@ -6,8 +6,15 @@ import { ResourceErrorCode, ResourceException } from '#src/core/errors/resource.
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
-import { PERIOD_KINDS, type PeriodKind, periodCandidates } from '#src/modules/billing/budget-period';
-import { alertThresholds, budgetAmount, budgetPeriod, limit, sameAmount } from '#src/modules/keys/limit-fields';
+import type { PeriodKind } from '#src/modules/billing/budget-period';
+import {
+  alertThresholds,
+  budgetAmount,
+  budgetPeriod,
+  currentSpendCounters,
+  limit,
+  sameAmount,
+} from '#src/modules/keys/limit-fields';
 import type { CacheSetting } from '#src/modules/response-cache/cache-setting';
 import type { TeamEntity } from '#src/modules/teams/team.entity';
 import { TeamRepository } from '#src/modules/teams/team.repository';
@@ -150,13 +157,8 @@ export class TeamManagementService {
 
   /** See ApiKeyManagementService.dropSpendCounters: the next admission rebuilds the counter from PostgreSQL. */
   private async dropSpendCounters(id: string): Promise<void> {
-    const k = this.redisKeys.team(id);
-    const counters = PERIOD_KINDS.flatMap((kind) => {
-      const { a, b } = periodCandidates(kind, Date.now());
-      return [k.spend(a), k.spend(b)];
-    });
     try {
-      await this.redis.del(...new Set(counters));
+      await this.redis.del(...currentSpendCounters(this.redisKeys.team(id)));
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message }, teamId: id }, 'could not drop the spend counter');
     }
