@@ -12,13 +12,26 @@
 // Pinning: the process under test (floor or gateway) runs on CPU 0; this driver, the upstream and the
 // worker on CPU 1. Needs `npm run build` first, PostgreSQL and Redis on their default local addresses.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { request } from 'undici';
-import { cli, cliArgs, freePort, keyOf, Processes, ROOT, setUpGateway, tearDownGateway, until } from './lib.mjs';
+import { startBucket } from './audit-bucket.mjs';
+import {
+  cli,
+  cliArgs,
+  freePort,
+  keyOf,
+  Processes,
+  REDIS_URL,
+  ROOT,
+  setUpGateway,
+  tearDownGateway,
+  until,
+} from './lib.mjs';
 
 const { args, flag, option } = cliArgs();
 
@@ -34,6 +47,12 @@ const OUT = option(
   join(ROOT, 'bench', 'results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
 );
 const PIN = cpus().length >= 2 && !flag('no-pin');
+// `--inline`: the processors (billing, audit flushing) in the API process, as `npm start` runs it; else a worker
+const INLINE = flag('inline');
+// audit records with bodies go to an S3-protocol server (s3rver, in this driver); `--no-s3`: files under DATA_DIR
+const S3 = !flag('no-s3');
+// `--soak S`: afterwards, S seconds at 16 connections, RSS of the gateway and Redis memory sampled every 10 s
+const SOAK = Number(option('soak', 0));
 
 const STORES = {
   dbName: 'llmgw_bench',
@@ -43,6 +62,8 @@ const STORES = {
 const CLK_TCK = 100; // Linux USER_HZ
 
 const processes = new Processes(PIN);
+/** The s3rver the audit log goes to (S3). */
+let bucket = null;
 
 async function ready(url) {
   const res = await request(url);
@@ -67,6 +88,7 @@ const pct = (xs, p) => {
 };
 
 async function load(target, connections, body) {
+  await eventLoopP99(target);
   const before = cpuMicros(target.pid);
   const result = await autocannon({
     url: target.url,
@@ -77,6 +99,7 @@ async function load(target, connections, body) {
     duration: DURATION,
   });
   const cpu = cpuMicros(target.pid) - before;
+  const loopP99 = await eventLoopP99(target);
   const ok = result['2xx'];
   return {
     requests_per_s: result.requests.total / DURATION,
@@ -87,11 +110,32 @@ async function load(target, connections, body) {
     p90_ms: result.latency.p90,
     p99_ms: result.latency.p99,
     cpu_us_per_request: ok > 0 ? cpu / ok : NaN,
+    event_loop_p99_ms: loopP99,
+    rss_mb: rssMb(target.pid),
   };
+}
+
+/** Resident set size of a process in MB. */
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+/**
+ * The gateway's event-loop delay p99 (ms) since the previous scrape: prom-client's default metrics sample it with
+ * perf_hooks.monitorEventLoopDelay and reset the histogram at each scrape of /metrics.
+ */
+async function eventLoopP99(target) {
+  if (!target.metricsUrl) return null;
+  const res = await request(target.metricsUrl);
+  const text = await res.body.text();
+  const m = /^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : null;
 }
 
 /** Sequential requests timed with sub-millisecond precision (autocannon reports whole milliseconds). */
 async function unloaded(target, body) {
+  await eventLoopP99(target);
   const samples = [];
   for (let i = 0; i < TTFB_SAMPLES; i++) {
     const t0 = performance.now();
@@ -104,10 +148,16 @@ async function unloaded(target, body) {
     if (res.statusCode !== 200) throw new Error(`${target.name} answered ${res.statusCode}`);
     samples.push(performance.now() - t0);
   }
-  return { p50_ms: median(samples), p90_ms: pct(samples, 90), p99_ms: pct(samples, 99) };
+  return {
+    p50_ms: median(samples),
+    p90_ms: pct(samples, 90),
+    p99_ms: pct(samples, 99),
+    event_loop_p99_ms: await eventLoopP99(target),
+  };
 }
 
 async function ttfb(target, body) {
+  await eventLoopP99(target);
   const samples = [];
   for (let i = 0; i < TTFB_SAMPLES; i++) {
     const t0 = performance.now();
@@ -123,7 +173,41 @@ async function ttfb(target, body) {
     if (res.statusCode !== 200) throw new Error(`${target.name} stream answered ${res.statusCode}`);
     samples.push(first);
   }
-  return { p50_ms: median(samples), p90_ms: pct(samples, 90) };
+  return {
+    p50_ms: median(samples),
+    p90_ms: pct(samples, 90),
+    p99_ms: pct(samples, 99),
+    event_loop_p99_ms: await eventLoopP99(target),
+  };
+}
+
+/** SOAK seconds at 16 connections: RSS of the gateway and Redis's used memory every 10 s (issue 21: flat ±10 %). */
+async function soak(target, body) {
+  const redis = new Redis(REDIS_URL);
+  const redisMb = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]) / 2 ** 20;
+  const samples = [];
+  try {
+    for (let t = 0; t < SOAK; t += 10) {
+      const result = await autocannon({
+        url: target.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...target.headers },
+        body,
+        connections: 16,
+        duration: Math.min(10, SOAK - t),
+      });
+      samples.push({
+        at_s: t + 10,
+        requests: result.requests.total,
+        rss_mb: rssMb(target.pid),
+        redis_mb: await redisMb(),
+      });
+      process.stderr.write(`soak ${t + 10}s: rss ${samples.at(-1).rss_mb.toFixed(1)} MB\n`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return samples;
 }
 
 async function main() {
@@ -142,6 +226,18 @@ async function main() {
   const gatewayPort = await freePort();
   const workerPort = await freePort();
   const env = await setUpGateway({ ...STORES, upstreamUrl });
+  if (S3) {
+    bucket = await startBucket('llmgw-bench-audit', 'llmgw-bench-s3-');
+    Object.assign(env, {
+      LOGGING_SINK_S3_BUCKET: 'llmgw-bench-audit',
+      LOGGING_SINK_S3_ENDPOINT: bucket.endpoint,
+      LOGGING_SINK_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+    });
+  }
+  const processors = { RUN_PROCESSORS: INLINE ? 'true' : 'false' };
   const key = keyOf(
     cli(env, 'create-api-key', '--name', 'bench', '--rate-limit', '100000000', '--monthly-budget', '1000000'),
   );
@@ -152,9 +248,10 @@ async function main() {
     0,
     'node',
     [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'dist/src/main.js'],
-    { ...env, GATEWAY_HTTP_PORT: String(gatewayPort), RUN_PROCESSORS: 'false' },
+    { ...env, GATEWAY_HTTP_PORT: String(gatewayPort), ...processors },
   );
-  processes.start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
+  if (!INLINE)
+    processes.start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
   await until('the gateway', () => ready(`http://127.0.0.1:${gatewayPort}/health/ready`));
   // the same gateway with tracing on (SPEC §16: every call sampled, exported over OTLP/HTTP protobuf to a sink)
   const only = option('only', null)?.split(',');
@@ -167,13 +264,13 @@ async function main() {
     traced = processes.start('gateway-traced', 0, 'node', ['dist/src/main.js'], {
       ...env,
       GATEWAY_HTTP_PORT: String(tracedPort),
-      RUN_PROCESSORS: 'false',
+      ...processors,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
       OTEL_TRACES_SAMPLER: 'always_on',
     });
     await until('the traced gateway', () => ready(`http://127.0.0.1:${tracedPort}/health/ready`));
   }
-  await until('the worker', () => ready(`http://127.0.0.1:${workerPort}/health/ready`));
+  if (!INLINE) await until('the worker', () => ready(`http://127.0.0.1:${workerPort}/health/ready`));
 
   const targets = [
     { name: 'direct', pid: upstream.pid, url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
@@ -182,6 +279,7 @@ async function main() {
       name: 'gateway',
       pid: gateway.pid,
       url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+      metricsUrl: `http://127.0.0.1:${gatewayPort}/metrics`,
       headers: { authorization: `Bearer ${key}` },
     },
     // the same gateway and key, through an alias routing over two models (weights 1:1, no failures)
@@ -189,6 +287,7 @@ async function main() {
       name: 'gateway-routed',
       pid: gateway.pid,
       url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+      metricsUrl: `http://127.0.0.1:${gatewayPort}/metrics`,
       headers: { authorization: `Bearer ${key}` },
       model: 'routed',
     },
@@ -198,6 +297,7 @@ async function main() {
       name: 'gateway-cached',
       pid: gateway.pid,
       url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+      metricsUrl: `http://127.0.0.1:${gatewayPort}/metrics`,
       headers: { authorization: `Bearer ${key}` },
       model: 'cached',
     },
@@ -207,6 +307,7 @@ async function main() {
             name: 'gateway-traced',
             pid: traced.pid,
             url: `http://127.0.0.1:${tracedPort}/v1/chat/completions`,
+            metricsUrl: `http://127.0.0.1:${tracedPort}/metrics`,
             headers: { authorization: `Bearer ${key}` },
           },
         ]
@@ -258,6 +359,9 @@ async function main() {
     streams[t.name] = await ttfb(t, bodyFor(t, streamBody));
   }
 
+  const gatewayTarget = targets.find((t) => t.name === 'gateway');
+  const soaked = SOAK > 0 && gatewayTarget ? await soak(gatewayTarget, chatBody) : null;
+
   const summary = [];
   for (const connections of CONNECTIONS) {
     const of = (name, field) =>
@@ -272,6 +376,7 @@ async function main() {
         p99_ms: of(t.name, 'p99_ms'),
         added_p50_ms: of(t.name, 'p50_ms') - of('direct', 'p50_ms'),
         cpu_us_per_request: Math.round(of(t.name, 'cpu_us_per_request')),
+        event_loop_p99_ms: of(t.name, 'event_loop_p99_ms'),
         non2xx: runs
           .filter((r) => r.target === t.name && r.connections === connections)
           .reduce((a, r) => a + r.non2xx + r.errors, 0),
@@ -285,6 +390,8 @@ async function main() {
     node: process.version,
     cpus: cpus().length,
     pinned: PIN,
+    processors: INLINE ? 'in the API process' : 'separate worker',
+    audit: S3 ? 's3 (s3rver), with bodies' : 'files, with bodies',
     runs: RUNS,
     duration_s: DURATION,
     summary,
@@ -297,38 +404,60 @@ async function main() {
     streams: Object.fromEntries(
       Object.entries(streams).map(([name, s]) => [name, { ...s, added_p50_ms: s.p50_ms - streams.direct.p50_ms }]),
     ),
+    soak: soaked,
     raw: runs,
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
 
+  const ms = (x) => (x === null || x === undefined || Number.isNaN(x) ? '' : x.toFixed(2));
   const lines = [
-    '| target | conns | req/s | p50 ms | p90 ms | p99 ms | added p50 ms | CPU µs/req | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `processors: ${report.processors}; audit: ${report.audit}`,
+    '',
+    '| target | conns | req/s | p50 ms | p90 ms | p99 ms | added p50 ms | CPU µs/req | loop p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of summary) {
     lines.push(
-      `| ${s.target} | ${s.connections} | ${s.requests_per_s} | ${s.p50_ms} | ${s.p90_ms} | ${s.p99_ms} | ${s.added_p50_ms.toFixed(2)} | ${s.cpu_us_per_request} | ${s.non2xx} |`,
+      `| ${s.target} | ${s.connections} | ${s.requests_per_s} | ${s.p50_ms} | ${s.p90_ms} | ${s.p99_ms} | ${s.added_p50_ms.toFixed(2)} | ${s.cpu_us_per_request} | ${ms(s.event_loop_p99_ms)} | ${s.non2xx} |`,
     );
   }
   lines.push(
     '',
-    '| unloaded (1 request at a time) | p50 ms | p90 ms | p99 ms | added p50 ms |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| unloaded (1 request at a time) | p50 ms | p90 ms | p99 ms | added p50 ms | loop p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const [name, s] of Object.entries(report.unloaded))
     lines.push(
-      `| ${name} | ${s.p50_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.p99_ms.toFixed(2)} | ${s.added_p50_ms.toFixed(2)} |`,
+      `| ${name} | ${ms(s.p50_ms)} | ${ms(s.p90_ms)} | ${ms(s.p99_ms)} | ${ms(s.added_p50_ms)} | ${ms(s.event_loop_p99_ms)} |`,
     );
-  lines.push('', '| stream target | TTFB p50 ms | TTFB p90 ms | added p50 ms |', '| --- | ---: | ---: | ---: |');
+  lines.push(
+    '',
+    '| stream target | TTFB p50 ms | TTFB p90 ms | TTFB p99 ms | added p50 ms | loop p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  );
   for (const [name, s] of Object.entries(report.streams))
-    lines.push(`| ${name} | ${s.p50_ms.toFixed(2)} | ${s.p90_ms.toFixed(2)} | ${s.added_p50_ms.toFixed(2)} |`);
+    lines.push(
+      `| ${name} | ${ms(s.p50_ms)} | ${ms(s.p90_ms)} | ${ms(s.p99_ms)} | ${ms(s.added_p50_ms)} | ${ms(s.event_loop_p99_ms)} |`,
+    );
+  if (soaked) {
+    const first = soaked[0];
+    const last = soaked.at(-1);
+    lines.push(
+      '',
+      `soak ${SOAK} s at 16 connections: RSS ${first.rss_mb.toFixed(1)} → ${last.rss_mb.toFixed(1)} MB (max ${Math.max(...soaked.map((x) => x.rss_mb)).toFixed(1)}), Redis ${first.redis_mb.toFixed(1)} → ${last.redis_mb.toFixed(1)} MB`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n\nraw: ${OUT}\n`);
 }
 
 async function cleanup() {
   await processes.stop(1000);
   await tearDownGateway(STORES);
+  if (bucket) {
+    await bucket.server.close();
+    rmSync(bucket.dir, { recursive: true, force: true });
+  }
 }
 
 main()
