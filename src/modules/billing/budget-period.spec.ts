@@ -1,4 +1,10 @@
-import { parsePeriod, periodCandidates, periodId, periodStart } from '#src/modules/billing/budget-period';
+import {
+  computeCandidates,
+  parsePeriod,
+  periodCandidates,
+  periodId,
+  periodStart,
+} from '#src/modules/billing/budget-period';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -48,5 +54,20 @@ describe('budget periods', () => {
     expect([morning.a, morning.b]).toEqual(['day:2026-12-05', 'day:2026-12-06']);
     const evening = periodCandidates('day', at('2026-12-06T20:00:00Z'));
     expect([evening.a, evening.b]).toEqual(['day:2026-12-06', 'day:2026-12-07']);
+  });
+
+  it('remembers periods and candidates per UTC day and hour without changing any answer', () => {
+    // every 7 minutes (not a divisor of an hour) over 75 days spanning month, week and year boundaries, asked twice
+    const from = at('2026-11-20T00:00:00Z');
+    for (let t = from; t < from + 75 * 86_400_000; t += 7 * 60_000) {
+      for (const kind of ['day', 'week', 'month'] as const) {
+        const start = new Date(periodStart(kind, t)).toISOString();
+        const id = `${kind}:${kind === 'month' ? start.slice(0, 7) : start.slice(0, 10)}`;
+        expect(periodId(kind, t)).toBe(id);
+        expect(periodId(kind, new Date(t))).toBe(id);
+        expect(periodCandidates(kind, t)).toEqual(computeCandidates(kind, t));
+        expect(periodCandidates(kind, t)).toEqual(computeCandidates(kind, t));
+      }
+    }
   });
 });

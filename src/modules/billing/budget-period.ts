@@ -24,10 +24,37 @@ export function periodStart(kind: PeriodKind, at: number, offset = 0): number {
   return Date.UTC(y, m, day - sinceMonday + 7 * offset);
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Results that hold for a whole UTC day or hour, kept for the last few of them: every call asks for its periods
+ * (dates and ISO strings cost more than a map lookup), and the answer only changes at a UTC midnight or hour.
+ */
+class TimeBucketMemo<T> {
+  private readonly values = new Map<string, T>();
+
+  get(kind: PeriodKind, bucket: number, compute: () => T): T {
+    const id = `${kind}:${bucket}`;
+    let value = this.values.get(id);
+    if (value === undefined) {
+      value = Object.freeze(compute());
+      if (this.values.size >= 64) this.values.clear();
+      this.values.set(id, value);
+    }
+    return value;
+  }
+}
+
+const periodIds = new TimeBucketMemo<string>();
+
 /** The id of the period of `kind` that `at` falls in. */
 export function periodId(kind: PeriodKind, at: number | Date): string {
-  const start = new Date(periodStart(kind, typeof at === 'number' ? at : at.getTime())).toISOString();
-  return `${kind}:${kind === 'month' ? start.slice(0, 7) : start.slice(0, 10)}`;
+  const ms = typeof at === 'number' ? at : at.getTime();
+  // a period starts at a UTC midnight, so its id is the same for every instant of a UTC day
+  return periodIds.get(kind, Math.floor(ms / DAY_MS), () => {
+    const start = new Date(periodStart(kind, ms)).toISOString();
+    return `${kind}:${kind === 'month' ? start.slice(0, 7) : start.slice(0, 10)}`;
+  });
 }
 
 /** The kind and first instant of a period id. */
@@ -50,7 +77,15 @@ export interface PeriodCandidates {
   endB: number;
 }
 
+const candidateMemo = new TimeBucketMemo<PeriodCandidates>();
+
+/** The same for every instant of a UTC hour: the choice below changes only at UTC midnights and noons. */
 export function periodCandidates(kind: PeriodKind, nowMs: number): PeriodCandidates {
+  return candidateMemo.get(kind, Math.floor(nowMs / HOUR_MS), () => computeCandidates(kind, nowMs));
+}
+
+/** periodCandidates without the memo (the spec checks the memo against it). */
+export function computeCandidates(kind: PeriodKind, nowMs: number): PeriodCandidates {
   const start = periodStart(kind, nowMs);
   const next = periodStart(kind, nowMs, 1);
   const id = (ms: number): string => periodId(kind, ms);

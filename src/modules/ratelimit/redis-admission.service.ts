@@ -48,7 +48,17 @@ interface Admitted {
 }
 
 const usd = (nanos: number): string => formatUsd(new Decimal(nanos).div(1e9));
-const nanos = (usdAmount: string): number => new Decimal(usdAmount).mul(1e9).floor().toNumber();
+/** Budgets in nano-dollars, parsed once per distinct amount (every admission and settle passes its subjects' budgets). */
+const budgetNanos = new Map<string, number>();
+const nanos = (usdAmount: string): number => {
+  let n = budgetNanos.get(usdAmount);
+  if (n === undefined) {
+    n = new Decimal(usdAmount).mul(1e9).floor().toNumber();
+    if (budgetNanos.size >= 10_000) budgetNanos.clear();
+    budgetNanos.set(usdAmount, n);
+  }
+  return n;
+};
 const PERIOD_WORD = { day: 'Daily', week: 'Weekly', month: 'Monthly' } as const;
 
 /**
