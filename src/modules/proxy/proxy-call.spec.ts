@@ -13,6 +13,7 @@ import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
+import { ReservationKeeper } from '#src/modules/proxy/reservation-keeper';
 import type { ResponseCache } from '#src/modules/response-cache/response-cache.service';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 
@@ -60,9 +61,10 @@ const KEY = {
 };
 
 /** Collaborators the call drives, recording what it asked of them. */
-function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {}) {
+function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission>; totalTimeoutMs?: number } = {}) {
   const published: CallCompletedEvent[] = [];
   const settled: { totalTokens: number; costNanos: number }[] = [];
+  const reservations = new ReservationKeeper(20_000);
   const events = new CallEventsService();
   events.register({ name: 'test', accept: (e) => published.push(e) });
   const lifecycle = new LifecycleService();
@@ -80,7 +82,10 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     release: async () => undefined,
   };
   const services: CallServices = {
-    config: { env: { UPSTREAM_TOTAL_TIMEOUT: 0 }, budgetReservationTtlMs: 60_000 } as unknown as AppConfig,
+    config: {
+      env: { UPSTREAM_TOTAL_TIMEOUT: opts.totalTimeoutMs ?? 0 },
+      budgetReservationTtlMs: 60_000,
+    } as unknown as AppConfig,
     resolver: { resolve: async (name: string) => (name === 'm' ? RESOLUTION : null) } as unknown as ModelResolver,
     providers: {
       get: async () => ({ id: 'p1', name: 'prov', type: 'openai', adapter: { promptTokenUpperBound: () => 10 } }),
@@ -91,6 +96,7 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
     tracing: { on: false } as Tracing,
     // no cache on this route
     cache: { plan: () => null } as unknown as ResponseCache,
+    reservations,
     events,
     lifecycle,
   };
@@ -98,7 +104,7 @@ function world(opts: { admit?: (r: AdmissionRequest) => Promise<Admission> } = {
   const reply = { header: () => reply, elapsedTime: 0, raw } as unknown as FastifyReply;
   const req = { id: 'req-1', headers: {}, ip: '127.0.0.1', apiKey: KEY } as unknown as ProxyRequest;
   const call = new ProxyCall(new CallContext(req, reply, 'chat'), services);
-  return { call, published, settled, lifecycle, raw };
+  return { call, published, settled, lifecycle, raw, reservations };
 }
 
 const request = (model = 'm'): CallRequest => ({
@@ -127,6 +133,39 @@ const USAGE = {
 };
 
 describe('ProxyCall', () => {
+  it('aborts the upstream signal with a TimeoutError after UPSTREAM_TOTAL_TIMEOUT, and holds the reservation until finished', async () => {
+    const { call, reservations } = world({ totalTimeoutMs: 30 });
+    call.parsed(request());
+    await call.admit();
+    expect(reservations.size).toBe(1);
+    const signal = call.upstream().signal;
+    expect(signal.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as DOMException).name).toBe('TimeoutError');
+    call.failed(signal.reason);
+    call.finish();
+    expect(reservations.size).toBe(0);
+  });
+
+  it('sets no total timeout when UPSTREAM_TOTAL_TIMEOUT is 0, and a finished call leaves no timer that aborts later', async () => {
+    const { call } = world({ totalTimeoutMs: 0 });
+    call.parsed(request());
+    await call.admit();
+    const signal = call.upstream().signal;
+    call.succeeded({ usage: USAGE, generated: () => '', responseBody: {} });
+    call.finish();
+    const timed = world({ totalTimeoutMs: 20 });
+    timed.call.parsed(request());
+    await timed.call.admit();
+    const timedSignal = timed.call.upstream().signal;
+    timed.call.succeeded({ usage: USAGE, generated: () => '', responseBody: {} });
+    timed.call.finish();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(signal.aborted).toBe(false);
+    expect(timedSignal.aborted).toBe(false);
+  });
+
   it('settles and publishes a successful call once, priced from the provider usage, however often it is finished', async () => {
     const { call, published, settled, lifecycle } = world();
     call.parsed(request());

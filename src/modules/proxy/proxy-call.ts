@@ -24,6 +24,7 @@ import { type AttemptEnd, CallTrace } from '#src/modules/proxy/call-trace';
 import { ProxyException } from '#src/modules/proxy/proxy.exception';
 import { endUserOf, withOutputLimit } from '#src/modules/proxy/request-body';
 import { retryConditionOf, RoutingPlan } from '#src/modules/proxy/routing-plan';
+import type { ReservationKeeper } from '#src/modules/proxy/reservation-keeper';
 import { RoutingState } from '#src/modules/proxy/routing-state';
 import { UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { SseWriter } from '#src/modules/proxy/sse-writer';
@@ -84,6 +85,7 @@ export interface CallServices {
   readonly routing: RoutingState;
   readonly tracing: Tracing;
   readonly cache: ResponseCache;
+  readonly reservations: ReservationKeeper;
 }
 
 /** How a surface replays a cached JSON answer to a streamed request: the SSE events, each as written. */
@@ -107,7 +109,8 @@ interface Admitted {
   body: JsonObject;
   signal: AbortSignal;
   abort: (reason: unknown) => void;
-  stopRefresh: () => void;
+  /** Stops what runs while the call is in flight: the reservation's refresh, the total-timeout timer. */
+  stopTimers: () => void;
 }
 
 /** The call's end as recorded once: what the usage record, the audit record and the metrics say. */
@@ -125,6 +128,11 @@ interface Outcome {
 const logger = new Logger('ProxyCall');
 
 const FREE: CostResult = { costUsd: '0', costNanos: 0, unpriced: false };
+
+/** UPSTREAM_TOTAL_TIMEOUT passed: aborted with the reason AbortSignal.timeout gives (a TimeoutError). */
+function abortOnTimeout(controller: AbortController): void {
+  controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+}
 
 /**
  * One proxied request of any surface, from arrival to its events (SPEC §10): it resolves and admits the call,
@@ -266,16 +274,23 @@ export class ProxyCall {
 
     // a graceful shutdown waits until this call's events are published (finish)
     lifecycle.callStarted(this.ctx.callId);
+    // one controller and a plain timer for UPSTREAM_TOTAL_TIMEOUT: AbortSignal.any/timeout cost more per call
     const controller = new AbortController();
     const total = config.env.UPSTREAM_TOTAL_TIMEOUT;
-    const signal = total > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(total)]) : controller.signal;
+    const deadline = total > 0 ? setTimeout(abortOnTimeout, total, controller) : null;
+    deadline?.unref();
+    const reservations = this.services.reservations;
+    reservations.keep(admission);
     this.admitted = {
       resolution,
       admission,
       body,
-      signal,
+      signal: controller.signal,
       abort: (reason) => controller.abort(reason),
-      stopRefresh: this.keepReservation(admission),
+      stopTimers: () => {
+        if (deadline) clearTimeout(deadline);
+        reservations.drop(admission);
+      },
     };
     // the client leaving (connection closed before the answer finished) aborts the upstream request
     this.ctx.whenClientLeaves(() => this.admitted?.abort(new CallAbortedError()));
@@ -330,7 +345,7 @@ export class ProxyCall {
       body: request.body,
       signal: new AbortController().signal,
       abort: () => undefined,
-      stopRefresh: () => undefined,
+      stopTimers: () => undefined,
     };
     return true;
   }
@@ -674,7 +689,7 @@ export class ProxyCall {
       this.publish(this.refusalEvent(outcome));
       return;
     }
-    this.admitted.stopRefresh();
+    this.admitted.stopTimers();
     void this.settleAndPublish(this.admitted, outcome);
   }
 
@@ -709,19 +724,6 @@ export class ProxyCall {
       logger.error({ err, callId: this.ctx.callId }, 'pricing the call failed; the call is billed $0');
       return { costUsd: '0', costNanos: 0, unpriced: true };
     }
-  }
-
-  /**
-   * Keeps the budget reservation alive while the provider works (streamed or not), so a call that outlives
-   * BUDGET_RESERVATION_TTL on a live pod never loses its reservation; only a dead pod's lapse.
-   */
-  private keepReservation(admission: Admission): () => void {
-    const timer = setInterval(
-      () => void admission.refresh().catch(() => undefined),
-      Math.max(1000, this.services.config.budgetReservationTtlMs / 3),
-    );
-    timer.unref();
-    return () => clearInterval(timer);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/core/config/app-config';
 import { LifecycleService } from '#src/core/http/lifecycle.service';
@@ -12,6 +12,7 @@ import { CallAbortedError } from '#src/modules/providers/upstream-http';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { CallContext } from '#src/modules/proxy/call-context';
 import { type CallRequest, type CallServices, ProxyCall } from '#src/modules/proxy/proxy-call';
+import { ReservationKeeper } from '#src/modules/proxy/reservation-keeper';
 import { RoutingState } from '#src/modules/proxy/routing-state';
 import { refusedBodyForAudit } from '#src/modules/proxy/request-body';
 import { ResponseCache } from '#src/modules/response-cache/response-cache.service';
@@ -44,7 +45,10 @@ export function endpointOf(url: string): CallEndpoint {
  * `refuse`, so every request that reaches the proxy ends in ProxyCall.finish and nowhere else.
  */
 @Injectable()
-export class ProxyCalls implements CallServices {
+export class ProxyCalls implements CallServices, OnModuleDestroy {
+  /** The budget reservations of the calls in flight, refreshed by one timer (SPEC §7). */
+  readonly reservations: ReservationKeeper;
+
   constructor(
     readonly config: AppConfig,
     readonly resolver: ModelResolver,
@@ -55,7 +59,13 @@ export class ProxyCalls implements CallServices {
     readonly routing: RoutingState,
     readonly tracing: Tracing,
     readonly cache: ResponseCache,
-  ) {}
+  ) {
+    this.reservations = new ReservationKeeper(Math.max(1000, config.budgetReservationTtlMs / 3));
+  }
+
+  onModuleDestroy(): void {
+    this.reservations.close();
+  }
 
   run<R extends CallRequest>(req: ProxyRequest, reply: FastifyReply, surface: Surface<R>): Promise<void> {
     const call = new ProxyCall(new CallContext(req, reply, surface.endpoint), this);
