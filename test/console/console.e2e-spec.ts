@@ -271,6 +271,32 @@ describe('console in a real browser', () => {
     expect(answers).toEqual({ bare: 403, code: 'console_header_required', console: 200 });
   });
 
+  it('charts the overview over days chosen by hand, and refuses an end in the future in words', async () => {
+    const { page, errors } = admin;
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    await open(page, 'Overview');
+    await page.getByRole('combobox', { name: 'Range' }).selectOption({ label: 'Custom range…' });
+    const form = page.getByRole('form', { name: 'Custom range' });
+    const show = () => form.getByRole('button', { name: 'Show these days' }).click();
+    await form.getByLabel('From (UTC day)').fill(day(-2));
+    await form.getByLabel('Until, included (UTC day)').fill(day(1));
+    await show();
+    await form.getByText(`The last day is in the future: choose ${day(0)} (today, UTC) or earlier.`).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await form.getByLabel('Until, included (UTC day)').fill(day(0));
+    await show();
+    const label = `${day(-2)} to ${day(0)}`;
+    await page.getByText(`${label}, per hour (UTC).`, { exact: false }).waitFor();
+    await settled(page);
+    expect(await form.getByRole('alert').count()).toBe(0);
+    // the four calls made so far, all within these three days
+    const calls = page.locator('.cards article', { hasText: `Calls, ${label}` });
+    expect(await calls.locator('.value').innerText()).toBe('4');
+    await page.getByText('Table: calls, errors, latency and cost per hour').waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it('offers a viewer no control that changes anything, and the API refuses a viewer’s change', async () => {
     const viewer = await signedIn('viewer');
     const labels = await menuLabels(viewer.page);
