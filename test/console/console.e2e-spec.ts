@@ -235,6 +235,10 @@ describe('console in a real browser', () => {
     key.url = page.url();
     expect(await page.content()).not.toContain(key.secret);
     expect(await page.getByText('No calls in the last 30 days.').count()).toBe(1);
+    // heading and empty state follow the range chosen
+    await page.getByRole('combobox', { name: 'Range' }).selectOption({ label: 'Last 7 days' });
+    await page.getByRole('heading', { level: 2, name: 'Usage, last 7 days' }).waitFor();
+    await page.getByText('No calls in the last 7 days.').waitFor();
 
     expect(await chat(key.secret)).toBe(200);
     await usageRecords(4);
@@ -248,6 +252,11 @@ describe('console in a real browser', () => {
     await page.goto(key.url);
     await settled(page);
     await page.getByText(/^1 calls, \$/).waitFor();
+    await page.getByRole('combobox', { name: 'Range' }).selectOption({ label: 'Last 24 hours' });
+    await page.getByRole('heading', { level: 2, name: 'Usage, last 24 hours' }).waitFor();
+    await settled(page);
+    await page.getByText(/^1 calls, \$/).waitFor();
+    await page.getByText('Table: calls, errors, latency and cost per hour').waitFor();
     expect(errors).toEqual([]);
   });
 
