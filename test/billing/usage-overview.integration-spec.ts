@@ -106,6 +106,28 @@ describe('usage overview: GET /admin/usage/overview', () => {
     expect((await overview('bucket=week')).status).toBe(400);
   });
 
+  it("narrows every figure to one key's calls with api_key_id (the console's key page)", async () => {
+    const res = await overview(`from=2026-12-01T10:00:00Z&to=2026-12-01T13:00:00Z&api_key_id=${keyA.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.series).toEqual([
+      {
+        t: '2026-12-01T10:00:00Z',
+        requests: 2,
+        errors: 0,
+        cost_usd: '0.003',
+        p50_latency_ms: 200,
+        p95_latency_ms: 290,
+      },
+    ]);
+    expect(res.body.totals).toMatchObject({ requests: 2, errors: 0, cost_usd: '0.003' });
+    expect(res.body.top_keys).toEqual([{ id: keyA.id, name: 'checkout', requests: 2, cost_usd: '0.003' }]);
+    expect(res.body.top_models).toEqual([{ name: 'gpt-4o-mini', requests: 2, cost_usd: '0.003' }]);
+    expect(res.body.top_teams).toEqual([{ id: team.id, name: 'shop', requests: 2, cost_usd: '0.003' }]);
+    const other = await overview(`from=2026-12-01T10:00:00Z&to=2026-12-01T13:00:00Z&api_key_id=${randomUUID()}`);
+    expect(other.body).toMatchObject({ series: [], totals: { requests: 0 }, top_keys: [], top_models: [] });
+    expect((await overview('api_key_id=not-a-uuid')).status).toBe(400);
+  });
+
   it('defaults to the last 24 hours by hour, for viewers and up, not for callers without a role', async () => {
     const res = await overview('');
     expect(res.status).toBe(200);

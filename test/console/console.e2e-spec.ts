@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ModelManagementService } from '#src/modules/models/model-management.service';
 import { createAdminUser } from '#test/factories/admin-fixtures';
 import { createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
+import { signatureValid, WebhookReceiver } from '#test/alerts/webhook-receiver';
 import { startApi, type TestApp } from '#test/utils/app';
 import { horizontalOverflow, launchChromium, seriousViolations, settled, watchedPage } from '#test/utils/browser';
 import { FakeOpenAi } from '#test/utils/fake-openai';
@@ -33,6 +34,8 @@ const CHANGING = /^(Add|Create|Edit|Delete|Revoke|Regenerate|Import|Test connect
 describe('console in a real browser', () => {
   let api: TestApp;
   let upstream: FakeOpenAi;
+  /** The webhook's receiver: answers 500 to its first POST, then 200. */
+  let receiver: WebhookReceiver;
   let browser: Browser;
   let idp: TestIdp;
   let admin: { context: BrowserContext; page: Page; errors: string[] };
@@ -41,11 +44,16 @@ describe('console in a real browser', () => {
   /** Pages made by the tests below, checked with axe too: a team's page and a webhook's deliveries. */
   const made = { team: '', webhook: '' };
 
-  const chat = async (secret: string, model = 'gpt-4o-mini', user?: string): Promise<number> => {
+  const chat = async (
+    secret: string,
+    model = 'gpt-4o-mini',
+    user?: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<number> => {
     const res = await fetch(`${api.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }], user }),
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }], user, ...extra }),
     });
     await res.arrayBuffer();
     return res.status;
@@ -105,6 +113,7 @@ describe('console in a real browser', () => {
     await resetState();
     if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
     upstream = await new FakeOpenAi().start();
+    receiver = await new WebhookReceiver().start();
     // SSO against a real identity provider on another site (localhost) than the gateway (127.0.0.1)
     const port = await freePort();
     idp = await new TestIdp().start([`http://127.0.0.1:${port}/ui/auth/oidc/callback`], { host: 'localhost' });
@@ -118,6 +127,10 @@ describe('console in a real browser', () => {
       OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
       // the test IdP releases the groups claim with the groups scope, as Okta does
       OIDC_SCOPES: 'openid email profile groups',
+      // the webhook's receiver listens on loopback
+      CATALOG_ALLOW_PRIVATE_URLS: 'true',
+      // a failed delivery's automatic retry waits an hour: within the test only Resend sends it again
+      WEBHOOK_RETRY_BASE_DELAY: '1h',
     });
     await createAdminUser(api, { ...PEOPLE.admin, roles: ['admin'] });
     await createAdminUser(api, { ...PEOPLE.editor, roles: ['editor'] });
@@ -143,6 +156,7 @@ describe('console in a real browser', () => {
     await browser?.close();
     await api?.close();
     await upstream?.stop();
+    await receiver?.stop();
     await idp?.stop();
   });
 
@@ -235,6 +249,10 @@ describe('console in a real browser', () => {
     key.url = page.url();
     expect(await page.content()).not.toContain(key.secret);
     expect(await page.getByText('No calls in the last 30 days.').count()).toBe(1);
+    // heading and empty state follow the range chosen
+    await page.getByRole('combobox', { name: 'Range' }).selectOption({ label: 'Last 7 days' });
+    await page.getByRole('heading', { level: 2, name: 'Usage, last 7 days' }).waitFor();
+    await page.getByText('No calls in the last 7 days.').waitFor();
 
     expect(await chat(key.secret)).toBe(200);
     await usageRecords(4);
@@ -248,6 +266,11 @@ describe('console in a real browser', () => {
     await page.goto(key.url);
     await settled(page);
     await page.getByText(/^1 calls, \$/).waitFor();
+    await page.getByRole('combobox', { name: 'Range' }).selectOption({ label: 'Last 24 hours' });
+    await page.getByRole('heading', { level: 2, name: 'Usage, last 24 hours' }).waitFor();
+    await settled(page);
+    await page.getByText(/^1 calls, \$/).waitFor();
+    await page.getByText('Table: calls, errors, latency and cost per hour').waitFor();
     expect(errors).toEqual([]);
   });
 
@@ -269,6 +292,32 @@ describe('console in a real browser', () => {
       return { bare: bare.status, code: ((await bare.json()) as { code: string }).code, console: console.status };
     });
     expect(answers).toEqual({ bare: 403, code: 'console_header_required', console: 200 });
+  });
+
+  it('charts the overview over days chosen by hand, and refuses an end in the future in words', async () => {
+    const { page, errors } = admin;
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    await open(page, 'Overview');
+    await page.getByRole('combobox', { name: 'Range' }).selectOption({ label: 'Custom range…' });
+    const form = page.getByRole('form', { name: 'Custom range' });
+    const show = () => form.getByRole('button', { name: 'Show these days' }).click();
+    await form.getByLabel('From (UTC day)').fill(day(-2));
+    await form.getByLabel('Until, included (UTC day)').fill(day(1));
+    await show();
+    await form.getByText(`The last day is in the future: choose ${day(0)} (today, UTC) or earlier.`).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await form.getByLabel('Until, included (UTC day)').fill(day(0));
+    await show();
+    const label = `${day(-2)} to ${day(0)}`;
+    await page.getByText(`${label}, per hour (UTC).`, { exact: false }).waitFor();
+    await settled(page);
+    expect(await form.getByRole('alert').count()).toBe(0);
+    // the four calls made so far, all within these three days
+    const calls = page.locator('.cards article', { hasText: `Calls, ${label}` });
+    expect(await calls.locator('.value').innerText()).toBe('4');
+    await page.getByText('Table: calls, errors, latency and cost per hour').waitFor();
+    expect(errors).toEqual([]);
   });
 
   it('offers a viewer no control that changes anything, and the API refuses a viewer’s change', async () => {
@@ -344,26 +393,61 @@ describe('console in a real browser', () => {
     await editor.context.close();
   });
 
-  it('lets the admin add a webhook with a secret, listed as "secret set" with no deliveries yet', async () => {
+  it('lets the admin add a webhook with a secret (listed as "secret set"); a failed delivery is listed, and Resend delivers it', async () => {
     const { page, errors } = admin;
+    const hookUrl = `${receiver.url}/llm-gateway`;
+    receiver.failFirst('/llm-gateway', 1);
     await open(page, 'Webhooks');
     await page.getByText('No webhooks yet', { exact: false }).waitFor();
     await page.getByRole('button', { name: 'Add webhook' }).click();
     const form = page.getByRole('dialog', { name: 'Add a webhook' });
-    await form.getByLabel('URL').fill('https://hooks.example.com/llm-gateway');
+    await form.getByLabel('URL').fill(hookUrl);
     await form.getByLabel('Secret').fill(WEBHOOK_SECRET);
     await form.getByLabel(/^key\.expiring/).check();
     await form.getByRole('button', { name: 'Add webhook' }).click();
     await form.waitFor({ state: 'detached' });
-    const row = page.getByRole('row', { name: /hooks\.example\.com/ });
+    const row = page.getByRole('row', { name: /\/llm-gateway/ });
     await row.getByText('secret set', { exact: true }).waitFor();
     expect(await row.getByRole('cell', { name: 'budget.threshold, budget.exceeded, key.expiring' }).count()).toBe(1);
     expect(await page.content()).not.toContain(WEBHOOK_SECRET);
-    await row.getByRole('link', { name: 'https://hooks.example.com/llm-gateway' }).click();
+    await row.getByRole('link', { name: hookUrl }).click();
     await page.getByRole('heading', { level: 1, name: 'Webhook deliveries' }).waitFor();
     await settled(page);
     made.webhook = page.url();
     await page.getByText('No deliveries yet', { exact: false }).waitFor();
+
+    // a real event: one call takes a key past 20 % of its daily budget, and the receiver answers 500
+    const alerting = await createKey(api, {
+      name: 'alerting-app',
+      budget: '0.001',
+      budgetPeriod: 'day',
+      alertThresholds: [0.2],
+    });
+    expect(await chat(alerting.key, 'gpt-4o-mini', undefined, { max_tokens: 50 })).toBe(200);
+    const [first] = await waitFor(async () => {
+      const posts = receiver.at('/llm-gateway');
+      return posts.length > 0 ? posts : undefined;
+    });
+    const event = JSON.parse(first.body) as { id: string; type: string };
+    expect(event).toMatchObject({ type: 'budget.threshold', id: expect.stringContaining(alerting.id) });
+    expect(signatureValid(first.headers['x-gateway-signature'], first.body, WEBHOOK_SECRET)).toBe(true);
+
+    // listed with its failed attempt (the page refreshes itself while a delivery is pending)
+    await page.reload();
+    await settled(page);
+    const delivery = page.getByRole('row', { name: event.id });
+    await delivery.getByRole('cell', { name: 'HTTP 500', exact: true }).waitFor();
+    expect(await delivery.getByText('pending', { exact: true }).count()).toBe(1);
+
+    await delivery.getByRole('button', { name: 'Resend' }).click();
+    await delivery.getByText('delivered', { exact: true }).waitFor();
+    await delivery.getByRole('cell', { name: 'HTTP 200', exact: true }).waitFor();
+    expect(await delivery.getByRole('cell', { name: '2', exact: true }).count()).toBe(1);
+    const posts = receiver.at('/llm-gateway');
+    expect(posts).toHaveLength(2);
+    expect(posts[1].body).toBe(first.body);
+    expect(signatureValid(posts[1].headers['x-gateway-signature'], posts[1].body, WEBHOOK_SECRET)).toBe(true);
+    expect(await page.content()).not.toContain(WEBHOOK_SECRET);
     expect(errors).toEqual([]);
   });
 

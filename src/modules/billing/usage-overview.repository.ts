@@ -36,51 +36,60 @@ export interface UsageOverview {
   top_teams: OverviewTop[];
 }
 
+/** Narrows the overview to some calls; none: every call. */
+export interface OverviewFilter {
+  /** Only this key's calls (the console's key page). */
+  apiKeyId?: string;
+}
+
 const TOP = 5;
 const money = (v: unknown): string => new Decimal((v as string | null) ?? '0').toFixed();
 const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v)));
 
 /**
  * What the console's overview charts (SPEC §15): calls, errors, cost and p50/p95 latency per hour or day over
- * `[from, to)`, and the top keys, models and teams by cost, from the per-call records (kept USAGE_RETENTION_DAYS).
+ * `[from, to)`, and the top keys, models and teams by cost, from the per-call records (kept USAGE_RETENTION_DAYS); of
+ * every call, or of one key's (its page in the console).
  */
 @Injectable()
 export class UsageOverviewRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async overview(from: Date, to: Date, bucket: OverviewBucket): Promise<UsageOverview> {
-    const range = [from, to];
-    const stats = `count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors,
-      COALESCE(sum(cost_usd), 0) AS cost_usd,
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-      percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95`;
-    const where = 'WHERE created_at >= $1 AND created_at < $2';
+  async overview(from: Date, to: Date, bucket: OverviewBucket, filter: OverviewFilter = {}): Promise<UsageOverview> {
+    const params: unknown[] = [from, to];
+    const where = ['u.created_at >= $1', 'u.created_at < $2'];
+    if (filter.apiKeyId) where.push(`u.api_key_id = $${params.push(filter.apiKeyId)}`);
+    const whereSql = `WHERE ${where.join(' AND ')}`;
+    const stats = `count(*) AS requests, count(*) FILTER (WHERE u.status >= 400) AS errors,
+      COALESCE(sum(u.cost_usd), 0) AS cost_usd,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY u.latency_ms) AS p50,
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY u.latency_ms) AS p95`;
     const [series, [totals], keys, models, teams] = await Promise.all([
       this.dataSource.query<Record<string, unknown>[]>(
-        `SELECT to_char(date_trunc('${bucket}', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t, ${stats}
-           FROM usage_records ${where} GROUP BY 1 ORDER BY 1`,
-        range,
+        `SELECT to_char(date_trunc('${bucket}', u.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t, ${stats}
+           FROM usage_records u ${whereSql} GROUP BY 1 ORDER BY 1`,
+        params,
       ),
-      this.dataSource.query<Record<string, unknown>[]>(`SELECT ${stats} FROM usage_records ${where}`, range),
+      this.dataSource.query<Record<string, unknown>[]>(`SELECT ${stats} FROM usage_records u ${whereSql}`, params),
       this.dataSource.query<Record<string, unknown>[]>(
         `SELECT u.api_key_id AS id, k.name AS name, count(*) AS requests, COALESCE(sum(u.cost_usd), 0) AS cost_usd
            FROM usage_records u LEFT JOIN api_keys k ON k.id = u.api_key_id
-          WHERE u.created_at >= $1 AND u.created_at < $2 AND u.api_key_id IS NOT NULL
+          ${whereSql} AND u.api_key_id IS NOT NULL
           GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC LIMIT ${TOP}`,
-        range,
+        params,
       ),
       this.dataSource.query<Record<string, unknown>[]>(
-        `SELECT model_name AS name, count(*) AS requests, COALESCE(sum(cost_usd), 0) AS cost_usd
-           FROM usage_records ${where} AND model_name IS NOT NULL
+        `SELECT u.model_name AS name, count(*) AS requests, COALESCE(sum(u.cost_usd), 0) AS cost_usd
+           FROM usage_records u ${whereSql} AND u.model_name IS NOT NULL
           GROUP BY 1 ORDER BY 3 DESC, 2 DESC LIMIT ${TOP}`,
-        range,
+        params,
       ),
       this.dataSource.query<Record<string, unknown>[]>(
         `SELECT u.team_id AS id, t.name AS name, count(*) AS requests, COALESCE(sum(u.cost_usd), 0) AS cost_usd
            FROM usage_records u LEFT JOIN teams t ON t.id = u.team_id
-          WHERE u.created_at >= $1 AND u.created_at < $2 AND u.team_id IS NOT NULL
+          ${whereSql} AND u.team_id IS NOT NULL
           GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC LIMIT ${TOP}`,
-        range,
+        params,
       ),
     ]);
     const point = (r: Record<string, unknown>): Omit<OverviewPoint, 't'> => ({

@@ -21,10 +21,11 @@ export const useUsage = (filter: UsageFilter, enabled = true) =>
     enabled,
   });
 
-/** `GET /admin/usage/overview` over one of the overview's ranges. */
-export const useUsageOverview = ({ from, to, bucket }: OverviewRange) =>
+/** `GET /admin/usage/overview` over one of the overview's ranges: every call, or one key's. */
+export const useUsageOverview = ({ from, to, bucket }: OverviewRange, apiKeyId?: string) =>
   useQuery({
-    queryKey: ['/admin/usage/overview', { from, to, bucket }],
-    queryFn: ({ signal }) => api<UsageOverview>('/admin/usage/overview', { query: { from, to, bucket }, signal }),
+    queryKey: ['/admin/usage/overview', { from, to, bucket, api_key_id: apiKeyId }],
+    queryFn: ({ signal }) =>
+      api<UsageOverview>('/admin/usage/overview', { query: { from, to, bucket, api_key_id: apiKeyId }, signal }),
     placeholderData: keepPreviousData,
   });

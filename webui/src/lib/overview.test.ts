@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { UsageOverview } from '../api/types';
-import { bucketStarts, errorRate, overviewCharts, overviewRange, overviewRows } from './overview';
+import {
+  bucketStarts,
+  customRange,
+  errorRate,
+  overviewCharts,
+  overviewRange,
+  overviewRows,
+  rangeDays,
+} from './overview';
 
 const stats = { requests: 0, errors: 0, cost_usd: '0', p50_latency_ms: null, p95_latency_ms: null };
 
@@ -37,6 +45,15 @@ describe('overview ranges', () => {
     });
   });
 
+  it('charts ninety days per whole UTC day', () => {
+    expect(overviewRange('90d', now)).toMatchObject({
+      from: '2026-09-08T00:00:00.000Z',
+      to: '2026-12-07T00:00:00.000Z',
+      bucket: 'day',
+      label: 'Last 90 days',
+    });
+  });
+
   it('stays the same query within the hour', () => {
     expect(overviewRange('24h', now)).toEqual(overviewRange('24h', Date.parse('2026-12-06T07:59:59Z')));
   });
@@ -46,6 +63,62 @@ describe('overview ranges', () => {
       bucketStarts('2026-12-05T08:00:00Z', '2026-12-05T11:00:00Z', 'hour').map((t) => new Date(t).toISOString()),
     ).toEqual(['2026-12-05T08:00:00.000Z', '2026-12-05T09:00:00.000Z', '2026-12-05T10:00:00.000Z']);
     expect(bucketStarts('2026-11-07T00:00:00Z', '2026-12-07T00:00:00Z', 'day')).toHaveLength(30);
+  });
+});
+
+describe('custom overview ranges', () => {
+  const now = Date.parse('2026-12-06T07:25:10Z');
+  const error = (from: string, until: string) => customRange(from, until, now).error;
+
+  it('covers whole UTC days, both included, per hour up to seven days', () => {
+    expect(customRange('2026-11-20', '2026-11-26', now).range).toEqual({
+      id: 'custom',
+      label: '2026-11-20 to 2026-11-26',
+      from: '2026-11-20T00:00:00.000Z',
+      to: '2026-11-27T00:00:00.000Z',
+      bucket: 'hour',
+    });
+    expect(customRange('2026-11-20', '2026-11-20', now).range).toMatchObject({
+      label: '2026-11-20',
+      to: '2026-11-21T00:00:00.000Z',
+      bucket: 'hour',
+    });
+  });
+
+  it('charts more than seven days per day, up to the 93 days the API answers', () => {
+    expect(customRange('2026-11-19', '2026-11-26', now).range?.bucket).toBe('day');
+    expect(customRange('2026-09-05', '2026-12-06', now).range).toMatchObject({
+      from: '2026-09-05T00:00:00.000Z',
+      bucket: 'day',
+    });
+  });
+
+  it('ends a range that ends today at the next whole hour: no bucket in the future', () => {
+    expect(customRange('2026-12-05', '2026-12-06', now).range).toMatchObject({
+      from: '2026-12-05T00:00:00.000Z',
+      to: '2026-12-06T08:00:00.000Z',
+      bucket: 'hour',
+    });
+    const rows = bucketStarts('2026-12-05T00:00:00.000Z', '2026-12-06T08:00:00.000Z', 'hour');
+    expect(rows).toHaveLength(32);
+  });
+
+  it.each([
+    ['', '2026-12-01', 'Choose the first day of the range.'],
+    ['2026-12-01', '', 'Choose the last day of the range.'],
+    ['2026-02-30', '2026-03-02', 'Choose the first day of the range.'],
+    ['12/01/2026', '2026-12-02', 'Choose the first day of the range.'],
+    ['2026-12-03', '2026-12-02', 'The first day is after the last day: choose a start on or before the end.'],
+    ['2026-12-01', '2026-12-07', 'The last day is in the future: choose 2026-12-06 (today, UTC) or earlier.'],
+    ['2026-09-04', '2026-12-06', 'That is 94 days; the overview covers at most 93 days at a time.'],
+  ])('refuses from %j until %j in plain words', (from, until, message) => {
+    expect(error(from, until)).toBe(message);
+    expect(customRange(from, until, now).range).toBeUndefined();
+  });
+
+  it('shows a range as the first and last day it touches, for the date inputs', () => {
+    expect(rangeDays(overviewRange('24h', now))).toEqual({ fromDay: '2026-12-05', untilDay: '2026-12-06' });
+    expect(rangeDays(overviewRange('30d', now))).toEqual({ fromDay: '2026-11-07', untilDay: '2026-12-06' });
   });
 });
 

@@ -1,10 +1,11 @@
 import type { UsageOverview } from '../api/types';
 
 export type OverviewBucket = UsageOverview['bucket'];
-export type OverviewRangeId = '24h' | '7d' | '30d';
+export type OverviewRangeId = '24h' | '7d' | '30d' | '90d';
 
 export interface OverviewRange {
-  id: OverviewRangeId;
+  /** A preset, or `custom`: days chosen by hand. */
+  id: OverviewRangeId | 'custom';
   label: string;
   /** `[from, to)`, ISO-8601 UTC. */
   from: string;
@@ -15,26 +16,80 @@ export interface OverviewRange {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-export const OVERVIEW_RANGES: readonly { id: OverviewRangeId; label: string }[] = [
-  { id: '24h', label: 'Last 24 hours' },
-  { id: '7d', label: 'Last 7 days' },
-  { id: '30d', label: 'Last 30 days' },
+/** The longest range `GET /admin/usage/overview` answers (OVERVIEW_MAX_DAYS in the API's usage-overview.dto.ts). */
+export const OVERVIEW_MAX_DAYS = 93;
+
+/**
+ * Spans up to this are charted per hour (at most 168 points), longer ones per day: per day, a week would be seven
+ * points that hide a bad hour's latency; per hour, a month would be 720 bars too thin to read.
+ */
+const HOURLY_MAX_MS = 7 * DAY_MS;
+
+export const bucketFor = (spanMs: number): OverviewBucket => (spanMs <= HOURLY_MAX_MS ? 'hour' : 'day');
+
+export const OVERVIEW_RANGES: readonly { id: OverviewRangeId; label: string; days: number }[] = [
+  { id: '24h', label: 'Last 24 hours', days: 1 },
+  { id: '7d', label: 'Last 7 days', days: 7 },
+  { id: '30d', label: 'Last 30 days', days: 30 },
+  { id: '90d', label: 'Last 90 days', days: 90 },
 ];
 
 /**
- * The range the overview asks for. Its end is rounded up to the next whole hour (hours) or UTC day (days), so the
+ * The range a preset asks for. Its end is rounded up to the next whole hour (hours) or UTC day (days), so the
  * buckets are whole and the query stays the same for the rest of the hour (one cache entry, not one per render).
- * Seven days are charted per hour: per day, seven points would hide a bad hour's latency.
  */
 export function overviewRange(id: OverviewRangeId, now = Date.now()): OverviewRange {
-  const label = OVERVIEW_RANGES.find((r) => r.id === id)?.label ?? id;
-  if (id === '30d') {
-    const to = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
-    return { id, label, from: iso(to - 30 * DAY_MS), to: iso(to), bucket: 'day' };
-  }
-  const to = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
-  const hours = id === '24h' ? 24 : 7 * 24;
-  return { id, label, from: iso(to - hours * HOUR_MS), to: iso(to), bucket: 'hour' };
+  const preset = OVERVIEW_RANGES.find((r) => r.id === id) ?? OVERVIEW_RANGES[0];
+  const span = preset.days * DAY_MS;
+  const bucket = bucketFor(span);
+  const step = bucket === 'hour' ? HOUR_MS : DAY_MS;
+  const to = Math.floor(now / step) * step + step;
+  return { id: preset.id, label: preset.label, from: iso(to - span), to: iso(to), bucket };
+}
+
+/** `YYYY-MM-DD` as UTC midnight (epoch ms), or null unless it is a real calendar day. */
+function parseDay(day: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
+  const t = Date.parse(`${day}T00:00:00Z`);
+  // Date.parse rolls 2026-02-30 over to March 2: a day that does not come back unchanged does not exist
+  return Number.isNaN(t) || iso(t).slice(0, 10) !== day ? null : t;
+}
+
+/** A range of whole UTC days chosen by hand: the range, or what is wrong with the days in plain words. */
+export type CustomRangeResult = { range: OverviewRange; error?: undefined } | { error: string; range?: undefined };
+
+/**
+ * The days from `fromDay` to `untilDay`, both included (as the date inputs show them). Refused: a missing or
+ * impossible day, a start after the end, an end after today (UTC), more than OVERVIEW_MAX_DAYS days. A range that
+ * ends today ends at the next whole hour, so no bucket lies in the future.
+ */
+export function customRange(fromDay: string, untilDay: string, now = Date.now()): CustomRangeResult {
+  const from = parseDay(fromDay);
+  const until = parseDay(untilDay);
+  if (from === null) return { error: 'Choose the first day of the range.' };
+  if (until === null) return { error: 'Choose the last day of the range.' };
+  if (from > until) return { error: 'The first day is after the last day: choose a start on or before the end.' };
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  if (until > today)
+    return { error: `The last day is in the future: choose ${iso(today).slice(0, 10)} (today, UTC) or earlier.` };
+  const days = (until - from) / DAY_MS + 1;
+  if (days > OVERVIEW_MAX_DAYS)
+    return { error: `That is ${days} days; the overview covers at most ${OVERVIEW_MAX_DAYS} days at a time.` };
+  const to = Math.min(until + DAY_MS, Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS);
+  return {
+    range: {
+      id: 'custom',
+      label: fromDay === untilDay ? fromDay : `${fromDay} to ${untilDay}`,
+      from: iso(from),
+      to: iso(to),
+      bucket: bucketFor(days * DAY_MS),
+    },
+  };
+}
+
+/** The first and last UTC day a range touches, as the custom range's date inputs show them. */
+export function rangeDays(range: Pick<OverviewRange, 'from' | 'to'>): { fromDay: string; untilDay: string } {
+  return { fromDay: range.from.slice(0, 10), untilDay: iso(Date.parse(range.to) - 1).slice(0, 10) };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -7,11 +7,13 @@ import { ConfirmButton } from '../components/confirm-button';
 import { Dialog } from '../components/dialog';
 import { SecretOnce } from '../components/secret-once';
 import { Empty, QueryState } from '../components/states';
-import { DailyUsageChart } from '../components/usage-chart';
+import { RangeSelect, useRangeChoice } from '../components/range-picker';
+import { TrafficCharts } from '../components/traffic-charts';
 import { apiKeys, keyStatus, useApiKeyUsage } from '../hooks/api-keys';
 import { usePageTitle } from '../layout';
 import { apiKeyFormFrom } from '../lib/api-key-form';
-import { lastDays } from '../lib/dates';
+import { useUsageOverview } from '../hooks/usage';
+import { overviewRows } from '../lib/overview';
 import { formatDateTime, formatInt, formatUsd } from '../lib/format';
 import { Link, navigate } from '../router/router';
 import { useTeamsById } from '../hooks/teams';
@@ -173,23 +175,32 @@ function KeyFacts({ apiKey }: { apiKey: ApiKey }) {
   );
 }
 
+/** The key's calls over a chosen range: totals with tokens from its usage report, charts per hour or day. */
 function KeyUsage({ id }: { id: string }) {
-  const range = useMemo(() => lastDays(30), []);
-  const usage = useApiKeyUsage(id, range, ['day']);
+  const { range, choice, choose } = useRangeChoice('30d');
+  const report = useApiKeyUsage(id, { from: range.from, to: range.to }, []);
+  const overview = useUsageOverview(range, id);
+  const rows = useMemo(() => (overview.data ? overviewRows(overview.data) : []), [overview.data]);
+  const over = range.label.toLowerCase();
   return (
     <section aria-labelledby="key-usage">
-      <h2 id="key-usage">Usage, last 30 days</h2>
-      <QueryState query={usage} what="Loading usage">
-        {(report) =>
-          report.totals.requests === 0 ? (
-            <Empty>No calls in the last 30 days.</Empty>
+      <div className="page-head">
+        <h2 id="key-usage">Usage, {over}</h2>
+        <RangeSelect choice={choice} onChoose={choose} />
+      </div>
+      <QueryState query={report} what="Loading usage">
+        {(r) =>
+          r.totals.requests === 0 ? (
+            <Empty>No calls in the {over}.</Empty>
           ) : (
             <>
               <p>
-                {formatInt(report.totals.requests)} calls, {formatUsd(report.totals.cost_usd)},{' '}
-                {formatInt(report.totals.prompt_tokens + report.totals.completion_tokens)} tokens.
+                {formatInt(r.totals.requests)} calls, {formatUsd(r.totals.cost_usd)},{' '}
+                {formatInt(r.totals.prompt_tokens + r.totals.completion_tokens)} tokens.
               </p>
-              <DailyUsageChart rows={report.data} {...range} label="Calls and cost per day for this key" />
+              <QueryState query={overview} what="Loading the charts">
+                {() => <TrafficCharts rows={rows} range={range} />}
+              </QueryState>
             </>
           )
         }

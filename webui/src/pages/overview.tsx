@@ -1,25 +1,16 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { TableWrap } from '../components/table-wrap';
 import type { ApiKey, OverviewTop, UsageReport } from '../api/types';
 import { ChartView } from '../components/chart';
-import { Field } from '../components/field';
+import { TrafficCharts } from '../components/traffic-charts';
+import { CustomRangeForm, RangeSelect, useRangeChoice } from '../components/range-picker';
 import { Empty, ErrorNote, Loading } from '../components/states';
 import { apiKeys } from '../hooks/api-keys';
 import { useUsage, useUsageOverview } from '../hooks/usage';
 import { usePageTitle } from '../layout';
 import { currentMonth } from '../lib/dates';
 import { formatInt, formatUsd } from '../lib/format';
-import {
-  errorRate,
-  formatMs,
-  formatPercent,
-  OVERVIEW_RANGES,
-  overviewCharts,
-  overviewRange,
-  type OverviewRangeId,
-  type OverviewRow,
-  overviewRows,
-} from '../lib/overview';
+import { errorRate, formatMs, formatPercent, overviewRows } from '../lib/overview';
 import { Link } from '../router/router';
 
 const TOP = 10;
@@ -130,32 +121,20 @@ function MonthSection() {
   );
 }
 
-/** Calls, errors, latency and cost over the chosen range, and its top keys and models. */
+/** Calls, errors, latency and cost over the chosen range, and its top keys, models and teams. */
 function TrafficSection() {
-  const [rangeId, setRangeId] = useState<OverviewRangeId>('24h');
-  // computed when the choice changes; the end is a whole hour, so the query is stable within the hour
-  const range = useMemo(() => overviewRange(rangeId), [rangeId]);
+  const { range, choice, choose, apply } = useRangeChoice('24h');
   const overview = useUsageOverview(range);
   const rows = useMemo(() => (overview.data ? overviewRows(overview.data) : []), [overview.data]);
-  const charts = useMemo(() => overviewCharts(rows), [rows]);
-  const per = range.bucket === 'hour' ? 'hour' : 'day';
   const totals = overview.data?.totals;
+  const over = range.label.toLowerCase();
   return (
     <section aria-labelledby="traffic-heading">
       <div className="page-head">
         <h2 id="traffic-heading">Traffic</h2>
-        <Field label="Range">
-          {(a11y) => (
-            <select {...a11y} value={rangeId} onChange={(e) => setRangeId(e.target.value as OverviewRangeId)}>
-              {OVERVIEW_RANGES.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <RangeSelect choice={choice} onChoose={choose} custom />
       </div>
+      {choice === 'custom' ? <CustomRangeForm range={range} onApply={apply} /> : null}
       {overview.error ? (
         <ErrorNote error={overview.error} title="Could not load the overview." />
       ) : !overview.data || !totals ? (
@@ -163,11 +142,11 @@ function TrafficSection() {
       ) : (
         <div aria-busy={overview.isPlaceholderData}>
           <p className="hint">
-            {range.label}, per {per} (UTC). Errors are calls answered with a status of 400 or more, refusals by the
-            gateway included.
+            {range.label}, per {range.bucket} (UTC). Errors are calls answered with a status of 400 or more, refusals by
+            the gateway included.
           </p>
           <div className="cards">
-            <Card label={`Calls, ${range.label.toLowerCase()}`} value={formatInt(totals.requests)} />
+            <Card label={`Calls, ${over}`} value={formatInt(totals.requests)} />
             <Card
               label="Error rate"
               value={formatPercent(errorRate(totals.errors, totals.requests))}
@@ -175,42 +154,13 @@ function TrafficSection() {
             />
             <Card label="p50 latency" value={formatMs(totals.p50_latency_ms)} />
             <Card label="p95 latency" value={formatMs(totals.p95_latency_ms)} />
-            <Card label={`Cost, ${range.label.toLowerCase()}`} value={formatUsd(totals.cost_usd)} />
+            <Card label={`Cost, ${over}`} value={formatUsd(totals.cost_usd)} />
           </div>
           {totals.requests === 0 ? (
             <Empty>No calls in this range.</Empty>
           ) : (
             <>
-              <div className="charts">
-                <article>
-                  <h2>Calls and error rate</h2>
-                  <ChartView
-                    type="bar"
-                    label={`Calls and error rate per ${per}, ${range.label.toLowerCase()}`}
-                    labels={charts.labels}
-                    series={charts.calls}
-                  />
-                </article>
-                <article>
-                  <h2>Latency (p50 and p95)</h2>
-                  <ChartView
-                    type="line"
-                    label={`p50 and p95 latency per ${per} in milliseconds, ${range.label.toLowerCase()}`}
-                    labels={charts.labels}
-                    series={charts.latency}
-                  />
-                </article>
-                <article>
-                  <h2>Cost</h2>
-                  <ChartView
-                    type="bar"
-                    label={`Cost per ${per} in USD, ${range.label.toLowerCase()}`}
-                    labels={charts.labels}
-                    series={charts.cost}
-                  />
-                </article>
-              </div>
-              <SeriesTable rows={rows} per={per} />
+              <TrafficCharts rows={rows} range={range} />
               <div className="charts">
                 <TopList
                   title="Top keys by cost"
@@ -229,43 +179,6 @@ function TrafficSection() {
         </div>
       )}
     </section>
-  );
-}
-
-/** The numbers of the three charts, one row per bucket (collapsed: a week has 168 hours). */
-function SeriesTable({ rows, per }: { rows: OverviewRow[]; per: string }) {
-  return (
-    <details>
-      <summary>Table: calls, errors, latency and cost per {per}</summary>
-      <TableWrap label={`Calls, errors, latency and cost per ${per}`}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{per === 'hour' ? 'Hour (UTC)' : 'Day (UTC)'}</th>
-              <th scope="col">Calls</th>
-              <th scope="col">Errors</th>
-              <th scope="col">Error rate</th>
-              <th scope="col">p50 latency</th>
-              <th scope="col">p95 latency</th>
-              <th scope="col">Cost</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.t}>
-                <th scope="row">{r.label}</th>
-                <td>{formatInt(r.requests)}</td>
-                <td>{formatInt(r.errors)}</td>
-                <td>{formatPercent(r.errorRate)}</td>
-                <td>{formatMs(r.p50)}</td>
-                <td>{formatMs(r.p95)}</td>
-                <td>{formatUsd(r.cost)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
-    </details>
   );
 }
 

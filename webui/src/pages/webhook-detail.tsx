@@ -94,7 +94,7 @@ function Deliveries({ id }: { id: string }) {
           ) : (
             <>
               <TableWrap label="Deliveries">
-                <table>
+                <table className="deliveries wrap-heads">
                   <thead>
                     <tr>
                       <th scope="col">Event</th>
@@ -109,7 +109,7 @@ function Deliveries({ id }: { id: string }) {
                   <tbody>
                     {page.data.map((d) => (
                       <tr key={d.id}>
-                        <td>
+                        <td className="event">
                           {d.event_type}
                           <br />
                           <small className="hint">{d.event_id}</small>
@@ -118,7 +118,7 @@ function Deliveries({ id }: { id: string }) {
                           <span className={`badge ${STATUS_CLASS[d.status]}`}>{d.status}</span>
                         </td>
                         <td>{d.attempts}</td>
-                        <td className="wrap">{lastAnswer(d)}</td>
+                        <td>{lastAnswer(d)}</td>
                         <td>{formatDateTime(d.created_at)}</td>
                         <td>{d.delivered_at ? formatDateTime(d.delivered_at) : '—'}</td>
                         <td>

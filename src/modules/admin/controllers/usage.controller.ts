@@ -35,7 +35,7 @@ export class UsageController {
   @Get('overview')
   @AdminEndpoint({
     summary:
-      'Overview for the console: calls, errors, cost and p50/p95 latency per hour or day over [from, to) (default: the last 24 hours), top keys and models',
+      'Overview for the console: calls, errors, cost and p50/p95 latency per hour or day over [from, to) (default: the last 24 hours), top keys, models and teams; of every call or of one key',
     role: 'viewer',
     response: UsageOverviewDto,
   })
@@ -48,6 +48,6 @@ export class UsageController {
     if (to.getTime() - from.getTime() > OVERVIEW_MAX_DAYS * DAY_MS)
       throw BillingException.invalid(`the overview covers at most ${OVERVIEW_MAX_DAYS} days`);
     const bucket = query.bucket ?? (to.getTime() - from.getTime() <= 2 * DAY_MS ? 'hour' : 'day');
-    return this.overviews.overview(from, to, bucket);
+    return this.overviews.overview(from, to, bucket, { apiKeyId: query.api_key_id });
   }
 }

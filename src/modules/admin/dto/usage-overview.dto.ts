@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { UsageRangeDto } from '#src/modules/admin/dto/usage.dto';
 import type { OverviewBucket } from '#src/modules/billing/usage-overview.repository';
 
@@ -14,6 +14,11 @@ export class UsageOverviewQueryDto extends UsageRangeDto {
   @IsOptional()
   @IsIn(['hour', 'day'])
   bucket?: OverviewBucket;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Only this API key's calls (its page in the console)" })
+  @IsOptional()
+  @IsUUID()
+  api_key_id?: string;
 }
 
 export class OverviewStatsDto {
