@@ -3,6 +3,22 @@ import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { type CallEventSink, CallEventsService } from '#src/modules/calls/call-events.service';
 import { metrics } from '#src/modules/metrics/gateway-metrics';
 
+const TOKEN_TYPES = ['prompt', 'completion', 'cache_read', 'cache_write', 'reasoning'] as const;
+
+type Counter = { inc(value?: number): void };
+type Histogram = { observe(value: number): void };
+
+/** The series a call of one model, provider and status counts in. */
+interface CallSeries {
+  requests: Counter;
+  duration: Histogram;
+  upstream: Histogram;
+  overhead: Histogram;
+  ttft: Histogram;
+  cost: Counter;
+  tokens: Record<(typeof TOKEN_TYPES)[number], Counter>;
+}
+
 /** Turns every call-completed event into the request, latency, token and cost metrics. */
 @Injectable()
 export class MetricsSink implements CallEventSink, OnModuleInit {
@@ -14,12 +30,40 @@ export class MetricsSink implements CallEventSink, OnModuleInit {
     this.events.register(this);
   }
 
+  /**
+   * The per-call series of one model, provider and status, looked up once: prom-client hashes a label object on
+   * every inc/observe, ten times per call. As many entries as the metrics have series (bounded the same way).
+   */
+  private readonly series = new Map<string, CallSeries>();
+
+  private seriesOf(model: string, provider: string, status: string): CallSeries {
+    const id = `${model}\u0000${provider}\u0000${status}`;
+    let s: CallSeries | undefined = this.series.get(id);
+    if (!s) {
+      const mp = { model, provider };
+      const mps = { model, provider, status };
+      s = {
+        requests: metrics.requests.labels(mps),
+        duration: metrics.duration.labels(mps),
+        upstream: metrics.upstream.labels(mps),
+        overhead: metrics.overhead.labels(mp),
+        ttft: metrics.ttft.labels(mp),
+        cost: metrics.cost.labels(mp),
+        tokens: Object.fromEntries(
+          TOKEN_TYPES.map((type) => [type, metrics.tokens.labels({ ...mp, type })]),
+        ) as CallSeries['tokens'],
+      };
+      this.series.set(id, s);
+    }
+    return s;
+  }
+
   accept(e: CallCompletedEvent): void {
     const model = e.model?.name ?? 'unknown';
     const provider = e.provider?.name ?? 'unknown';
-    const status = String(e.status);
-    metrics.requests.inc({ model, provider, status });
-    metrics.duration.observe({ model, provider, status }, e.latencyMs / 1000);
+    const series = this.seriesOf(model, provider, String(e.status));
+    series.requests.inc();
+    series.duration.observe(e.latencyMs / 1000);
     if (e.errorCode === 'rate_limit_exceeded' || e.errorCode === 'tokens_limit_exceeded')
       metrics.rateLimited.inc({ model });
     if (e.errorCode === 'budget_exceeded') metrics.budgetExceeded.inc({ model });
@@ -37,19 +81,16 @@ export class MetricsSink implements CallEventSink, OnModuleInit {
       });
       if (e.fellBack) metrics.fallbacks.inc({ alias: e.alias ?? 'unknown' });
     }
-    metrics.overhead.observe({ model, provider }, e.overheadMs / 1000);
-    metrics.upstream.observe({ model, provider, status }, Math.max(0, e.latencyMs - e.overheadMs) / 1000);
-    if (e.ttftMs !== null) metrics.ttft.observe({ model, provider }, e.ttftMs / 1000);
+    series.overhead.observe(e.overheadMs / 1000);
+    series.upstream.observe(Math.max(0, e.latencyMs - e.overheadMs) / 1000);
+    if (e.ttftMs !== null) series.ttft.observe(e.ttftMs / 1000);
     const u = e.usage;
-    const tokens: [string, number][] = [
-      ['prompt', u.promptTokens],
-      ['completion', u.completionTokens],
-      ['cache_read', u.cacheReadTokens],
-      ['cache_write', u.cacheWriteTokens],
-      ['reasoning', u.reasoningTokens],
-    ];
-    for (const [type, n] of tokens) if (n > 0) metrics.tokens.inc({ model, provider, type }, n);
+    if (u.promptTokens > 0) series.tokens.prompt.inc(u.promptTokens);
+    if (u.completionTokens > 0) series.tokens.completion.inc(u.completionTokens);
+    if (u.cacheReadTokens > 0) series.tokens.cache_read.inc(u.cacheReadTokens);
+    if (u.cacheWriteTokens > 0) series.tokens.cache_write.inc(u.cacheWriteTokens);
+    if (u.reasoningTokens > 0) series.tokens.reasoning.inc(u.reasoningTokens);
     const cost = Number(e.costUsd);
-    if (cost > 0) metrics.cost.inc({ model, provider }, cost);
+    if (cost > 0) series.cost.inc(cost);
   }
 }
