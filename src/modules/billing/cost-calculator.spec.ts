@@ -5,7 +5,9 @@ import {
   usdToNanos,
   worstCaseNanos,
 } from '#src/modules/billing/cost-calculator';
+import { type Fixed, fixedToString } from '#src/modules/billing/fixed-point';
 import type { PriceComponent } from '#src/modules/models/model-resolver.service';
+import Decimal from 'decimal.js';
 
 const c = (
   direction: PriceComponent['direction'],
@@ -291,9 +293,56 @@ describe('worstCaseNanos and outputTokenNanos (budget reservations)', () => {
   });
 
   it('gives the dearest output price per token in nano-dollars', () => {
-    expect(outputTokenNanos(tiered, 1000, null).toFixed()).toBe('10000');
-    expect(outputTokenNanos(tiered, 250_000, null).toFixed()).toBe('15000');
-    expect(outputTokenNanos(claude, 10, null).toFixed()).toBe('15000');
-    expect(outputTokenNanos(reasoner, 10, null).toFixed()).toBe('10000'); // reasoning $1e-5 beats output $8e-6
+    const nanos = (f: Fixed): string => fixedToString(f);
+    expect(nanos(outputTokenNanos(tiered, 1000, null))).toBe('10000');
+    expect(nanos(outputTokenNanos(tiered, 250_000, null))).toBe('15000');
+    expect(nanos(outputTokenNanos(claude, 10, null))).toBe('15000');
+    expect(nanos(outputTokenNanos(reasoner, 10, null))).toBe('10000'); // reasoning $1e-5 beats output $8e-6
+    // fractions of a nano-dollar per token stay exact: $0.0375 per million tokens is 37.5 nano-dollars a token
+    const cheap = [{ direction: 'output', modality: 'text', unit: '1m_tokens', tier: 'default', price: '0.0375' }];
+    expect(nanos(outputTokenNanos(cheap as PriceComponent[], 10, null))).toBe('37.5');
+    const cheaper = [{ direction: 'output', modality: 'text', unit: '1m_tokens', tier: 'default', price: '0.0000375' }];
+    expect(nanos(outputTokenNanos(cheaper as PriceComponent[], 10, null))).toBe('0.0375');
+  });
+
+  it('prices random default-tier calls exactly as decimal arithmetic does, to the last digit and nano-dollar', () => {
+    // an independent oracle: Σ tokens × price ÷ unit in decimal.js, for prices of up to 12 decimals per unit
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const price = (): string => `${rand(100)}.${String(rand(1e9)).padStart(9, '0')}${rand(1000)}`;
+    const units = ['token', '1k_tokens', '1m_tokens'] as const;
+    const divisor = { token: 1, '1k_tokens': 1000, '1m_tokens': 1_000_000 };
+    for (let i = 0; i < 300; i++) {
+      const unit = units[rand(3)];
+      const prices = { input: price(), output: price(), cache_read: price(), reasoning: price(), request: price() };
+      const pricing = [
+        c('input', prices.input, 'default', unit),
+        c('output', prices.output, 'default', unit),
+        c('cache_read', prices.cache_read, 'default', unit),
+        c('reasoning', prices.reasoning, 'default', unit),
+        { direction: 'input', modality: 'text', unit: 'request', tier: 'default', price: prices.request },
+      ] as PriceComponent[];
+      const prompt = rand(2_000_000);
+      const cached = rand(prompt + 1);
+      const completion = rand(100_000);
+      const reasoning = rand(completion + 1);
+      const D = Decimal.clone({ precision: 80 });
+      const per = (x: string) => new D(x).div(divisor[unit]);
+      const expected = per(prices.input)
+        .mul(prompt - cached)
+        .add(per(prices.cache_read).mul(cached))
+        .add(per(prices.output).mul(completion - reasoning))
+        .add(per(prices.reasoning).mul(reasoning))
+        .add(new D(prices.request));
+      const got = calculateCost(
+        pricing,
+        usage(prompt, completion, { cacheReadTokens: cached, reasoningTokens: reasoning }),
+      );
+      expect(got.costUsd).toBe(expected.isZero() ? '0' : expected.toFixed());
+      expect(got.costNanos).toBe(expected.mul(1e9).toDecimalPlaces(0, Decimal.ROUND_UP).toNumber());
+    }
   });
 });

@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import type { Usage } from '#src/modules/calls/usage';
 import type { PriceComponent } from '#src/modules/models/model-resolver.service';
 import type { PriceDirection } from '#src/modules/models/pricing-component.entity';
+import { FIXED_ZERO, type Fixed, fixedCeilNanos, fixedShift, fixedToString } from '#src/modules/billing/fixed-point';
 
 /** Exact decimal arithmetic for money: enough digits for fractions of a nano-dollar on millions of tokens. */
 const D = Decimal.clone({ precision: 50, rounding: Decimal.ROUND_HALF_UP });
@@ -23,27 +24,51 @@ export function usdToNanos(usd: Decimal.Value): number {
   return new D(usd).mul(1e9).toDecimalPlaces(0, Decimal.ROUND_UP).toNumber();
 }
 
-/**
- * Per-token price of a component, parsed once: pricing arrays live in the model cache until it reloads, so
- * the hot path does no decimal parsing or division.
- */
-const perTokenPrices = new WeakMap<PriceComponent, Decimal>();
-
-function perTokenPrice(c: PriceComponent, divisor: number): Decimal {
-  let price = perTokenPrices.get(c);
-  if (!price) {
-    price = new D(c.price).div(divisor);
-    perTokenPrices.set(c, price);
-  }
-  return price;
-}
-
-const ZERO = new D(0);
-
 export function formatUsd(value: Decimal.Value): string {
   const d = new D(value);
   return d.isZero() ? '0' : d.toFixed();
 }
+
+/** A component's price per token (per request for unit `request`) in units of 10^-scale USD, exactly. */
+interface PreparedPricing {
+  scale: number;
+  units: Map<PriceComponent, bigint>;
+  /** `above_<N>k` tiers' N × 1000, parsed once. */
+  thresholds: Map<PriceComponent, number>;
+}
+
+/**
+ * Pricing arrays live in the model cache until it reloads: each is prepared once (decimal parsing and division
+ * by its unit), at the one scale that holds all its prices exactly, so the hot path is bigint arithmetic.
+ */
+const prepared = new WeakMap<PriceComponent[], PreparedPricing>();
+
+function prepare(pricing: PriceComponent[]): PreparedPricing {
+  let p = prepared.get(pricing);
+  if (p) return p;
+  const perUnit = new Map<PriceComponent, Decimal>();
+  let scale = 0;
+  for (const c of pricing) {
+    const divisor = c.unit === 'request' ? 1 : TOKEN_UNIT_DIVISOR[c.unit];
+    if (!divisor) continue;
+    const price = new D(c.price).div(divisor);
+    perUnit.set(c, price);
+    scale = Math.max(scale, price.decimalPlaces());
+  }
+  const units = new Map<PriceComponent, bigint>();
+  for (const [c, price] of perUnit) units.set(c, BigInt(price.mul(new D(10).pow(scale)).toFixed(0)));
+  const thresholds = new Map<PriceComponent, number>();
+  for (const c of pricing) {
+    const m = THRESHOLD_RE.exec(c.tier);
+    if (m) thresholds.set(c, Number(m[1]) * 1000);
+  }
+  p = { scale, units, thresholds };
+  prepared.set(pricing, p);
+  return p;
+}
+
+/** A token count as a bigint; counts are whole, a fraction (never sent by an adapter) is rounded up. */
+const tokens = (n: number): bigint => BigInt(Number.isSafeInteger(n) && n > 0 ? n : Math.max(0, Math.ceil(n)));
 
 /**
  * The per-token price of one direction (text modality), choosing the tier that applies:
@@ -51,38 +76,40 @@ export function formatUsd(value: Decimal.Value): string {
  * exceeds (it reprices every token of the call, LiteLLM's semantics), else `default`.
  */
 function tokenPrice(
+  p: PreparedPricing,
   pricing: PriceComponent[],
   direction: PriceDirection,
   promptTokens: number,
   serviceTier: string | null,
-): Decimal | undefined {
-  return rankedTokenPrice(pricing, direction, promptTokens, serviceTier)?.price;
+): bigint | undefined {
+  return rankedTokenPrice(p, pricing, direction, promptTokens, serviceTier)?.price;
 }
 
 const SERVICE_TIER_RANK = Number.MAX_SAFE_INTEGER;
 
 function rankedTokenPrice(
+  p: PreparedPricing,
   pricing: PriceComponent[],
   direction: PriceDirection,
   promptTokens: number,
   serviceTier: string | null,
-): { rank: number; price: Decimal } | undefined {
-  let best: { rank: number; price: Decimal } | undefined;
+): { rank: number; price: bigint } | undefined {
+  let best: { rank: number; price: bigint } | undefined;
   for (const c of pricing) {
-    if (c.direction !== direction || c.modality !== 'text') continue;
-    const divisor = TOKEN_UNIT_DIVISOR[c.unit];
-    if (!divisor) continue;
+    if (c.direction !== direction || c.modality !== 'text' || c.unit === 'request') continue;
+    const price = p.units.get(c);
+    if (price === undefined) continue;
     let rank: number;
     if (c.tier === 'default') rank = 0;
     else if (SERVICE_TIERS.has(c.tier)) {
       if (c.tier !== serviceTier) continue;
       rank = SERVICE_TIER_RANK;
     } else {
-      const m = THRESHOLD_RE.exec(c.tier);
-      if (!m || promptTokens <= Number(m[1]) * 1000) continue;
-      rank = Number(m[1]) + 1;
+      const threshold = p.thresholds.get(c);
+      if (threshold === undefined || promptTokens <= threshold) continue;
+      rank = threshold / 1000 + 1;
     }
-    if (!best || rank > best.rank) best = { rank, price: perTokenPrice(c, divisor) };
+    if (!best || rank > best.rank) best = { rank, price };
   }
   return best;
 }
@@ -93,28 +120,30 @@ function rankedTokenPrice(
  * service-tier base price applies (reasoning is output, billed at the tier the call ran in).
  */
 function subPrice(
+  p: PreparedPricing,
   pricing: PriceComponent[],
   sub: PriceDirection,
   base: PriceDirection,
   promptTokens: number,
   serviceTier: string | null,
-): Decimal {
-  const own = rankedTokenPrice(pricing, sub, promptTokens, serviceTier);
-  const baseRanked = rankedTokenPrice(pricing, base, promptTokens, serviceTier);
+): bigint {
+  const own = rankedTokenPrice(p, pricing, sub, promptTokens, serviceTier);
+  const baseRanked = rankedTokenPrice(p, pricing, base, promptTokens, serviceTier);
   if (own && !(baseRanked?.rank === SERVICE_TIER_RANK && own.rank !== SERVICE_TIER_RANK)) return own.price;
-  return baseRanked?.price ?? ZERO;
+  return baseRanked?.price ?? 0n;
 }
 
 /** Per-request components (unit `request`) of the applicable tiers. */
-function requestCharges(pricing: PriceComponent[], serviceTier: string | null): Decimal {
-  let total: Decimal = ZERO;
+function requestCharges(p: PreparedPricing, pricing: PriceComponent[], serviceTier: string | null): bigint {
+  let total = 0n;
   for (const c of pricing) {
     if (c.unit !== 'request') continue;
-    if (c.tier === 'default' || (SERVICE_TIERS.has(c.tier) && c.tier === serviceTier))
-      total = total.add(perTokenPrice(c, 1));
+    if (c.tier === 'default' || (SERVICE_TIERS.has(c.tier) && c.tier === serviceTier)) total += p.units.get(c) ?? 0n;
   }
   return total;
 }
+
+const maxOf = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /**
  * Cost of a call (SPEC §6): (prompt − cache read − cache write) × input + cache read × cache-read price +
@@ -130,23 +159,27 @@ export function calculateCost(pricing: PriceComponent[], usage: Usage, serviceTi
     }
     return { costUsd: '0', costNanos: 0, unpriced: true };
   }
+  const p = prepare(pricing);
   const prompt = usage.promptTokens;
-  const input = tokenPrice(pricing, 'input', prompt, serviceTier) ?? ZERO;
-  const output = tokenPrice(pricing, 'output', prompt, serviceTier) ?? ZERO;
-  const cacheRead = subPrice(pricing, 'cache_read', 'input', prompt, serviceTier);
-  const cacheWrite = subPrice(pricing, 'cache_write', 'input', prompt, serviceTier);
-  const reasoning = subPrice(pricing, 'reasoning', 'output', prompt, serviceTier);
+  const input = tokenPrice(p, pricing, 'input', prompt, serviceTier) ?? 0n;
+  const output = tokenPrice(p, pricing, 'output', prompt, serviceTier) ?? 0n;
+  const cacheRead = subPrice(p, pricing, 'cache_read', 'input', prompt, serviceTier);
+  const cacheWrite = subPrice(p, pricing, 'cache_write', 'input', prompt, serviceTier);
+  const reasoning = subPrice(p, pricing, 'reasoning', 'output', prompt, serviceTier);
 
   const uncachedPrompt = Math.max(0, prompt - usage.cacheReadTokens - usage.cacheWriteTokens);
   const visibleCompletion = Math.max(0, usage.completionTokens - usage.reasoningTokens);
-  const cost = input
-    .mul(uncachedPrompt)
-    .add(cacheRead.mul(usage.cacheReadTokens))
-    .add(cacheWrite.mul(usage.cacheWriteTokens))
-    .add(output.mul(visibleCompletion))
-    .add(reasoning.mul(usage.reasoningTokens))
-    .add(requestCharges(pricing, serviceTier));
-  return { costUsd: formatUsd(cost), costNanos: usdToNanos(cost), unpriced: false };
+  const cost: Fixed = {
+    units:
+      input * tokens(uncachedPrompt) +
+      cacheRead * tokens(usage.cacheReadTokens) +
+      cacheWrite * tokens(usage.cacheWriteTokens) +
+      output * tokens(visibleCompletion) +
+      reasoning * tokens(usage.reasoningTokens) +
+      requestCharges(p, pricing, serviceTier),
+    scale: p.scale,
+  };
+  return { costUsd: fixedToString(cost), costNanos: fixedCeilNanos(cost), unpriced: false };
 }
 
 /**
@@ -161,18 +194,19 @@ export function worstCaseNanos(
   serviceTier: string | null,
 ): number {
   if (pricing.length === 0) return 0;
-  const price = (d: PriceDirection): Decimal => tokenPrice(pricing, d, promptTokens, serviceTier) ?? ZERO;
-  const promptPrice = D.max(price('input'), price('cache_read'), price('cache_write'));
-  const outputPrice = D.max(price('output'), price('reasoning'));
-  const cost = promptPrice
-    .mul(promptTokens)
-    .add(outputPrice.mul(outputTokens))
-    .add(requestCharges(pricing, serviceTier));
-  return usdToNanos(cost);
+  const p = prepare(pricing);
+  const price = (d: PriceDirection): bigint => tokenPrice(p, pricing, d, promptTokens, serviceTier) ?? 0n;
+  const promptPrice = maxOf(maxOf(price('input'), price('cache_read')), price('cache_write'));
+  const outputPrice = maxOf(price('output'), price('reasoning'));
+  const units =
+    promptPrice * tokens(promptTokens) + outputPrice * tokens(outputTokens) + requestCharges(p, pricing, serviceTier);
+  return fixedCeilNanos({ units, scale: p.scale });
 }
 
 /** Nano-dollars one output token may cost at most (for lowering the output limit to what a budget has left). */
-export function outputTokenNanos(pricing: PriceComponent[], promptTokens: number, serviceTier: string | null): Decimal {
-  const price = (d: PriceDirection): Decimal => tokenPrice(pricing, d, promptTokens, serviceTier) ?? ZERO;
-  return D.max(price('output'), price('reasoning')).mul(1e9);
+export function outputTokenNanos(pricing: PriceComponent[], promptTokens: number, serviceTier: string | null): Fixed {
+  if (pricing.length === 0) return FIXED_ZERO;
+  const p = prepare(pricing);
+  const price = (d: PriceDirection): bigint => tokenPrice(p, pricing, d, promptTokens, serviceTier) ?? 0n;
+  return fixedShift({ units: maxOf(price('output'), price('reasoning')), scale: p.scale }, 9);
 }

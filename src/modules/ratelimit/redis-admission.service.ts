@@ -6,6 +6,7 @@ import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
 import { type PeriodCandidates, parsePeriod, periodCandidates, periodId } from '#src/modules/billing/budget-period';
 import { formatUsd, outputTokenNanos, worstCaseNanos } from '#src/modules/billing/cost-calculator';
+import { FIXED_ZERO, fixedMax, fixedTimes, fixedToString } from '#src/modules/billing/fixed-point';
 import { UsageAggregateRepository } from '#src/modules/billing/usage-aggregate.repository';
 import {
   type Admission,
@@ -242,14 +243,14 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
         : (req.requestedOutputTokens ?? Math.max(...candidates.map((c) => defaultOutput(c.model))));
     if (!subjects.some((s) => s.budget !== null)) return { promptNanos: 0, perToken: '0', wanted };
     let promptNanos = 0;
-    let perToken = new Decimal(0);
+    let perToken = FIXED_ZERO;
     for (const c of candidates) {
       const promptTokens = c.promptTokenUpperBound();
       promptNanos = Math.max(promptNanos, worstCaseNanos(c.model.pricing, promptTokens, 0, req.serviceTier));
-      perToken = Decimal.max(perToken, outputTokenNanos(c.model.pricing, promptTokens, req.serviceTier));
+      perToken = fixedMax(perToken, outputTokenNanos(c.model.pricing, promptTokens, req.serviceTier));
     }
     // with `n` choices every output token of the limit can be generated n times
-    return { promptNanos, perToken: perToken.mul(req.choices ?? 1).toFixed(), wanted };
+    return { promptNanos, perToken: fixedToString(fixedTimes(perToken, req.choices ?? 1)), wanted };
   }
 
   /**
