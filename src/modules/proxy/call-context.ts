@@ -107,12 +107,13 @@ export class CallContext {
 
   /** Headers every proxy response carries. */
   baseHeaders(): Record<string, string> {
-    return {
+    const headers: Record<string, string> = {
       'x-request-id': this.request.id,
       'x-gateway-call-id': this.callId,
       'x-gateway-overhead-ms': String(this.overheadMs),
-      ...(this.cache ? { 'x-gateway-cache': this.cache } : {}),
     };
+    if (this.cache) headers['x-gateway-cache'] = this.cache;
+    return headers;
   }
 }
 
