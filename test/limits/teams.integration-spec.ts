@@ -327,6 +327,22 @@ describe('teams, budget periods and end users (SPEC §13)', () => {
     const k = api.get(RedisKeys).apiKey(key.id);
     expect(Number(await redis.get(k.spend(today)))).toBe(usdToNanos(rows[0].cost));
     expect(Number(await redis.get(k.spend(tomorrow)))).toBe(usdToNanos(rows[1].cost));
+
+    // three days and thirteen hours on, the same key (the same cached limit arguments) admits and settles in that
+    // day: its cost in that day's counter and no reservation left behind in it
+    const later = nextMidnight + 3 * 86_400_000 + 13 * 3_600_000;
+    clock.offsetMs = later - redisNow;
+    expect((await chat(api.url, key.key, { model: m.model, max_tokens: 100 })).status).toBe(200);
+    await waitForBilled(api, key.id, 3);
+    const day = periodId('day', later);
+    const [{ cost }] = await api
+      .get(DataSource)
+      .query<{ cost: string }[]>(
+        "SELECT cost_usd::text AS cost FROM budget_spend WHERE subject_type = 'key' AND subject_id = $1 AND period = $2",
+        [key.id, day],
+      );
+    expect(Number(await redis.get(k.spend(day)))).toBe(usdToNanos(cost));
+    expect(Number((await redis.get(k.reservedTotal(day))) ?? 0)).toBe(0);
   });
 
   it('reports each threshold of a period exactly once, even with 60 concurrent calls crossing it; 1.0 when the budget refuses', async () => {

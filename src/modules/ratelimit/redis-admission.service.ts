@@ -28,10 +28,13 @@ import { requestHeaders, tokenHeaders } from '#src/modules/ratelimit/rate-limit-
 
 /** {status, who, now, period choice ×2, a, b, then remaining, reset, used, token reset per subject}. */
 type AdmitReply = [string, ...number[]];
+/** ioredis flattens array arguments one level: the cached key lists go in as they are. */
+type Arg = string | number | readonly (string | number)[];
+
 interface LimitCommands {
-  llmgwAdmit(numKeys: number, ...args: (string | number)[]): Promise<AdmitReply>;
+  llmgwAdmit(numKeys: number, ...args: Arg[]): Promise<AdmitReply>;
   llmgwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  llmgwSettle(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
+  llmgwSettle(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
   llmgwRefresh(numKeys: number, ...args: (string | number)[]): Promise<number>;
   llmgwSpendView(...args: (string | number)[]): Promise<[string | null, string]>;
 }
@@ -61,6 +64,75 @@ const nanos = (usdAmount: string): number => {
   return n;
 };
 const PERIOD_WORD = { day: 'Daily', week: 'Weekly', month: 'Monthly' } as const;
+
+/** A subject's part of a script call: its keys, and its limits after the call's own arguments. */
+interface SubjectArgs {
+  keys: readonly string[];
+  limits: readonly (string | number)[];
+}
+
+/**
+ * Script arguments per subject and period(s), built once: the subject object lives as long as its key in the
+ * auth cache, and its key names and limits only change with the period, so every call reuses the arrays
+ * (building ten key names per call showed in the profile).
+ */
+const argCache = new WeakMap<LimitSubject, Map<string, SubjectArgs>>();
+
+function cachedArgs(s: LimitSubject, id: string, build: () => SubjectArgs): SubjectArgs {
+  let bySubject = argCache.get(s);
+  if (!bySubject) {
+    bySubject = new Map();
+    argCache.set(s, bySubject);
+  }
+  let args = bySubject.get(id);
+  if (!args) {
+    if (bySubject.size >= 16) bySubject.clear();
+    args = build();
+    bySubject.set(id, args);
+  }
+  return args;
+}
+
+function periodKeys(s: LimitSubject, period: string): string[] {
+  const k = s.keys;
+  return [k.spend(period), k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
+}
+
+/** The admission script's keys (10) and limits (6) of one subject, for its two candidate periods. */
+function admitArgs(s: LimitSubject, c: PeriodCandidates): SubjectArgs {
+  return cachedArgs(s, `admit:${c.a}:${c.b}:${c.startA}`, () => ({
+    keys: [s.keys.requests, s.keys.tokens, ...periodKeys(s, c.a), ...periodKeys(s, c.b)],
+    limits: [
+      s.rateLimit ?? -1,
+      s.tokensPerMinute ?? -1,
+      s.budget === null ? -1 : nanos(s.budget),
+      c.startA,
+      c.startB,
+      c.endB,
+    ],
+  }));
+}
+
+/** The settle script's keys (7) and limits (4) of one subject in the period its call was admitted in. */
+function settleArgs(x: LimitSubject, period: string): SubjectArgs {
+  return cachedArgs(x, `settle:${period}`, () => ({
+    keys: [
+      x.keys.reservations(period),
+      x.keys.reservationExpiry(period),
+      x.keys.reservedTotal(period),
+      x.keys.spend(period),
+      x.keys.unbilled(period),
+      x.keys.tokens,
+      x.keys.alerted(period),
+    ],
+    limits: [
+      x.budget !== null ? 1 : 0,
+      x.tokensPerMinute !== null ? 1 : 0,
+      x.budget === null ? -1 : nanos(x.budget),
+      x.thresholds.join(','),
+    ],
+  }));
+}
 
 /**
  * Admission against the rate limit, token limit and budget of a call's key and of its team, in one Redis round
@@ -133,14 +205,10 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     try {
       // a counter can vanish again while it is rebuilt (a flush, an expiry): a few rebuilds before giving up
       for (let attempt = 0; attempt < 5; attempt++) {
+        const args = subjects.map((s, i) => admitArgs(s, candidates[i]));
         const reply = await this.cmd.llmgwAdmit(
           subjects.length * 10,
-          ...subjects.flatMap((s, i) => [
-            s.keys.requests,
-            s.keys.tokens,
-            ...this.periodKeys(s, candidates[i].a),
-            ...this.periodKeys(s, candidates[i].b),
-          ]),
+          ...args.map((a) => a.keys),
           req.callId,
           budget.promptNanos,
           budget.perToken,
@@ -149,14 +217,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
           this.config.env.BUDGET_NEAR_LIMIT === 'shorten' ? 1 : 0,
           this.config.budgetReservationTtlMs,
           this.clock.offsetMs,
-          ...subjects.flatMap((s, i) => [
-            s.rateLimit ?? -1,
-            s.tokensPerMinute ?? -1,
-            s.budget === null ? -1 : nanos(s.budget),
-            candidates[i].startA,
-            candidates[i].startB,
-            candidates[i].endB,
-          ]),
+          ...args.map((a) => a.limits),
         );
         const [status, who, now] = reply;
         const chosen = subjects.map((s, i) => (reply[3 + i] === 1 ? candidates[i].b : candidates[i].a));
@@ -184,11 +245,6 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       return this.redisDown(err, req);
     }
     throw LimitsException.redisUnavailable(new Error('budget counter could not be rebuilt'));
-  }
-
-  private periodKeys(s: LimitSubject, period: string): string[] {
-    const k = s.keys;
-    return [k.spend(period), k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
   }
 
   private reservationKeys(s: LimitSubject, period: string): string[] {
@@ -382,28 +438,16 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
   private async settle(req: AdmissionRequest, subjects: Admitted[], s: Settlement): Promise<boolean> {
     const active = subjects.filter((a) => a.subject.budget !== null || a.subject.tokensPerMinute !== null);
     if (active.length === 0) return false;
+    const args = active.map(({ subject, period }) => settleArgs(subject, period));
     const reply = await this.cmd.llmgwSettle(
       active.length * 7,
-      ...active.flatMap(({ subject: x, period }) => [
-        x.keys.reservations(period),
-        x.keys.reservationExpiry(period),
-        x.keys.reservedTotal(period),
-        x.keys.spend(period),
-        x.keys.unbilled(period),
-        x.keys.tokens,
-        x.keys.alerted(period),
-      ]),
+      ...args.map((a) => a.keys),
       req.callId,
       s.costNanos,
       s.totalTokens,
       UNBILLED_TTL_MS,
       this.clock.offsetMs,
-      ...active.flatMap(({ subject: x }) => [
-        x.budget !== null ? 1 : 0,
-        x.tokensPerMinute !== null ? 1 : 0,
-        x.budget === null ? -1 : nanos(x.budget),
-        x.thresholds.join(','),
-      ]),
+      ...args.map((a) => a.limits),
     );
     let applied = true;
     active.forEach(({ subject: x, period }, i) => {
