@@ -162,6 +162,8 @@ export class ProxyCall {
   private candidates: Candidate[] = [];
   /** The call uses the shared routing state: a routed alias, or a model with a provider quota. */
   private stateful = false;
+  /** The call counts in its targets' in-flight sets and time-to-first-byte averages (least_busy, latency). */
+  private tracked = false;
   /** The target the current attempt goes to. */
   private target: Target | null = null;
   /** The current attempt's signal when `attempt_timeout` bounds it (else the call's). */
@@ -230,12 +232,14 @@ export class ProxyCall {
     // a routed alias or a model with a provider quota picks its target in Redis, sent in the same pipelined write
     // as the admission (one round trip); a single target without a quota reads nothing
     this.stateful = routing !== null || RoutingState.hasQuota(first.model);
+    // calls in flight and times to first byte are read only by the strategies that pick by them
+    this.tracked = routing !== null && RoutingState.picksByLiveStats(routing.strategy);
     this.trace?.admissionStarted();
     const picking = this.stateful
       ? this.services.routing.pick(
           this.ctx.callId,
           candidates.map((c) => c.route),
-          { first: true, strategy: routing?.strategy ?? 'weighted', track: routing !== null },
+          { first: true, strategy: routing?.strategy ?? 'weighted', track: this.tracked },
         )
       : null;
     let admission: Admission;
@@ -492,7 +496,7 @@ export class ProxyCall {
     const picked = await this.services.routing.pick(this.ctx.callId, remaining, {
       first: false,
       strategy: 'weighted',
-      track: true,
+      track: this.tracked,
     });
     if (picked.picked < 0) return false;
     const route = remaining[picked.order[picked.picked]];
@@ -743,7 +747,8 @@ export class ProxyCall {
   private async settleAndPublish(a: Admitted, outcome: Outcome): Promise<void> {
     const ctx = this.ctx;
     const hit = this.cached !== null;
-    if (this.stateful && !hit) {
+    // an untracked call to a target without a token quota has nothing to record at its end
+    if (this.stateful && !hit && (this.tracked || this.current.model.tpmLimit !== null)) {
       // in the same pipelined write as the settle: the call leaves the target's in-flight count, its time to first
       // byte goes into the target's average, its tokens into the provider quota
       const firstByte = ctx.firstTokenTime ?? performance.now();

@@ -70,6 +70,11 @@ export class RoutingState implements OnModuleInit {
     this.redis.defineCommand('llmgwTargetFailed', { numberOfKeys: 2, lua: FAILED_LUA });
   }
 
+  /** Whether a strategy reads the live stats (calls in flight, time to first byte) a call must then keep up to date. */
+  static picksByLiveStats(strategy: RoutingStrategy): boolean {
+    return strategy === 'least_busy' || strategy === 'latency';
+  }
+
   /** Whether a call to this model alone needs the routing state (its provider quota). */
   static hasQuota(model: ResolvedModel): boolean {
     return model.rpmLimit !== null || model.tpmLimit !== null;
