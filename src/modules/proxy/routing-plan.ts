@@ -70,14 +70,9 @@ export class RoutingPlan {
   static baseOrder(resolution: Pick<Resolution, 'targets' | 'routing'>, random: Random = Math.random): RouteTarget[] {
     const routing = resolution.routing;
     if (!routing) return resolution.targets.slice(0, 1);
-    const priorities = [...new Set(resolution.targets.map((t) => t.priority))].sort((a, b) => a - b);
-    return priorities.flatMap((p) =>
-      ordered(
-        resolution.targets.filter((t) => t.priority === p),
-        routing.strategy,
-        random,
-      ),
-    );
+    const out: RouteTarget[] = [];
+    for (const group of priorityGroups(resolution.targets)) appendOrdered(out, group, routing.strategy, random);
+    return out;
   }
 
   /** The targets still to try, in order: after the last attempt's, in groups with attempts left. */
@@ -101,22 +96,51 @@ export class RoutingPlan {
   }
 }
 
-function ordered(group: RouteTarget[], strategy: RoutingStrategy, random: Random): RouteTarget[] {
-  if (strategy === 'cost') {
-    const price = new Map(group.map((t) => [t, referenceCost(t)]));
-    return [...group].sort((a, b) => price.get(a)! - price.get(b)!);
+/**
+ * A resolution's targets by priority group, lowest first, worked out once: the targets array lives in the alias
+ * cache, and every routed call orders them.
+ */
+const groupsOf = new WeakMap<readonly RouteTarget[], RouteTarget[][]>();
+
+function priorityGroups(targets: readonly RouteTarget[]): RouteTarget[][] {
+  let groups = groupsOf.get(targets);
+  if (!groups) {
+    const priorities = [...new Set(targets.map((t) => t.priority))].sort((a, b) => a - b);
+    groups = priorities.map((p) => targets.filter((t) => t.priority === p));
+    groupsOf.set(targets, groups);
   }
-  // weighted, and the base of least_busy and latency (a tie in their stat keeps the weighted draw)
-  const left = [...group];
-  const out: RouteTarget[] = [];
+  return groups;
+}
+
+/** A group's targets by reference price (`cost`), cheapest first; prices only change when the cache reloads. */
+const byPrice = new WeakMap<RouteTarget[], RouteTarget[]>();
+
+function appendOrdered(out: RouteTarget[], group: RouteTarget[], strategy: RoutingStrategy, random: Random): void {
+  if (strategy === 'cost') {
+    let sorted = byPrice.get(group);
+    if (!sorted) {
+      const price = new Map(group.map((t) => [t, referenceCost(t)]));
+      sorted = [...group].sort((a, b) => price.get(a)! - price.get(b)!);
+      byPrice.set(group, sorted);
+    }
+    for (const t of sorted) out.push(t);
+    return;
+  }
+  // weighted, and the base of least_busy and latency (a tie in their stat keeps the weighted draw): drawn by
+  // weight without replacement
+  if (group.length === 1) {
+    out.push(group[0]);
+    return;
+  }
+  const left = group.slice();
   while (left.length > 0) {
-    const total = left.reduce((sum, t) => sum + t.weight, 0);
+    let total = 0;
+    for (const t of left) total += t.weight;
     let r = random() * total;
     let i = 0;
     while (i < left.length - 1 && (r -= left[i].weight) >= 0) i++;
-    out.push(...left.splice(i, 1));
+    out.push(left.splice(i, 1)[0]);
   }
-  return out;
 }
 
 /** A target's price of a reference call (1,000 prompt and 1,000 completion tokens), in nano-dollars; unpriced last. */

@@ -13,7 +13,8 @@ import { ENDED_LUA, FAILED_LUA, PICK_LUA } from '#src/modules/proxy/routing-stat
 const BUSY_MAX_MS = 10 * 60_000;
 
 interface RoutingCommands {
-  llmgwRoutePick(...args: (string | number)[]): Promise<number[]>;
+  /** ioredis flattens the array arguments (the cached keys and limits) one level. */
+  llmgwRoutePick(...args: (string | number | readonly (string | number)[])[]): Promise<number[]>;
   llmgwRouteEnded(busy: string, latency: string, tokens: string, ...args: (string | number)[]): Promise<number>;
   llmgwTargetFailed(failures: string, cooldown: string, ...args: (string | number)[]): Promise<number>;
 }
@@ -52,6 +53,7 @@ const STRATEGY_CODE: Record<RoutingStrategy, number> = { weighted: 0, cost: 0, l
 export class RoutingState implements OnModuleInit {
   private readonly logger = new Logger(RoutingState.name);
   private readonly busyMaxMs: number;
+  private readonly pickArgCache = new Map<string, { keys: string[]; args: number[] }>();
   private seq = 0;
 
   constructor(
@@ -85,21 +87,17 @@ export class RoutingState implements OnModuleInit {
    * returning (so a command sent in the same tick shares the pipelined write).
    */
   async pick(callId: string, candidates: readonly PickCandidate[], opts: PickOptions): Promise<Picked> {
-    const keys = candidates.flatMap(({ model }) => {
-      const k = this.keys.target(model.id);
-      return [k.cooldown, k.busy, k.latency, k.quotaRequests, k.quotaTokens];
-    });
-    const args = candidates.flatMap(({ model, priority }) => [priority, model.rpmLimit ?? -1, model.tpmLimit ?? -1]);
+    const { keys, args } = this.pickArgs(candidates);
     try {
       const [picked, , ...order] = await this.cmd.llmgwRoutePick(
         keys.length,
-        ...keys,
+        keys,
         callId,
         opts.first ? 1 : 0,
         STRATEGY_CODE[opts.strategy],
         opts.track ? 1 : 0,
         this.busyMaxMs,
-        ...args,
+        args,
       );
       return { order: order.map((i) => i - 1), picked: picked - 1 };
     } catch (err) {
@@ -109,6 +107,28 @@ export class RoutingState implements OnModuleInit {
       );
       return { order: candidates.map((_, i) => i), picked: 0 };
     }
+  }
+
+  /**
+   * The pick script's keys (five per candidate) and limits (three), per list of candidates, built once: the
+   * candidates' models live in the alias cache, so a routed call reuses them (ioredis flattens the arrays).
+   */
+  private pickArgs(candidates: readonly PickCandidate[]): { keys: string[]; args: number[] } {
+    let id = '';
+    for (const c of candidates) id += `${c.model.id}:${c.priority}:${c.model.rpmLimit}:${c.model.tpmLimit},`;
+    let built = this.pickArgCache.get(id);
+    if (!built) {
+      built = {
+        keys: candidates.flatMap(({ model }) => {
+          const k = this.keys.target(model.id);
+          return [k.cooldown, k.busy, k.latency, k.quotaRequests, k.quotaTokens];
+        }),
+        args: candidates.flatMap(({ model, priority }) => [priority, model.rpmLimit ?? -1, model.tpmLimit ?? -1]),
+      };
+      if (this.pickArgCache.size >= 1000) this.pickArgCache.clear();
+      this.pickArgCache.set(id, built);
+    }
+    return built;
   }
 
   /**
