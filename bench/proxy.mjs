@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -23,6 +23,7 @@ import { startBucket } from './audit-bucket.mjs';
 import {
   cli,
   cliArgs,
+  cliIn,
   freePort,
   keyOf,
   Processes,
@@ -53,6 +54,12 @@ const INLINE = flag('inline');
 const S3 = !flag('no-s3');
 // `--soak S`: afterwards, S seconds at 16 connections, RSS of the gateway and Redis memory sampled every 10 s
 const SOAK = Number(option('soak', 0));
+// `--interleave K`: each run's load is cut into K segments, the targets taking turns, so a machine whose speed
+// drifts (this one's does, by tens of percent within minutes) slows every target alike
+const INTERLEAVE = Math.max(1, Number(option('interleave', 1)));
+// `--compare DIR[,DIR]`: the same plain gateway row for the build of another checkout (a `git worktree` with its
+// own `dist/`), on its own database and Redis prefix, measured in the same run (with `--interleave`, in turns)
+const COMPARE = option('compare', null)?.split(',') ?? [];
 
 const STORES = {
   dbName: 'llmgw_bench',
@@ -64,6 +71,8 @@ const CLK_TCK = 100; // Linux USER_HZ
 const processes = new Processes(PIN);
 /** The s3rver the audit log goes to (S3). */
 let bucket = null;
+/** The databases and Redis prefixes of the `--compare` builds, removed at the end. */
+const compareStores = [];
 
 async function ready(url) {
   const res = await request(url);
@@ -87,7 +96,7 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-async function load(target, connections, body) {
+async function load(target, connections, body, duration = DURATION) {
   await eventLoopP99(target);
   const before = cpuMicros(target.pid);
   const result = await autocannon({
@@ -96,13 +105,15 @@ async function load(target, connections, body) {
     headers: { 'content-type': 'application/json', ...target.headers },
     body,
     connections,
-    duration: DURATION,
+    duration,
   });
   const cpu = cpuMicros(target.pid) - before;
   const loopP99 = await eventLoopP99(target);
   const ok = result['2xx'];
   return {
-    requests_per_s: result.requests.total / DURATION,
+    requests_per_s: result.requests.total / duration,
+    requests: result.requests.total,
+    cpu_us: cpu,
     ok,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -112,6 +123,32 @@ async function load(target, connections, body) {
     cpu_us_per_request: ok > 0 ? cpu / ok : NaN,
     event_loop_p99_ms: loopP99,
     rss_mb: rssMb(target.pid),
+  };
+}
+
+/** prom-client's eventLoopMonitoringPrecision (its default; the gateway does not change it). */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/** One run made of interleaved segments, as one result: sums for counts and CPU, medians for latencies. */
+function merged(segments) {
+  const sum = (f) => segments.reduce((a, r) => a + r[f], 0);
+  const ok = sum('ok');
+  return {
+    requests_per_s: sum('requests') / DURATION,
+    requests: sum('requests'),
+    cpu_us: sum('cpu_us'),
+    ok,
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    p50_ms: median(segments.map((r) => r.p50_ms)),
+    p90_ms: median(segments.map((r) => r.p90_ms)),
+    p99_ms: median(segments.map((r) => r.p99_ms)),
+    cpu_us_per_request: ok > 0 ? sum('cpu_us') / ok : NaN,
+    event_loop_p99_ms: segments.some((r) => r.event_loop_p99_ms !== null)
+      ? Math.max(...segments.map((r) => r.event_loop_p99_ms ?? 0))
+      : null,
+    rss_mb: segments.at(-1).rss_mb,
+    segments: segments.length,
   };
 }
 
@@ -130,7 +167,9 @@ async function eventLoopP99(target) {
   const res = await request(target.metricsUrl);
   const text = await res.body.text();
   const m = /^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
-  return m ? Number(m[1]) * 1000 : null;
+  // the histogram records the whole interval of prom-client's 10 ms timer (an idle loop reads ~10.1 ms): the
+  // delay is what exceeds it
+  return m ? Math.max(0, Number(m[1]) * 1000 - EVENT_LOOP_RESOLUTION_MS) : null;
 }
 
 /** Sequential requests timed with sub-millisecond precision (autocannon reports whole milliseconds). */
@@ -226,9 +265,11 @@ async function main() {
   const gatewayPort = await freePort();
   const workerPort = await freePort();
   const env = await setUpGateway({ ...STORES, upstreamUrl });
+  /** The audit store's settings, the same for every gateway of the run. */
+  const s3Env = {};
   if (S3) {
     bucket = await startBucket('llmgw-bench-audit', 'llmgw-bench-s3-');
-    Object.assign(env, {
+    Object.assign(s3Env, {
       LOGGING_SINK_S3_BUCKET: 'llmgw-bench-audit',
       LOGGING_SINK_S3_ENDPOINT: bucket.endpoint,
       LOGGING_SINK_S3_FORCE_PATH_STYLE: 'true',
@@ -236,6 +277,7 @@ async function main() {
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
       AWS_REGION: 'us-east-1',
     });
+    Object.assign(env, s3Env);
   }
   const processors = { RUN_PROCESSORS: INLINE ? 'true' : 'false' };
   const key = keyOf(
@@ -253,6 +295,50 @@ async function main() {
   if (!INLINE)
     processes.start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
   await until('the gateway', () => ready(`http://127.0.0.1:${gatewayPort}/health/ready`));
+  const compared = [];
+  for (const dir of COMPARE) {
+    const root = resolve(dir);
+    const label = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const stores = {
+      dbName: `llmgw_bench_${label}`,
+      prefix: `llmgw-bench-${label}-${process.pid}`,
+      dataDir: `/tmp/llmgw-bench-${label}-${process.pid}`,
+    };
+    compareStores.push(stores);
+    const cenv = { ...(await setUpGateway({ ...stores, upstreamUrl, root })), ...s3Env };
+    const ckey = keyOf(
+      cliIn(
+        root,
+        cenv,
+        'create-api-key',
+        '--name',
+        'bench',
+        '--rate-limit',
+        '100000000',
+        '--monthly-budget',
+        '1000000',
+      ),
+    );
+    const port = await freePort();
+    const gw = processes.start(`gateway@${label}`, 0, 'node', [join(root, 'dist/src/main.js')], {
+      ...cenv,
+      GATEWAY_HTTP_PORT: String(port),
+      ...processors,
+    });
+    if (!INLINE)
+      processes.start(`worker@${label}`, 1, 'node', [join(root, 'dist/src/worker.js')], {
+        ...cenv,
+        WORKER_HTTP_PORT: String(await freePort()),
+      });
+    await until(`the gateway of ${label}`, () => ready(`http://127.0.0.1:${port}/health/ready`));
+    compared.push({
+      name: `gateway@${label}`,
+      pid: gw.pid,
+      url: `http://127.0.0.1:${port}/v1/chat/completions`,
+      metricsUrl: `http://127.0.0.1:${port}/metrics`,
+      headers: { authorization: `Bearer ${ckey}` },
+    });
+  }
   // the same gateway with tracing on (SPEC §16: every call sampled, exported over OTLP/HTTP protobuf to a sink)
   const only = option('only', null)?.split(',');
   let traced = null;
@@ -312,9 +398,15 @@ async function main() {
           },
         ]
       : []),
+    ...compared,
   ];
   // `--only gateway,floor`: measure these targets alone (a profile of one pipeline, say)
-  if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.name) || t.name === 'direct'));
+  if (only)
+    targets.splice(
+      0,
+      targets.length,
+      ...targets.filter((t) => only.includes(t.name) || t.name === 'direct' || t.name.startsWith('gateway@')),
+    );
   /** The body for a target: its own model name when it has one. */
   const bodyFor = (t, body) => (t.model ? JSON.stringify({ ...JSON.parse(body), model: t.model }) : body);
   const chatBody = JSON.stringify({
@@ -343,8 +435,15 @@ async function main() {
   const runs = [];
   for (const connections of CONNECTIONS) {
     for (let run = 1; run <= RUNS; run++) {
+      const segments = new Map(targets.map((t) => [t, []]));
+      for (let seg = 0; seg < INTERLEAVE; seg++) {
+        // the turn's first target rotates, so none always follows the same one
+        const turn = targets.map((_, i) => targets[(i + seg) % targets.length]);
+        for (const t of INTERLEAVE > 1 ? turn : targets)
+          segments.get(t).push(await load(t, connections, bodyFor(t, chatBody), DURATION / INTERLEAVE));
+      }
       for (const t of targets) {
-        const r = await load(t, connections, bodyFor(t, chatBody));
+        const r = merged(segments.get(t));
         runs.push({ target: t.name, connections, run, ...r });
         process.stderr.write(
           `${t.name} c=${connections} run ${run}: ${r.requests_per_s.toFixed(0)} req/s p50 ${r.p50_ms} ms cpu ${r.cpu_us_per_request.toFixed(0)} µs\n`,
@@ -454,6 +553,7 @@ async function main() {
 async function cleanup() {
   await processes.stop(1000);
   await tearDownGateway(STORES);
+  for (const stores of compareStores) await tearDownGateway(stores);
   if (bucket) {
     await bucket.server.close();
     rmSync(bucket.dir, { recursive: true, force: true });
