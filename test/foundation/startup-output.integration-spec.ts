@@ -47,11 +47,15 @@ describe('start-up output', () => {
     const port = await freePort();
     const proc = spawnBuilt('main', [], { ...baseTestEnv(), GATEWAY_HTTP_PORT: String(port), LOG_LEVEL: 'debug' });
     try {
+      const routeLines = (): string[] =>
+        proc
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('"context":"RouterExplorer"'));
+      // the summary is written straight to stdout, the log lines through pino's asynchronous destination: on a
+      // loaded machine the summary can come first, so wait for the lines themselves
       await waitFor(async () => (proc.output().includes('Audit sink:') ? true : undefined), 60_000);
-      const routes = proc
-        .output()
-        .split('\n')
-        .filter((l) => l.includes('"context":"RouterExplorer"'));
+      const routes = await waitFor(async () => (routeLines().length > 10 ? routeLines() : undefined), 10_000);
       expect(routes.length).toBeGreaterThan(10);
       expect(routes.every((l) => l.includes('"level":"debug"'))).toBe(true);
     } finally {
