@@ -537,7 +537,7 @@ export class ProxyCall {
           this.trace.attemptEnded({ status, errorCode: code }, err);
         }
         if (!this.retryable(err)) throw err;
-        this.services.routing.ended(this.current.model, this.ctx.callId, { ttfbMs: null, tokens: 0 });
+        this.endAttempt(null, 0);
         const { status, code } = classifyError(err);
         const failed = this.target!;
         this.attemptsFailed.push({
@@ -586,6 +586,15 @@ export class ProxyCall {
   private get live(): Admitted {
     if (!this.admitted) throw new Error('the call was not admitted');
     return this.admitted;
+  }
+
+  /**
+   * The current attempt leaves its target's routing state: the in-flight count and time-to-first-byte sample of a
+   * tracked call (least_busy, latency), the tokens of a target with a token quota. Nothing to send otherwise.
+   */
+  private endAttempt(ttfbMs: number | null, tokens: number): void {
+    if (!this.tracked && (tokens === 0 || this.current.model.tpmLimit === null)) return;
+    this.services.routing.ended(this.current.model, this.ctx.callId, { ttfbMs, tokens });
   }
 
   /** A routed target's retryable failure counts towards its cooldown on every pod (off the answer's path). */
@@ -747,16 +756,14 @@ export class ProxyCall {
   private async settleAndPublish(a: Admitted, outcome: Outcome): Promise<void> {
     const ctx = this.ctx;
     const hit = this.cached !== null;
-    // an untracked call to a target without a token quota has nothing to record at its end
-    if (this.stateful && !hit && (this.tracked || this.current.model.tpmLimit !== null)) {
+    if (this.stateful && !hit) {
       // in the same pipelined write as the settle: the call leaves the target's in-flight count, its time to first
       // byte goes into the target's average, its tokens into the provider quota
       const firstByte = ctx.firstTokenTime ?? performance.now();
-      this.services.routing.ended(this.current.model, ctx.callId, {
-        ttfbMs:
-          outcome.status === 200 && this.resolution?.routing ? Math.max(0, firstByte - this.attemptStartedAt) : null,
-        tokens: outcome.usage.promptTokens + outcome.usage.completionTokens,
-      });
+      this.endAttempt(
+        outcome.status === 200 && this.resolution?.routing ? Math.max(0, firstByte - this.attemptStartedAt) : null,
+        outcome.usage.promptTokens + outcome.usage.completionTokens,
+      );
     }
     try {
       // a hit reserved nothing and costs nothing: there is nothing to settle

@@ -93,14 +93,20 @@ function cachedArgs(s: LimitSubject, id: string, build: () => SubjectArgs): Subj
   return args;
 }
 
-function periodKeys(s: LimitSubject, period: string): string[] {
+function reservationKeys(s: LimitSubject, period: string): string[] {
   const k = s.keys;
-  return [k.spend(period), k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
+  return [k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
+}
+
+/** A period's spend counter and its reservation keys, in the order the admission script takes them. */
+function periodKeys(s: LimitSubject, period: string): string[] {
+  return [s.keys.spend(period), ...reservationKeys(s, period)];
 }
 
 /** The admission script's keys (10) and limits (6) of one subject, for its two candidate periods. */
 function admitArgs(s: LimitSubject, c: PeriodCandidates): SubjectArgs {
-  return cachedArgs(s, `admit:${c.a}:${c.b}:${c.startA}`, () => ({
+  // the two periods fix their starts and the end
+  return cachedArgs(s, `admit:${c.a}:${c.b}`, () => ({
     keys: [s.keys.requests, s.keys.tokens, ...periodKeys(s, c.a), ...periodKeys(s, c.b)],
     limits: [
       s.rateLimit ?? -1,
@@ -247,11 +253,6 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     throw LimitsException.redisUnavailable(new Error('budget counter could not be rebuilt'));
   }
 
-  private reservationKeys(s: LimitSubject, period: string): string[] {
-    const k = s.keys;
-    return [k.reservations(period), k.reservationExpiry(period), k.reservedTotal(period)];
-  }
-
   /**
    * When the admission timed out on this side, Redis may still run it: give back its request slots and
    * reservations by call id (best effort, on the same connection so it runs after the admission), so a key near
@@ -269,8 +270,8 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
         subjects.length * 7,
         ...subjects.flatMap((s, i) => [
           s.keys.requests,
-          ...this.reservationKeys(s, candidates[i].a),
-          ...this.reservationKeys(s, candidates[i].b),
+          ...reservationKeys(s, candidates[i].a),
+          ...reservationKeys(s, candidates[i].b),
         ]),
         req.callId,
       )
@@ -416,8 +417,8 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
         subjects.length * 7,
         ...subjects.flatMap(({ subject: s, period }) => [
           s.keys.requests,
-          ...this.reservationKeys(s, period),
-          ...this.reservationKeys(s, period),
+          ...reservationKeys(s, period),
+          ...reservationKeys(s, period),
         ]),
         req.callId,
       )
