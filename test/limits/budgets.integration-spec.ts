@@ -98,6 +98,10 @@ describe('monthly budgets', () => {
     expect(seen.samples).toBeGreaterThan(5);
     expect(seen.maxCommitted).toBeLessThanOrEqual(budget);
     expect(seen.maxSpend).toBeLessThanOrEqual(budget);
+    // every refusal is the budget's: a 503 here names its cause (a Redis timeout, the database) in the diff
+    expect(refused.map((r) => [r.status, errorOf(r).code, r.status === 429 ? '' : errorOf(r).message])).toEqual(
+      refused.map(() => [429, 'budget_exceeded', '']),
+    );
     for (const r of refused) {
       expect(r.status).toBe(429);
       expect(r.headers.get('x-should-retry')).toBe('false');

@@ -41,6 +41,10 @@ export function baseTestEnv(): Record<string, string> {
     DATA_DIR: runTmpRoot(),
     POD_NAME: `test-pod-${process.env.JEST_WORKER_ID ?? '1'}`,
     LOGGING_SINK_FLUSH_INTERVAL: '1h',
+    // the app shares its event loop with Jest and the test's own clients: on a loaded CI machine a stall (a
+    // major GC of a Jest worker's heap) outlasts 500 ms and a reply already in the socket times out, a false
+    // Redis outage (503). Tests of real outages set their own short timeout.
+    REDIS_COMMAND_TIMEOUT: '2s',
     // no periodic job in the queues a test drains; the reconcile tests turn it on
     BUDGET_RECONCILE_INTERVAL: '0',
   };
