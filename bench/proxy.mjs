@@ -60,6 +60,9 @@ const INTERLEAVE = Math.max(1, Number(option('interleave', 1)));
 // `--compare DIR[,DIR]`: the same plain gateway row for the build of another checkout (a `git worktree` with its
 // own `dist/`), on its own database and Redis prefix, measured in the same run (with `--interleave`, in turns)
 const COMPARE = option('compare', null)?.split(',') ?? [];
+// `--node-flags "F G"`: V8/Node flags for this checkout's gateway and worker only (not `--compare` builds), to
+// measure a flag against the same build without it
+const NODE_FLAGS = option('node-flags', '').split(' ').filter(Boolean);
 
 const STORES = {
   dbName: 'llmgw_bench',
@@ -172,6 +175,17 @@ async function eventLoopP99(target) {
   return m ? Math.max(0, Number(m[1]) * 1000 - EVENT_LOOP_RESOLUTION_MS) : null;
 }
 
+/** The gateway's V8 heap in use and memory outside it (Buffers, zlib), MB, from prom-client's default metrics. */
+async function memoryOf(target) {
+  if (!target.metricsUrl) return {};
+  const text = await (await request(target.metricsUrl)).body.text();
+  const mb = (name) => {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) / 2 ** 20 : null;
+  };
+  return { heap_used_mb: mb('nodejs_heap_size_used_bytes'), external_mb: mb('nodejs_external_memory_bytes') };
+}
+
 /** Sequential requests timed with sub-millisecond precision (autocannon reports whole milliseconds). */
 async function unloaded(target, body) {
   await eventLoopP99(target);
@@ -240,8 +254,13 @@ async function soak(target, body) {
         requests: result.requests.total,
         rss_mb: rssMb(target.pid),
         redis_mb: await redisMb(),
+        ...(await memoryOf(target)),
       });
-      process.stderr.write(`soak ${t + 10}s: rss ${samples.at(-1).rss_mb.toFixed(1)} MB\n`);
+      const last = samples.at(-1);
+      process.stderr.write(
+        `soak ${t + 10}s: rss ${last.rss_mb.toFixed(1)} MB, heap ${last.heap_used_mb?.toFixed(1)} MB, ` +
+          `external ${last.external_mb?.toFixed(1)} MB, redis ${last.redis_mb.toFixed(1)} MB\n`,
+      );
     }
   } finally {
     redis.disconnect();
@@ -289,11 +308,14 @@ async function main() {
     'gateway',
     0,
     'node',
-    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'dist/src/main.js'],
+    [...NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), 'dist/src/main.js'],
     { ...env, GATEWAY_HTTP_PORT: String(gatewayPort), ...processors },
   );
   if (!INLINE)
-    processes.start('worker', 1, 'node', ['dist/src/worker.js'], { ...env, WORKER_HTTP_PORT: String(workerPort) });
+    processes.start('worker', 1, 'node', [...NODE_FLAGS, 'dist/src/worker.js'], {
+      ...env,
+      WORKER_HTTP_PORT: String(workerPort),
+    });
   await until('the gateway', () => ready(`http://127.0.0.1:${gatewayPort}/health/ready`));
   const compared = [];
   for (const dir of COMPARE) {

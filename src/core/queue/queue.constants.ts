@@ -144,6 +144,9 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
  */
 export const BILLING_JOB_OPTIONS: DefaultJobOptions = {
   ...DEFAULT_JOB_OPTIONS,
+  // a completed batch holds its events, which are in usage_records by then (the writer is idempotent by call
+  // id): keeping 10,000 of them held ~120 MB of Redis under load for nobody; a thousand is enough to look at
+  removeOnComplete: { age: 600, count: 1000 },
   attempts: 21,
   backoff: { type: BackoffType.CappedExponential, delay: 1000 },
   removeOnFail: false,
