@@ -102,6 +102,39 @@ describe('Batcher', () => {
     expect(destination.items).toEqual([['a1', 'a2', 'a3'], ['b1']]);
   });
 
+  it('has what arrives during a send wait out its own delay after the send settles, gathering what comes next', async () => {
+    const { sut, destination } = setup();
+    for (const item of items('a', 3)) sut.add(item);
+    sut.add('b1');
+    await wait(1);
+    destination.last.resolve();
+    await settle();
+    // b1 has waited 1 of its 5 ms: it is not sent alone
+    expect(destination.calls).toHaveLength(1);
+    await wait(2);
+    sut.add('b2');
+    await wait(1);
+    expect(destination.calls).toHaveLength(1);
+    await wait(1);
+    expect(destination.items).toEqual([
+      ['a1', 'a2', 'a3'],
+      ['b1', 'b2'],
+    ]);
+  });
+
+  it('sends at once after a send settles when sendAt items waited behind it', async () => {
+    const { sut, destination } = setup();
+    for (const item of items('a', 4)) sut.add(item);
+    sut.add('a5');
+    sut.add('a6');
+    destination.last.resolve();
+    await settle();
+    expect(destination.items).toEqual([
+      ['a1', 'a2', 'a3'],
+      ['a4', 'a5', 'a6'],
+    ]);
+  });
+
   it('retries a failed batch whole, under the same id, after retryMs and before anything that waits behind it', async () => {
     const { sut, destination, failures } = setup({ capacity: { items: 100 } });
     for (const item of items('a', 3)) sut.add(item);
