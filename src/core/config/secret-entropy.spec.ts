@@ -17,6 +17,9 @@ describe('estimateEntropyBits', () => {
     ['a repeated pattern', 'Xy7#kP2q'.repeat(12), false],
     ['a 43-character base64url key without digits, - or _', 'qWeRtYuIoPaSdFgHjKlZxCvBnMmNbVcXzLkJhGfDsAq', true],
     ['a letters-only phrase of 44 characters', 'CorrectHorseBatteryStapleCorrectHorseBattery', false],
+    // a real random key drawn in CI: only 20 distinct symbols (about once in 1.5 million keys)
+    ['a random base64url key using only 20 symbols', 'AJlJGzRJtKGk0zuzlo0Kz1iJcgzzl14zA7colX7tY7g', true],
+    ['a 43-character base64 string over 15 symbols', 'CeCdaBcbFcaBcDCAHfbABFACgFGAHHBFECfFcFDcGHe', false],
     ['empty', '', false],
   ])('%s holds 32 bytes: %s', (_name, secret, expected) => {
     expect(enough(secret)).toBe(expected);
