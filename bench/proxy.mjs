@@ -60,6 +60,9 @@ const INTERLEAVE = Math.max(1, Number(option('interleave', 1)));
 // `--compare DIR[,DIR]`: the same plain gateway row for the build of another checkout (a `git worktree` with its
 // own `dist/`), on its own database and Redis prefix, measured in the same run (with `--interleave`, in turns)
 const COMPARE = option('compare', null)?.split(',') ?? [];
+// `--compare-env "K=V[,K=V]"`: the same plain gateway row for this checkout's build with these variables set, as
+// another target (`gateway@env`) taking turns like `--compare`: a setting measured against the same build without it
+const COMPARE_ENV = option('compare-env', null);
 // `--node-flags "F G"`: V8/Node flags for this checkout's gateway and worker only (not `--compare` builds), to
 // measure a flag against the same build without it
 const NODE_FLAGS = option('node-flags', '').split(' ').filter(Boolean);
@@ -318,9 +321,20 @@ async function main() {
     });
   await until('the gateway', () => ready(`http://127.0.0.1:${gatewayPort}/health/ready`));
   const compared = [];
-  for (const dir of COMPARE) {
+  const comparisons = COMPARE.map((dir) => {
     const root = resolve(dir);
     const label = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    return { root, label, env: {} };
+  });
+  if (COMPARE_ENV)
+    comparisons.push({
+      root: ROOT,
+      label: 'env',
+      env: Object.fromEntries(
+        COMPARE_ENV.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+    });
+  for (const { root, label, env: extra } of comparisons) {
     const stores = {
       dbName: `llmgw_bench_${label}`,
       prefix: `llmgw-bench-${label}-${process.pid}`,
@@ -346,11 +360,13 @@ async function main() {
       ...cenv,
       GATEWAY_HTTP_PORT: String(port),
       ...processors,
+      ...extra,
     });
     if (!INLINE)
       processes.start(`worker@${label}`, 1, 'node', [join(root, 'dist/src/worker.js')], {
         ...cenv,
         WORKER_HTTP_PORT: String(await freePort()),
+        ...extra,
       });
     await until(`the gateway of ${label}`, () => ready(`http://127.0.0.1:${port}/health/ready`));
     compared.push({
