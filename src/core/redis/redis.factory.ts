@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '#src/core/config/app-config';
+import { coalesceWrites } from '#src/core/redis/coalesced-writes';
 
 /**
  * The three kinds of Redis connection the gateway keeps (SPEC §5):
@@ -27,8 +28,9 @@ function profileOptions(config: AppConfig, profile: RedisProfile): RedisOptions 
         commandTimeout: config.env.REDIS_COMMAND_TIMEOUT,
         maxRetriesPerRequest: 0,
         connectTimeout: Math.max(config.env.REDIS_COMMAND_TIMEOUT, 1000),
-        // batches commands issued in the same tick into one write: fewer syscalls under load
-        enableAutoPipelining: true,
+        // a Cluster batches the commands of one turn per node; standalone and Sentinel clients coalesce their
+        // writes instead (coalesceWrites), which costs less per command
+        enableAutoPipelining: config.redis.mode === 'cluster',
       };
     case 'bullmq':
       return { ...base, maxRetriesPerRequest: null, enableReadyCheck: false };
@@ -65,7 +67,12 @@ export function createRedis(config: AppConfig, profile: RedisProfile, logger?: L
 }
 
 function connect(config: AppConfig, profile: RedisProfile): RedisClient {
-  const options = profileOptions(config, profile);
+  const client = open(config, profileOptions(config, profile));
+  if (profile === 'hot' && client instanceof Redis) coalesceWrites(client);
+  return client;
+}
+
+function open(config: AppConfig, options: RedisOptions): RedisClient {
   const topology = config.redis;
   switch (topology.mode) {
     case 'standalone':
