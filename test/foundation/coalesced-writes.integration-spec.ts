@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '#src/core/config/app-config';
+import { holdWrites } from '#src/core/redis/coalesced-writes';
 import { closeRedis, createRedis } from '#src/core/redis/redis.factory';
 import { waitFor } from '#test/utils/processes';
 import { PrivateRedis } from '#test/utils/redis-server';
@@ -79,6 +80,20 @@ describe('the hot Redis client coalesces its writes', () => {
     expect(writes).toEqual({ single: 1, batched: 0, chunks: 1 });
     expect(await Promise.all(replies)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(writes).toEqual({ single: 1, batched: 1, chunks: 20 });
+  });
+
+  it('holds a lone command for the next one of the same turn when asked (holdWrites)', async () => {
+    countWrites();
+    holdWrites(client);
+    const first = client.echo('pick');
+    const second = client.echo('admission');
+    expect(writes).toEqual({ single: 0, batched: 0, chunks: 0 });
+    expect(await Promise.all([first, second])).toEqual(['pick', 'admission']);
+    expect(writes).toEqual({ single: 0, batched: 1, chunks: 2 });
+    // only that turn: the next lone command goes out at once again
+    const after = client.echo('later');
+    expect(writes.single).toBe(1);
+    expect(await after).toBe('later');
   });
 
   it('coalesces on the new socket after a reconnect', async () => {

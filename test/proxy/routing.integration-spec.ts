@@ -278,6 +278,44 @@ describe('proxy: routing over several targets', () => {
     expect(a.requests[0].body.max_tokens ?? a.requests[0].body.max_completion_tokens).toBe(lowered);
   });
 
+  it('sends a routed call’s pick in the same socket write as its admission, and its end with its settle', async () => {
+    await alias('one-write', { strategy: 'least_busy', targets: [{ model: 'model-a' }, { model: 'model-b' }] });
+    a.reset({ reply: 'from A' });
+    b.reset({ reply: 'from B' });
+    const metered = await createKey(api, { rateLimit: 1000, monthlyBudget: 100 });
+    const meteredClient = new OpenAI({ apiKey: metered.key, baseURL: `${api.url}/v1`, maxRetries: 0 });
+    // the key's first call builds its spend counter (one more admission round trip): measure the second
+    await meteredClient.chat.completions.create({ model: 'one-write', messages: [{ role: 'user', content: 'Hi' }] });
+    // every write the hot client hands its socket, as text
+    const stream = (api.app.get<RedisClient>(HOT_REDIS) as unknown as { stream: Record<string, unknown> }).stream;
+    const writes: string[] = [];
+    const write = stream._write as (chunk: Buffer | string, ...rest: unknown[]) => void;
+    const writev = stream._writev as (chunks: { chunk: Buffer | string }[], cb: unknown) => void;
+    stream._write = (chunk: Buffer | string, ...rest: unknown[]) => {
+      writes.push(String(chunk));
+      write.call(stream, chunk, ...rest);
+    };
+    stream._writev = (chunks: { chunk: Buffer | string }[], cb: unknown) => {
+      writes.push(chunks.map((c) => String(c.chunk)).join(''));
+      writev.call(stream, chunks, cb);
+    };
+    try {
+      const { response } = await meteredClient.chat.completions
+        .create({ model: 'one-write', messages: [{ role: 'user', content: 'Hi' }] })
+        .withResponse();
+      const callId = response.headers.get('x-gateway-call-id')!;
+      const auditBuffer = api.get(RedisKeys).auditBuffer();
+      const ofCall = () => writes.filter((w) => w.includes(callId) && !w.includes(auditBuffer));
+      await waitFor(async () => (ofCall().length >= 2 ? true : undefined), 5000, 20);
+      // admission + pick, then settle + the attempt's end: two scripts (EVAL until Redis knows them, then
+      // EVALSHA) in each of two writes
+      expect(ofCall().map((w) => w.match(/\r\neval(sha)?\r\n/gi)?.length)).toEqual([2, 2]);
+    } finally {
+      stream._write = write;
+      stream._writev = writev;
+    }
+  });
+
   it('cools a target down at once for a provider 429 with Retry-After', async () => {
     await alias('retry-after', { targets: [{ model: 'model-a' }, { model: 'model-b', priority: 1 }], retries: 0 });
     a.reset({

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '#src/core/config/app-config';
+import { holdWrites } from '#src/core/redis/coalesced-writes';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
@@ -88,6 +89,8 @@ export class RoutingState implements OnModuleInit {
    */
   async pick(callId: string, candidates: readonly PickCandidate[], opts: PickOptions): Promise<Picked> {
     const { keys, args } = this.pickArgs(candidates);
+    // the admission follows in this turn: both leave in one write
+    holdWrites(this.redis);
     try {
       const [picked, , ...order] = await this.cmd.llmgwRoutePick(
         keys.length,
@@ -137,6 +140,8 @@ export class RoutingState implements OnModuleInit {
    */
   ended(model: ResolvedModel, callId: string, outcome: { ttfbMs: number | null; tokens: number }): void {
     const k = this.keys.target(model.id);
+    // the settle follows in this turn: both leave in one write
+    holdWrites(this.redis);
     this.cmd
       .llmgwRouteEnded(
         k.busy,
