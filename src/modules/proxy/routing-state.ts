@@ -89,8 +89,8 @@ export class RoutingState implements OnModuleInit {
    */
   async pick(callId: string, candidates: readonly PickCandidate[], opts: PickOptions): Promise<Picked> {
     const { keys, args } = this.pickArgs(candidates);
-    // the admission follows in this turn: both leave in one write
-    holdWrites(this.redis);
+    // a call's first pick is followed by its admission in this turn: both leave in one write
+    if (opts.first) holdWrites(this.redis);
     try {
       const [picked, , ...order] = await this.cmd.llmgwRoutePick(
         keys.length,
@@ -140,7 +140,7 @@ export class RoutingState implements OnModuleInit {
    */
   ended(model: ResolvedModel, callId: string, outcome: { ttfbMs: number | null; tokens: number }): void {
     const k = this.keys.target(model.id);
-    // the settle follows in this turn: both leave in one write
+    // the settle (or a retry's pick) follows in this turn: both leave in one write
     holdWrites(this.redis);
     this.cmd
       .llmgwRouteEnded(
