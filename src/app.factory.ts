@@ -16,6 +16,7 @@ import { createOpenApiDocument, setupSwagger } from '#src/core/http/swagger';
 import { PinoNestLogger } from '#src/core/logging/logger';
 import type { AdminAtStart } from '#src/core/logging/startup-summary';
 import { BootstrapAdminService } from '#src/modules/auth/bootstrap-admin.service';
+import { serveDirectRoutes } from '#src/modules/proxy/direct-routes';
 import { WorkerModule } from '#src/worker.module';
 
 /** Creates the database if missing and, unless DB_RUN_MIGRATIONS=false, applies migrations under the setup lock. */
@@ -91,6 +92,7 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     },
   );
   await configure(app, logger);
+  serveDirectRoutes(app);
   setupSwagger(app);
   return app;
 }

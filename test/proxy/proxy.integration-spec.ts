@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
 import OpenAI from 'openai';
 import { ModelManagementService } from '#src/modules/models/model-management.service';
+import { ApiKeyGuard } from '#src/modules/proxy/api-key.guard';
 import { CANARY_PROVIDER_KEY, createGateway, createKey } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
 import { EventCapture } from '#test/utils/events';
@@ -241,6 +243,34 @@ describe('proxy: OpenAI-compatible API through the openai SDK', () => {
       rate_limit: null,
       monthly_budget: null,
     });
+  });
+
+  it("serves the call routes from Fastify past Nest's guards, with the key guard's checks and refusals", async () => {
+    const guard = api.get(ApiKeyGuard);
+    const throughNest = jest.spyOn(guard, 'canActivate');
+    const keyChecks = jest.spyOn(guard, 'authenticate');
+    try {
+      const answered = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(answered.object).toBe('chat.completion');
+      const refused = await fetch(`${api.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-not-a-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x' }),
+      });
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
+      expect(keyChecks).toHaveBeenCalledTimes(2);
+      expect(throughNest).not.toHaveBeenCalled();
+      // the other proxy routes still run through Nest and its guards
+      await client.models.list();
+      expect(throughNest).toHaveBeenCalledTimes(1);
+    } finally {
+      throughNest.mockRestore();
+      keyChecks.mockRestore();
+    }
   });
 });
 

@@ -30,20 +30,19 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
-    const req = http.getRequest<ProxyRequest>();
+    await this.authenticate(http.getRequest<ProxyRequest>(), http.getResponse<FastifyReply>());
+    return true;
+  }
+
+  /** Sets `req.apiKey`, or records the refusal and throws it (also in front of a `@DirectRoute()`). */
+  async authenticate(req: ProxyRequest, reply: FastifyReply): Promise<void> {
     try {
       req.apiKey = await this.auth.authenticate(presentedKey(req));
-      return true;
     } catch (err) {
       const model = (req.body as { model?: unknown } | undefined)?.model;
       // recorded as answered (401 for a bad key, 503 when the database is down), without the body: anyone can
       // send up to 64 KB per call to the audit log without a key
-      this.calls.refuse(
-        req,
-        http.getResponse<FastifyReply>(),
-        err,
-        typeof model === 'string' ? model.slice(0, MODEL_NAME_MAX) : null,
-      );
+      this.calls.refuse(req, reply, err, typeof model === 'string' ? model.slice(0, MODEL_NAME_MAX) : null);
       throw err;
     }
   }

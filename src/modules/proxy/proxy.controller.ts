@@ -3,6 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import { ApiKeyAuth } from '#src/modules/proxy/api-key-auth.decorator';
+import { DirectRoute } from '#src/modules/proxy/direct-route.decorator';
 import { ModelCatalogService } from '#src/modules/proxy/model-catalog.service';
 import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 import { ChatSurface } from '#src/modules/proxy/surfaces/chat.surface';
@@ -23,7 +24,10 @@ const OPENAI_REQUEST = {
   },
 };
 
-/** The OpenAI-compatible surface (SPEC §3), behind gateway API keys. Errors use OpenAI's shape. */
+/**
+ * The OpenAI-compatible surface (SPEC §3), behind gateway API keys. Errors use OpenAI's shape. The call routes
+ * (`@DirectRoute()`) are served by Fastify straight to their method (direct-routes.ts).
+ */
 @ApiTags('proxy')
 @ApiKeyAuth()
 @Controller()
@@ -40,6 +44,7 @@ export class ProxyController {
   ) {}
 
   @Post('v1/chat/completions')
+  @DirectRoute()
   @HttpCode(200)
   @ApiOperation({ summary: 'OpenAI Chat Completions; `stream: true` answers with Server-Sent Events' })
   @ApiBody(OPENAI_REQUEST)
@@ -48,6 +53,7 @@ export class ProxyController {
   }
 
   @Post('v1/embeddings')
+  @DirectRoute()
   @HttpCode(200)
   @ApiOperation({ summary: 'OpenAI Embeddings; `encoding_format: "base64"` works for every provider' })
   @ApiBody(OPENAI_REQUEST)
@@ -56,6 +62,7 @@ export class ProxyController {
   }
 
   @Post('v1/responses')
+  @DirectRoute()
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -79,6 +86,7 @@ export class ProxyController {
   }
 
   @Post('v1/messages')
+  @DirectRoute()
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -90,6 +98,7 @@ export class ProxyController {
   }
 
   @Post('v1/messages/count_tokens')
+  @DirectRoute()
   @HttpCode(200)
   @ApiOperation({
     summary: "Anthropic token counting: the provider's count where native, else the gateway's; not billed",
