@@ -241,6 +241,11 @@ describe('teams, budget periods and end users (SPEC §13)', () => {
     const maxTokens = 200;
     try {
       upstream.chunkDelayMs = 0;
+      // both keys known to both processes first: which budget a refusal names depends on the order calls are
+      // admitted, and a key's first call on a process waits for its load from PostgreSQL while the other's go on
+      for (const g of gateways)
+        for (const k of [keyA, keyB])
+          expect((await fetch(`${g.url}/gateway/key`, { headers: { 'x-api-key': k.key } })).status).toBe(200);
       const results = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
           const key = i % 2 === 0 ? keyA : keyB;
