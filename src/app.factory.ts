@@ -89,6 +89,8 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
     {
       bufferLogs: true,
       abortOnError: false,
+      // a proxied call's audit record keeps the body as the client sent it, not serialized again
+      rawBody: true,
     },
   );
   await configure(app, logger);

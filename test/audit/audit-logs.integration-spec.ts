@@ -151,6 +151,29 @@ describe('audit logs', () => {
     expect(JSON.stringify(long).startsWith(record.request_body as string)).toBe(true);
   });
 
+  it('keeps a request body as the client sent it, on one line, not serialized again', async () => {
+    const api = await start('api');
+    const gw = await createGateway(api, upstream.url);
+    const sent = '{"model":"gpt-4o-mini",\n  "messages":[{"role":"user","content":"caf\\u00e9"}], "temperature": 1.0}';
+    const res = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+      body: sent,
+    });
+    expect(res.status).toBe(200);
+    await redis.waitForBuffer(1);
+    await api.get(AuditFlushService).flush('manual');
+    const [record] = await waitForRecords(s3, prefix, 1);
+    expect(record.request_body).toEqual({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'café' }],
+      temperature: 1,
+    });
+    // the client's own text (escape, spacing, `1.0`), less its line break
+    const [object] = await s3.objects(prefix);
+    expect(object.text).toContain(`"request_body":${sent.replace('\n', '')},`);
+  });
+
   it('leaves both bodies out with LOG_BODIES=false', async () => {
     const api = await start('api', { LOG_BODIES: 'false' });
     const gw = await createGateway(api, upstream.url);

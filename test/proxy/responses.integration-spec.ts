@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
+import { JsonText } from '#src/modules/calls/json-text';
 import { CANARY_PROVIDER_KEY, createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
 import { EventCapture } from '#test/utils/events';
@@ -147,7 +148,10 @@ describe('proxy: the Responses API through the openai SDK', () => {
       status: 200,
     });
     const event = await events.forCall(callId);
-    expect(event).toMatchObject({ endpoint: 'responses', admitted: true, requestBody: { input: 'Hi' } });
+    expect(event).toMatchObject({ endpoint: 'responses', admitted: true });
+    // the audit record gets the client's body as the text it sent
+    expect(event.requestBody).toBeInstanceOf(JsonText);
+    expect(JSON.parse((event.requestBody as JsonText).text)).toMatchObject({ input: 'Hi', instructions: 'Be brief.' });
   });
 
   it('streams typed events that responses.stream() assembles, billed from the stream usage', async () => {

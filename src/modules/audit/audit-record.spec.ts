@@ -1,5 +1,6 @@
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
 import { body, cutUtf8, toAuditLine, toAuditRecord } from '#src/modules/audit/audit-record';
+import { JsonText } from '#src/modules/calls/json-text';
 import { objectKey, AuditObjectKeys } from '#src/modules/audit/audit-object-key';
 import { AUDIT_FIELDS } from '#test/audit/audit-fields';
 
@@ -119,6 +120,33 @@ describe('toAuditLine', () => {
     expect(JSON.stringify(JSON.parse(line))).toBe(line);
     expect(line).not.toMatch(/sk-gw-B/);
     expect(Object.keys(JSON.parse(line) as object)).toEqual(AUDIT_FIELDS);
+  });
+
+  it('splices a body kept as the text it arrived in: one line, the same value, keys still redacted', () => {
+    const sent = {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: `line 1\nline 2 sk-gw-${'C'.repeat(30)}` }],
+    };
+    const text = `\ufeff${JSON.stringify(sent, null, 2).replace(/\n/g, '\r\n')}\r\n`;
+    const line = toAuditLine(
+      event({ requestBody: JsonText.of(Buffer.from(text)), responseBody: JsonText.of('{ "id" : "chatcmpl-1" }') }),
+      { ...options, bodyMaxBytes: 65536 },
+    );
+    expect(line).not.toMatch(/[\r\n]/);
+    const record = JSON.parse(line) as { request_body: unknown; response_body: unknown };
+    expect(record.request_body).toEqual({
+      ...sent,
+      messages: [{ role: 'user', content: 'line 1\nline 2 [redacted]' }],
+    });
+    expect(record.response_body).toEqual({ id: 'chatcmpl-1' });
+    expect(Object.keys(JSON.parse(line) as object)).toEqual(AUDIT_FIELDS);
+  });
+
+  it('cuts a body kept as text like a serialized one', () => {
+    const long = { content: 'y'.repeat(500) };
+    const sut = toAuditRecord(event({ requestBody: JsonText.of(JSON.stringify(long)) }), options);
+    expect(sut.truncated).toBe(true);
+    expect(sut.request_body).toBe(JSON.stringify(long).slice(0, 120));
   });
 
   it('stores a body that could not be serialized as a marker, not a crash', () => {

@@ -1,4 +1,5 @@
 import type { CallCompletedEvent } from '#src/modules/calls/call-event';
+import { JsonText } from '#src/modules/calls/json-text';
 import { API_KEY_PREFIX } from '#src/modules/keys/api-key-secret';
 
 /** One line of an audit log object (SPEC §8). Field order is the order written. */
@@ -65,7 +66,8 @@ const GATEWAY_KEY_PATTERN = new RegExp(`${API_KEY_PREFIX}[A-Za-z0-9_-]{20,}`, 'g
 
 /**
  * The record as the JSON line the log stores. Bodies are serialized once (for the size limit and the key
- * redaction) and spliced in as that text, never parsed back; the line equals `JSON.stringify` of the record.
+ * redaction), or taken as the text they arrived in (`JsonText`), and spliced in as that text, never parsed back;
+ * the line parses to the record.
  */
 export function toAuditLine(e: CallCompletedEvent, o: AuditRecordOptions): string {
   const head = {
@@ -134,7 +136,7 @@ export function body(value: unknown, maxBytes: number): { value: unknown; trunca
 
 function bodyJson(value: unknown, maxBytes: number): { json: string; truncated: boolean } {
   if (value === undefined || value === null) return { json: 'null', truncated: false };
-  const raw = typeof value === 'string' ? value : safeStringify(value);
+  const raw = value instanceof JsonText ? value.text : typeof value === 'string' ? value : safeStringify(value);
   // the key pattern holds no quote or backslash, so redacting serialized JSON keeps it valid JSON
   const text = raw.includes(API_KEY_PREFIX) ? raw.replace(GATEWAY_KEY_PATTERN, '[redacted]') : raw;
   if (Buffer.byteLength(text, 'utf8') <= maxBytes)

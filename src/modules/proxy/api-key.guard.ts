@@ -6,7 +6,8 @@ import { ProxyCalls } from '#src/modules/proxy/proxy-calls.service';
 /** The most of an unauthenticated caller's `model` field the audit record keeps. */
 const MODEL_NAME_MAX = 256;
 
-export type ProxyRequest = FastifyRequest & { apiKey?: AuthenticatedKey };
+/** `rawBody`: the bytes a JSON body was parsed from (the API app is created with `rawBody: true`). */
+export type ProxyRequest = FastifyRequest & { apiKey?: AuthenticatedKey; rawBody?: Buffer };
 
 /** `Authorization: Bearer <key>`, else `x-api-key: <key>`. */
 export function presentedKey(req: FastifyRequest): string | null {

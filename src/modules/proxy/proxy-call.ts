@@ -6,6 +6,7 @@ import { LifecycleService } from '#src/core/http/lifecycle.service';
 import { calculateCost, type CostResult } from '#src/modules/billing/cost-calculator';
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
 import type { AttemptRecord, CallCompletedEvent } from '#src/modules/calls/call-event';
+import { JsonText } from '#src/modules/calls/json-text';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { modelAllowed } from '#src/modules/keys/api-key-auth.service';
 import { type Usage, ZERO_USAGE } from '#src/modules/calls/usage';
@@ -379,13 +380,12 @@ export class ProxyCall {
     const cached = this.cached!;
     const { ctx } = this;
     ctx.firstToken();
-    const parsed = JSON.parse(cached.body) as unknown;
     this.record({
       status: 200,
       errorCode: null,
       usage: ZERO_USAGE,
       cost: FREE,
-      responseBody: cached.audited ? parsed : null,
+      responseBody: cached.audited ? JsonText.of(cached.body) : null,
       savedUsd: cached.costUsd,
     });
     if (!replay) {
@@ -401,7 +401,7 @@ export class ProxyCall {
       () => this.headers(),
       () => undefined,
     );
-    for (const event of replay(parsed)) sse.write(event);
+    for (const event of replay(JSON.parse(cached.body) as unknown)) sse.write(event);
     sse.end();
     ctx.request.log.info(
       { method: 'POST', url: ctx.request.url, status: 200, ms: ctx.latencyMs, callId: ctx.callId, cache: 'hit' },
@@ -807,8 +807,14 @@ export class ProxyCall {
 
   private refusalEvent(outcome: Outcome): CallCompletedEvent {
     const event = this.baseEvent(outcome);
-    event.requestBody = this.request ? this.request.clientBody : this.refusedBody;
+    event.requestBody = this.request ? this.clientBody(this.request) : this.refusedBody;
     return event;
+  }
+
+  /** The client's body for the audit record: the text it was parsed from when the request kept it. */
+  private clientBody(request: CallRequest): unknown {
+    const raw = this.ctx.request.rawBody;
+    return Buffer.isBuffer(raw) && request.clientBody === this.ctx.request.body ? JsonText.of(raw) : request.clientBody;
   }
 
   /** The event of a call not (yet) admitted; the admitted call's fields are set on it by settleAndPublish. */
@@ -841,7 +847,7 @@ export class ProxyCall {
       latencyMs: outcome.timing.latencyMs,
       ttftMs: outcome.timing.ttftMs,
       overheadMs: outcome.timing.overheadMs,
-      requestBody: request?.clientBody ?? null,
+      requestBody: request ? this.clientBody(request) : null,
       responseBody: outcome.responseBody,
       clientIp: ctx.clientIp,
       userAgent: ctx.userAgent,

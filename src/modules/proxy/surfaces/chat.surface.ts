@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { JsonText } from '#src/modules/calls/json-text';
 import type { ProxyRequest } from '#src/modules/proxy/api-key.guard';
 import type { CallRequest, ProxyCall } from '#src/modules/proxy/proxy-call';
 import type { Surface } from '#src/modules/proxy/proxy-calls.service';
@@ -49,7 +50,8 @@ export class ChatSurface implements Surface<ChatRequest> {
     call.succeeded({
       usage: result.usage,
       generated: () => completionText(result.body),
-      responseBody: result.body,
+      // what the client gets: the provider's bytes when they are passed through
+      responseBody: result.raw ? JsonText.of(result.raw) : result.body,
     });
     // not awaited: the call settles as the answer is written, not after the client read it
     call.respond(result.raw ?? result.body);
