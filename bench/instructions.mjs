@@ -2,7 +2,7 @@
 // environment give the same count whatever else the machine does, so a change of a few percent shows where
 // CPU time per call (which moves 10-20 % between runs on this machine) cannot.
 //
-// `node bench/instructions.mjs [--calls N] [--warmup N] [--concurrency C] [--inline] [--compare DIR]`
+// `node bench/instructions.mjs [--calls N] [--warmup N] [--concurrency C] [--body-kb N] [--inline] [--compare DIR]`
 // needs a build, PostgreSQL, Redis and valgrind. Each build gets its own database and Redis prefix; its API
 // process runs under callgrind with instrumentation off until the warm-up is done, then on for the measured
 // calls only (every thread of the process counted: JavaScript, libuv, V8's helpers), then off again. The
@@ -25,9 +25,17 @@ const COMPARE = option('compare', null);
 const processes = new Processes(false);
 const stores = [];
 
+// `--body-kb N`: a system prompt of about N KB, as coding agents send (each call the same, as in a session)
+const BODY_KB = Number(option('body-kb', 0));
+const SYSTEM = 'You are a careful coding agent. Read the files, then change them. '.repeat(
+  Math.ceil((BODY_KB * 1024) / 64),
+);
 const BODY = JSON.stringify({
   model: 'gpt-4o-mini',
-  messages: [{ role: 'user', content: 'Say hello' }],
+  messages: [
+    ...(BODY_KB > 0 ? [{ role: 'system', content: SYSTEM.slice(0, BODY_KB * 1024) }] : []),
+    { role: 'user', content: 'Say hello' },
+  ],
   max_tokens: 64,
 });
 
@@ -132,6 +140,7 @@ async function main() {
     node: process.version,
     warmup: WARMUP,
     concurrency: CONCURRENCY,
+    body_bytes: Buffer.byteLength(BODY),
     processors: INLINE ? 'in the API process' : 'separate worker',
     rows,
   };
