@@ -807,7 +807,8 @@ export class ProxyCall {
 
   private refusalEvent(outcome: Outcome): CallCompletedEvent {
     const event = this.baseEvent(outcome);
-    event.requestBody = this.request ? this.clientBody(this.request) : this.refusedBody;
+    // a call refused after parsing keeps the client's body (set by baseEvent); before it, what refusedBefore kept
+    if (!this.request) event.requestBody = this.refusedBody;
     return event;
   }
 
