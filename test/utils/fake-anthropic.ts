@@ -90,6 +90,7 @@ export class FakeAnthropic {
       path: req.url ?? '',
       headers: req.headers,
       body: raw ? (JSON.parse(raw) as Json) : {},
+      raw,
       aborted: false,
     };
     this.requests.push(received);

@@ -36,6 +36,8 @@ export interface BedrockRequest {
   httpVersion: '1.1' | '2';
   headers: IncomingHttpHeaders;
   body: Json;
+  /** The body's text as it arrived (and as the signature covers it). */
+  raw: string;
   /** True when the client closed the connection before the answer was complete. */
   aborted: boolean;
 }
@@ -162,6 +164,7 @@ export class FakeBedrock {
       httpVersion,
       headers: req.headers,
       body: raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Json) : {},
+      raw: raw.toString('utf8'),
       aborted: false,
     };
     this.requests.push(received);

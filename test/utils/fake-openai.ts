@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
+  /** The body's text as it arrived. */
+  raw: string;
   /** True when the gateway closed the connection before the answer was complete. */
   aborted: boolean;
 }
@@ -94,6 +96,7 @@ export class FakeOpenAi {
       path: req.url ?? '',
       headers: req.headers,
       body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {},
+      raw,
       aborted: false,
     };
     this.requests.push(received);

@@ -1,3 +1,4 @@
+import type { RawJsonObject } from '#src/modules/calls/raw-json-object';
 import type { Usage } from '#src/modules/calls/usage';
 import type { AddressPolicy } from '#src/core/net/address-guard';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
@@ -15,6 +16,8 @@ export interface UpstreamCall {
   body: JsonObject;
   /** Aborts the upstream request: client disconnect, total timeout, shutdown. */
   signal: AbortSignal;
+  /** The client's body with its bytes, to splice unchanged members from (encodeBody); absent for small bodies. */
+  source?: RawJsonObject | null;
 }
 
 /** A non-streamed answer. `raw` is the upstream bytes when they are already the OpenAI response, unchanged. */
@@ -55,6 +58,8 @@ export interface NativeMessagesCall {
   /** `anthropic-beta` flags the client sent. */
   betas: string[];
   signal: AbortSignal;
+  /** The client's body with its bytes (see UpstreamCall.source). */
+  source?: RawJsonObject | null;
 }
 
 /** The provider's answer as it sent it: errors too, so they reach the client unmodified. */
@@ -93,9 +98,18 @@ export interface StoredResponseAnswer {
  * client's request passes through; failures throw UpstreamException like chat's.
  */
 export interface NativeResponses {
-  create(body: JsonObject, signal: AbortSignal): Promise<{ body: JsonObject; raw: Buffer; usage: Usage | null }>;
+  create(
+    body: JsonObject,
+    signal: AbortSignal,
+    source?: RawJsonObject | null,
+  ): Promise<{ body: JsonObject; raw: Buffer; usage: Usage | null }>;
   /** Relays the typed events as they arrive; resolves with the usage of `response.completed` (or incomplete/failed). */
-  stream(body: JsonObject, signal: AbortSignal, sink: RawEventSink): Promise<{ usage: Usage | null; failed: boolean }>;
+  stream(
+    body: JsonObject,
+    signal: AbortSignal,
+    sink: RawEventSink,
+    source?: RawJsonObject | null,
+  ): Promise<{ usage: Usage | null; failed: boolean }>;
   retrieve(id: string, signal: AbortSignal): Promise<StoredResponseAnswer>;
   remove(id: string, signal: AbortSignal): Promise<StoredResponseAnswer>;
 }

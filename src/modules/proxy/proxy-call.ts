@@ -7,6 +7,7 @@ import { calculateCost, type CostResult } from '#src/modules/billing/cost-calcul
 import { type Admission, AdmissionService } from '#src/modules/calls/admission';
 import type { AttemptRecord, CallCompletedEvent } from '#src/modules/calls/call-event';
 import { JsonText } from '#src/modules/calls/json-text';
+import { RawJsonObject } from '#src/modules/calls/raw-json-object';
 import { CallEventsService } from '#src/modules/calls/call-events.service';
 import { modelAllowed } from '#src/modules/keys/api-key-auth.service';
 import { type Usage, ZERO_USAGE } from '#src/modules/calls/usage';
@@ -180,6 +181,8 @@ export class ProxyCall {
   private outcome: Outcome | null = null;
   /** The body a refusal's audit record keeps (null: none, e.g. an unauthenticated caller's). */
   private refusedBody: unknown = null;
+  /** See bodySource; undefined until asked for. */
+  private source: RawJsonObject | null | undefined = undefined;
   /** A model name an unauthenticated caller sent, for its refusal record. */
   private presentedModel: string | null = null;
   private finished = false;
@@ -637,10 +640,21 @@ export class ProxyCall {
     return this.live.body;
   }
 
-  /** What an adapter call takes: the provider's model id, the body, the abort signal. */
+  /** What an adapter call takes: the provider's model id, the body, the abort signal, the client's bytes. */
   upstream(): UpstreamCall {
     const a = this.live;
-    return { upstreamModel: this.current.model.upstreamModel, body: a.body, signal: this.attemptSignal ?? a.signal };
+    return {
+      upstreamModel: this.current.model.upstreamModel,
+      body: a.body,
+      signal: this.attemptSignal ?? a.signal,
+      source: this.bodySource,
+    };
+  }
+
+  /** The client's body with the bytes it was parsed from, for adapters to splice from (null: serialize it all). */
+  get bodySource(): RawJsonObject | null {
+    if (this.source === undefined) this.source = RawJsonObject.of(this.ctx.request.rawBody, this.ctx.request.body);
+    return this.source;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { encodeBody, type RawJsonObject } from '#src/modules/calls/raw-json-object';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import type { Usage } from '#src/modules/calls/usage';
@@ -46,11 +47,15 @@ export function usageFromResponses(u: unknown): Usage | null {
 export class OpenAiResponses implements NativeResponses {
   constructor(private readonly t: ResponsesTransport) {}
 
-  async create(body: JsonObject, signal: AbortSignal): Promise<{ body: JsonObject; raw: Buffer; usage: Usage | null }> {
+  async create(
+    body: JsonObject,
+    signal: AbortSignal,
+    source?: RawJsonObject | null,
+  ): Promise<{ body: JsonObject; raw: Buffer; usage: Usage | null }> {
     const res = await this.t.http.post(
       this.t.path('responses'),
       this.t.headers(),
-      JSON.stringify({ ...body, stream: false }),
+      encodeBody({ ...body, stream: false }, source),
       signal,
     );
     if (res.status !== 200) throw this.t.errorFrom(res);
@@ -62,6 +67,7 @@ export class OpenAiResponses implements NativeResponses {
     body: JsonObject,
     signal: AbortSignal,
     sink: RawEventSink,
+    source?: RawJsonObject | null,
   ): Promise<{ usage: Usage | null; failed: boolean }> {
     let usage: Usage | null = null;
     let failed = false;
@@ -84,7 +90,7 @@ export class OpenAiResponses implements NativeResponses {
     const res = await this.t.http.postStreaming(
       this.t.path('responses'),
       { ...this.t.headers(), accept: 'text/event-stream' },
-      JSON.stringify({ ...body, stream: true }),
+      encodeBody({ ...body, stream: true }, source),
       signal,
       (buf) => {
         parser.feed(decoder.write(buf));

@@ -18,6 +18,7 @@ import type { ProviderType } from '#src/modules/providers/provider.entity';
 import { retryAfterSeconds, UpstreamErrorCode, UpstreamException } from '#src/modules/providers/provider.exception';
 import { chatPromptUpperBound, measureEmbeddingsInput } from '#src/modules/providers/token-estimator';
 import { UpstreamHttp, type UpstreamResponse } from '#src/modules/providers/upstream-http';
+import { encodeBody } from '#src/modules/calls/raw-json-object';
 import { applyCompat, compatOf, type OpenAiCompat } from '#src/modules/providers/adapters/openai-compat';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -93,8 +94,8 @@ export class OpenAiAdapter implements ProviderAdapter {
     return headers;
   }
 
-  protected upstreamBody(call: UpstreamCall, extra: JsonObject = {}): string {
-    return JSON.stringify(applyCompat({ ...call.body, ...extra, model: call.upstreamModel }, this.compat));
+  protected upstreamBody(call: UpstreamCall, extra: JsonObject = {}): string | Buffer {
+    return encodeBody(applyCompat({ ...call.body, ...extra, model: call.upstreamModel }, this.compat), call.source);
   }
 
   async chat(call: UpstreamCall): Promise<ChatResult> {

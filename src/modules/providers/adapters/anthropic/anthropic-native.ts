@@ -1,3 +1,4 @@
+import { encodeBody } from '#src/modules/calls/raw-json-object';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import { usageFromAnthropic } from '#src/modules/providers/adapters/anthropic/anthropic-response.mapper';
@@ -79,7 +80,7 @@ export class AnthropicNativeMessages implements NativeMessages {
     const res = await this.http.postStreaming(
       this.host.path('stream', modelOf(call)),
       { ...(await this.host.headers(call, call.signal)), accept: 'text/event-stream' },
-      JSON.stringify(this.host.body('stream', call.body)),
+      encodeBody(this.host.body('stream', call.body), call.source),
       call.signal,
       (buf) => {
         parser.feed(decoder.write(buf));
@@ -101,7 +102,7 @@ export class AnthropicNativeMessages implements NativeMessages {
     const res = await this.http.post(
       this.host.path(kind, modelOf(call)),
       await this.host.headers(call, call.signal),
-      JSON.stringify(this.host.body(kind, call.body)),
+      encodeBody(this.host.body(kind, call.body), call.source),
       call.signal,
     );
     const error = res.status !== 200 ? this.host.failure(res) : null;

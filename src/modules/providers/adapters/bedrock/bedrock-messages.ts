@@ -1,3 +1,4 @@
+import { encodeBody } from '#src/modules/calls/raw-json-object';
 import {
   type BedrockRuntimeClient,
   CountTokensCommand,
@@ -45,7 +46,7 @@ export class BedrockNativeMessages implements NativeMessages {
   async messages(call: NativeMessagesCall): Promise<NativeAnswer> {
     const command = new InvokeModelCommand({
       modelId: modelOf(call),
-      body: Buffer.from(JSON.stringify(this.body(call))),
+      body: this.bytes(call),
       contentType: 'application/json',
       accept: 'application/json',
     });
@@ -57,7 +58,7 @@ export class BedrockNativeMessages implements NativeMessages {
   async messagesStream(call: NativeMessagesCall, sink: RawEventSink): Promise<NativeAnswer> {
     const command = new InvokeModelWithResponseStreamCommand({
       modelId: modelOf(call),
-      body: Buffer.from(JSON.stringify(this.body(call))),
+      body: this.bytes(call),
       contentType: 'application/json',
       accept: 'application/json',
     });
@@ -82,7 +83,7 @@ export class BedrockNativeMessages implements NativeMessages {
   async countTokens(call: NativeMessagesCall): Promise<NativeAnswer> {
     const command = new CountTokensCommand({
       modelId: modelOf(call),
-      input: { invokeModel: { body: Buffer.from(JSON.stringify(this.body(call))) } },
+      input: { invokeModel: { body: this.bytes(call) } },
     });
     const out = await this.send(() => this.client.send(command, { abortSignal: call.signal }), call);
     if (typeof out.inputTokens !== 'number') throw this.unreadable('a token count without inputTokens');
@@ -91,6 +92,12 @@ export class BedrockNativeMessages implements NativeMessages {
   }
 
   /** Bedrock's body: no `model` nor `stream`, `anthropic_version` and the accepted `anthropic_beta` flags added. */
+  /** The body as bytes to sign and send, spliced from the client's where it has them. */
+  private bytes(call: NativeMessagesCall): Buffer {
+    const body = encodeBody(this.body(call), call.source);
+    return typeof body === 'string' ? Buffer.from(body) : body;
+  }
+
   private body(call: NativeMessagesCall): JsonObject {
     const { model: _model, stream: _stream, ...rest } = call.body;
     const betas = this.betas.filter(call.betas);

@@ -143,6 +143,7 @@ export class MessagesSurface implements Surface<MessagesRequest> {
       version: request.version,
       betas: request.betas,
       signal: call.signal,
+      source: call.bodySource,
     };
     if (request.betas.length > 0)
       this.logger.debug({ betas: request.betas, callId: call.ctx.callId }, 'anthropic-beta forwarded');

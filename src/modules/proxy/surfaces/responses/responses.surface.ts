@@ -146,7 +146,7 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
     };
     call.ctx.upstreamStarted();
     if (!request.stream) {
-      const result = await native.create(body, call.signal);
+      const result = await native.create(body, call.signal, call.bodySource);
       call.ctx.firstToken();
       remember(result.body.id);
       call.succeeded({
@@ -178,7 +178,7 @@ export class ResponsesSurface implements Surface<ResponsesRequest> {
       backpressure: () => relay.backpressure(),
     };
     try {
-      const result = await native.stream(body, call.signal, sink);
+      const result = await native.stream(body, call.signal, sink, call.bodySource);
       relay.end();
       remember(seen.id);
       if (result.failed)
