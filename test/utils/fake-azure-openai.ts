@@ -83,6 +83,7 @@ export class FakeAzureOpenAi {
       query: url.searchParams,
       headers: req.headers,
       body,
+      raw,
       aborted: false,
     };
     this.requests.push(received);

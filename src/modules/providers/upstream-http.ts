@@ -166,7 +166,7 @@ export class UpstreamHttp {
   async post(
     path: string,
     headers: Record<string, string>,
-    body: string | Buffer,
+    body: string,
     signal: AbortSignal,
   ): Promise<UpstreamResponse> {
     let status = 0;
@@ -187,7 +187,7 @@ export class UpstreamHttp {
   async postStreaming(
     path: string,
     headers: Record<string, string>,
-    body: string | Buffer,
+    body: string,
     signal: AbortSignal,
     onData: (chunk: Buffer) => Promise<void> | void,
   ): Promise<UpstreamResponse> {
@@ -239,7 +239,7 @@ export class UpstreamHttp {
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     headers: Record<string, string>,
-    body: string | Buffer | undefined,
+    body: string | undefined,
     signal: AbortSignal,
     factory: (data: { statusCode: number; headers: IncomingHttpHeaders }) => Writable,
   ): Promise<void> {

@@ -94,7 +94,7 @@ export class OpenAiAdapter implements ProviderAdapter {
     return headers;
   }
 
-  protected upstreamBody(call: UpstreamCall, extra: JsonObject = {}): string | Buffer {
+  protected upstreamBody(call: UpstreamCall, extra: JsonObject = {}): string {
     return encodeBody(applyCompat({ ...call.body, ...extra, model: call.upstreamModel }, this.compat), call.source);
   }
 

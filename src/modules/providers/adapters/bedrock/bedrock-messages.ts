@@ -94,8 +94,7 @@ export class BedrockNativeMessages implements NativeMessages {
   /** Bedrock's body: no `model` nor `stream`, `anthropic_version` and the accepted `anthropic_beta` flags added. */
   /** The body as bytes to sign and send, spliced from the client's where it has them. */
   private bytes(call: NativeMessagesCall): Buffer {
-    const body = encodeBody(this.body(call), call.source);
-    return typeof body === 'string' ? Buffer.from(body) : body;
+    return Buffer.from(encodeBody(this.body(call), call.source));
   }
 
   private body(call: NativeMessagesCall): JsonObject {
