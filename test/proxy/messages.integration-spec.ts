@@ -264,6 +264,23 @@ describe('proxy: the Anthropic Messages API', () => {
       }
     });
 
+    it('relays an error event in the middle of a stream and records the call as failed with its status', async () => {
+      anthropic.reset({ reply: 'one two three four', streamError: { afterEvents: 5 } });
+      const res = await post('/v1/messages', {
+        model: 'claude-sonnet',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('event: content_block_delta');
+      expect(text).toContain('event: error\ndata: {"type":"error","error":{"type":"overloaded_error"');
+      expect(text).not.toContain('message_stop');
+      const event = await events.forCall(res.headers.get('x-gateway-call-id')!);
+      expect(event).toMatchObject({ status: 529, errorCode: 'overloaded_error', admitted: true, stream: true });
+    });
+
     it('counts tokens through the provider, not billed', async () => {
       anthropic.reset({ countTokens: 1234 });
       const counted = await client.messages.countTokens({

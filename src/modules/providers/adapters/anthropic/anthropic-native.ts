@@ -71,9 +71,12 @@ export class AnthropicNativeMessages implements NativeMessages {
     const parser = createParser({
       onEvent: (event) => {
         const type = event.event ?? 'message';
-        const data = parse(Buffer.from(event.data));
-        if (data) usage.read(data);
-        if (type === 'error') streamError = errorTypeOf(data) ?? 'api_error';
+        // only these carry the usage or an error: an answer's deltas (nearly every event) are relayed unread here
+        if (!PASSED_UNREAD.has(type)) {
+          const data = parseText(event.data);
+          if (data) usage.read(data);
+          if (type === 'error') streamError = errorTypeOf(data) ?? 'api_error';
+        }
         sink.event(type, event.data);
       },
     });
@@ -118,6 +121,18 @@ export class AnthropicNativeMessages implements NativeMessages {
   }
 }
 
+/**
+ * Stream events that carry neither usage nor an error (Anthropic names each event as its data's `type`): the
+ * adapter does not parse them. An event without a name is parsed, in case a host leaves the names out.
+ */
+const PASSED_UNREAD = new Set([
+  'content_block_start',
+  'content_block_delta',
+  'content_block_stop',
+  'ping',
+  'message_stop',
+]);
+
 /** The provider's model id of a native call (its body's `model`). */
 export function modelOf(call: NativeMessagesCall): string {
   return typeof call.body.model === 'string' ? call.body.model : '';
@@ -157,8 +172,12 @@ export function answer(res: UpstreamResponse, usage: Usage | null): NativeAnswer
 }
 
 export function parse(buf: Buffer): JsonObject | null {
+  return parseText(buf.toString('utf8'));
+}
+
+function parseText(text: string): JsonObject | null {
   try {
-    const v: unknown = JSON.parse(buf.toString('utf8'));
+    const v: unknown = JSON.parse(text);
     return isObject(v) ? v : null;
   } catch {
     return null;
