@@ -1,4 +1,5 @@
-// A fast fake OpenAI upstream for the benchmarks: fixed answers, no parsing beyond what routing needs.
+// A fast fake OpenAI (and Anthropic Messages) upstream for the benchmarks: fixed answers, no parsing beyond what
+// routing needs.
 // Usage: node bench/fake-upstream.mjs <port>
 import { createServer } from 'node:http';
 
@@ -29,6 +30,33 @@ const streamBody =
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 } })}\n\n` +
   'data: [DONE]\n\n';
 
+// Anthropic's Messages stream of an answer of 200 text deltas (a paragraph of a coding agent's reply), as
+// Anthropic sends it: one `event:` line per event, usage in message_start and the final message_delta
+const anthropicEvent = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const messagesStream =
+  anthropicEvent('message_start', {
+    message: {
+      id: 'msg_bench',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5',
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: 12, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+    },
+  }) +
+  anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+  Array.from({ length: 200 }, (_, i) =>
+    anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ` word${i}` } }),
+  ).join('') +
+  anthropicEvent('content_block_stop', { index: 0 }) +
+  anthropicEvent('message_delta', {
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { output_tokens: 200 },
+  }) +
+  anthropicEvent('message_stop', {});
+
 const server = createServer((req, res) => {
   const parts = [];
   req.on('data', (c) => parts.push(c));
@@ -43,6 +71,11 @@ const server = createServer((req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
         res.end(completion);
       }
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/v1/messages') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.end(messagesStream);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });

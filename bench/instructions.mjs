@@ -2,7 +2,8 @@
 // environment give the same count whatever else the machine does, so a change of a few percent shows where
 // CPU time per call (which moves 10-20 % between runs on this machine) cannot.
 //
-// `node bench/instructions.mjs [--calls N] [--warmup N] [--concurrency C] [--body-kb N] [--inline] [--compare DIR]`
+// `node bench/instructions.mjs [--calls N] [--warmup N] [--concurrency C] [--body-kb N] [--messages-stream] [--inline]
+// [--compare DIR]`
 // needs a build, PostgreSQL, Redis and valgrind. Each build gets its own database and Redis prefix; its API
 // process runs under callgrind with instrumentation off until the warm-up is done, then on for the measured
 // calls only (every thread of the process counted: JavaScript, libuv, V8's helpers), then off again. The
@@ -30,14 +31,21 @@ const BODY_KB = Number(option('body-kb', 0));
 const SYSTEM = 'You are a careful coding agent. Read the files, then change them. '.repeat(
   Math.ceil((BODY_KB * 1024) / 64),
 );
+// `--messages-stream`: Claude Code's call instead, a streamed `/v1/messages` to an Anthropic provider (the fake
+// upstream streams 200 text deltas)
+const MESSAGES = flag('messages-stream');
 const BODY = JSON.stringify({
-  model: 'gpt-4o-mini',
+  model: MESSAGES ? 'claude-bench' : 'gpt-4o-mini',
+  ...(MESSAGES && BODY_KB > 0 ? { system: SYSTEM.slice(0, BODY_KB * 1024) } : {}),
   messages: [
-    ...(BODY_KB > 0 ? [{ role: 'system', content: SYSTEM.slice(0, BODY_KB * 1024) }] : []),
+    ...(!MESSAGES && BODY_KB > 0 ? [{ role: 'system', content: SYSTEM.slice(0, BODY_KB * 1024) }] : []),
     { role: 'user', content: 'Say hello' },
   ],
   max_tokens: 64,
+  ...(MESSAGES ? { stream: true } : {}),
 });
+const PATH = MESSAGES ? '/v1/messages' : '/v1/chat/completions';
+const HEADERS = MESSAGES ? { 'anthropic-version': '2023-06-01' } : {};
 
 async function calls(url, key, n) {
   let next = 0;
@@ -45,7 +53,7 @@ async function calls(url, key, n) {
     while (next++ < n) {
       const res = await request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...HEADERS },
         body: BODY,
       });
       await res.body.text();
@@ -99,7 +107,7 @@ async function measure(root, label, upstreamUrl) {
     300_000,
     1000,
   );
-  const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+  const url = `http://127.0.0.1:${port}${PATH}`;
   await calls(url, key, WARMUP);
   execFileSync('callgrind_control', ['--instr=on', String(gateway.pid)]);
   const t0 = Date.now();
@@ -120,6 +128,8 @@ async function measure(root, label, upstreamUrl) {
     label,
     instructions_per_call: Math.round(total / CALLS),
     main_thread_per_call: Math.round(perThread[0].total / CALLS),
+    // by thread number: 1 is the main thread; V8's compiler and GC helpers and libuv's pool follow
+    threads_per_call: Object.fromEntries(perThread.map((t) => [t.thread, Math.round(t.total / CALLS)])),
     calls: CALLS,
     seconds,
   };
@@ -141,6 +151,7 @@ async function main() {
     warmup: WARMUP,
     concurrency: CONCURRENCY,
     body_bytes: Buffer.byteLength(BODY),
+    call: MESSAGES ? 'streamed /v1/messages to an Anthropic provider' : '/v1/chat/completions',
     processors: INLINE ? 'in the API process' : 'separate worker',
     rows,
   };

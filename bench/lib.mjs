@@ -169,6 +169,33 @@ export async function setUpGateway({ dbName, prefix, dataDir, upstreamUrl, logLe
     '--output-price-per-1m',
     '0.6',
   );
+  // Claude through Anthropic's Messages API on the same fake upstream (`instructions.mjs --messages-stream`)
+  cli(
+    env,
+    'add-provider',
+    '--name',
+    'bench-anthropic',
+    '--type',
+    'anthropic',
+    '--base-url',
+    upstreamUrl,
+    '--api-key',
+    'sk-ant-bench-upstream',
+  );
+  cli(
+    env,
+    'add-model',
+    '--name',
+    'claude-bench',
+    '--provider',
+    'bench-anthropic',
+    '--provider-model-id',
+    'claude-sonnet-4-5',
+    '--input-price-per-1m',
+    '3',
+    '--output-price-per-1m',
+    '15',
+  );
   // a second model on the same provider and an alias routing over both (weights 1:1), for the routed row
   cli(
     env,
