@@ -69,11 +69,11 @@ function endOfValue(buf: Buffer, i: number): number {
  * A request body as parsed, with the bytes it was parsed from. An upstream body is mostly the client's (model
  * replaced, an output limit or `stream` set, the rest untouched), and an agent's prompt is tens to hundreds of
  * kilobytes: `encode` writes each top-level member whose value is still the one parsed as the client's text,
- * decoded from its bytes (a copy, far cheaper than serializing: bench/README, "The upstream body"), and
- * serializes only the members the gateway set. The result is a string, like JSON.stringify's: a Buffer per
- * call would be memory outside V8's heap, which made V8 collect more often in a measurement. The parsed body
- * must not be changed in place (the code builds new objects by spreading; test runs freeze it to keep that
- * true); a member replaced at the top level is detected and serialized.
+ * decoded from its bytes (a copy, cheaper than serializing: bench/README, "The upstream body"), and serializes
+ * only the members the gateway set. The result is a string, like JSON.stringify's: a Buffer per call is memory
+ * outside V8's heap, and V8's GC helper threads did more work with it in a measurement. The parsed body must not
+ * be changed in place (the code builds new objects by spreading; test runs freeze it to keep that true); a
+ * member replaced at the top level is detected and serialized.
  */
 export class RawJsonObject {
   private constructor(
