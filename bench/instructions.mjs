@@ -15,7 +15,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
-import { cliArgs, cliIn, freePort, keyOf, Processes, ROOT, setUpGateway, tearDownGateway, until } from './lib.mjs';
+import {
+  cliArgs,
+  cliIn,
+  freePort,
+  keyOf,
+  Processes,
+  ROOT,
+  runBench,
+  setUpGateway,
+  tearDownGateway,
+  until,
+} from './lib.mjs';
 
 const { flag, option } = cliArgs();
 const CALLS = Number(option('calls', 1000));
@@ -163,13 +174,7 @@ async function main() {
       );
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    console.error(processes.report());
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await processes.stop(2000);
-    for (const st of stores) await tearDownGateway(st);
-  });
+void runBench(main, processes, async () => {
+  await processes.stop(2000);
+  for (const st of stores) await tearDownGateway(st);
+});

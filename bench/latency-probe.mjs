@@ -3,7 +3,7 @@
 // `node bench/latency-probe.mjs [--samples N] [--inline]`; needs a build, PostgreSQL and Redis.
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { cli, cliArgs, freePort, keyOf, Processes, setUpGateway, tearDownGateway, until } from './lib.mjs';
+import { cli, cliArgs, freePort, keyOf, Processes, runBench, setUpGateway, tearDownGateway, until } from './lib.mjs';
 
 const { flag, option } = cliArgs();
 const SAMPLES = Number(option('samples', 400));
@@ -85,13 +85,7 @@ async function main() {
     );
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    console.error(processes.report());
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await processes.stop(1000);
-    await tearDownGateway(STORES);
-  });
+void runBench(main, processes, async () => {
+  await processes.stop(1000);
+  await tearDownGateway(STORES);
+});

@@ -96,6 +96,23 @@ export class Processes {
   }
 }
 
+/**
+ * Runs a bench's `main`: when it fails, prints the error and what the bench's processes wrote; then always runs
+ * `cleanup` (stopping processes, dropping databases), and a failed cleanup fails the run too.
+ */
+export function runBench(main, processes, cleanup) {
+  return main()
+    .catch((err) => {
+      process.stderr.write(`${err?.stack ?? err}\n${processes.report()}\n`);
+      process.exitCode = 1;
+    })
+    .then(cleanup)
+    .catch((err) => {
+      process.stderr.write(`cleanup failed: ${err}\n`);
+      process.exitCode = 1;
+    });
+}
+
 export function cli(env, ...argv) {
   return cliIn(ROOT, env, ...argv);
 }

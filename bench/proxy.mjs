@@ -29,6 +29,7 @@ import {
   Processes,
   REDIS_URL,
   ROOT,
+  runBench,
   setUpGateway,
   tearDownGateway,
   until,
@@ -602,14 +603,4 @@ async function cleanup() {
   }
 }
 
-main()
-  .then(cleanup, async (err) => {
-    process.stderr.write(`${err.stack ?? err}\n`);
-    process.stderr.write(`${processes.report()}\n`);
-    await cleanup();
-    process.exitCode = 1;
-  })
-  .catch((err) => {
-    process.stderr.write(`cleanup failed: ${err}\n`);
-    process.exitCode = 1;
-  });
+void runBench(main, processes, cleanup);
