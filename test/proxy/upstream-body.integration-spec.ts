@@ -122,6 +122,17 @@ describe('the upstream body of a large request', () => {
     expect(sent.body).toMatchObject({ model: 'claude-sonnet-4-5-20250929', max_tokens: 64 });
   });
 
+  it("counts a large prompt's tokens at Anthropic with the client's text", async () => {
+    const body = `{"model": "agent-claude", "system": ${SYSTEM},\n "messages": [{"role": "user", "content": "hi"}]}`;
+    const res = await post('/v1/messages/count_tokens', body, { 'anthropic-version': '2023-06-01' });
+    expect(res.status).toBe(200);
+    await res.json();
+    const sent = anthropic.requests[0];
+    expect(sent.path).toBe('/v1/messages/count_tokens');
+    expect(sent.raw).toContain(`"system":${SYSTEM}`);
+    expect(sent.body).toMatchObject({ model: 'claude-sonnet-4-5-20250929' });
+  });
+
   it('signs and sends a Messages API call to Claude on Bedrock with the client text', async () => {
     const body = `{"model": "agent-bedrock", "max_tokens": 64, "system": ${SYSTEM},\n "messages": [{"role": "user", "content": "hi"}]}`;
     const res = await post('/v1/messages', body, { 'anthropic-version': '2023-06-01' });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RawJsonObject } from '#src/modules/calls/raw-json-object';
 import { modelAllowed } from '#src/modules/keys/api-key-auth.service';
 import type { FastifyReply } from 'fastify';
 import { ModelResolver } from '#src/modules/models/model-resolver.service';
@@ -48,6 +49,7 @@ export class CountTokensHandler {
                 .filter(Boolean)
             : [],
         signal: AbortSignal.timeout(COUNT_TIMEOUT_MS),
+        source: RawJsonObject.of(req.rawBody, req.body),
       });
       void reply.code(answer.status).type(answer.contentType).send(answer.body);
       return;
