@@ -12,6 +12,15 @@ export const BEDROCK_CREDENTIALS = {
   session_token: 'canary-bedrock-session-77aa51e0',
 };
 
+/** BEDROCK_CREDENTIALS as the fake checks SigV4 signatures with them (`fake.credentials`). */
+export function fakeBedrockCredentials(): FakeBedrock['credentials'] {
+  return {
+    accessKeyId: BEDROCK_CREDENTIALS.access_key_id,
+    secretAccessKey: BEDROCK_CREDENTIALS.secret_access_key,
+    sessionToken: BEDROCK_CREDENTIALS.session_token,
+  };
+}
+
 export const CLAUDE = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 
 /** The gateway with a Bedrock provider on the fake, as an operator would set it up, and an SDK client. */
@@ -27,11 +36,7 @@ export class BedrockGateway {
   async start(): Promise<this> {
     await resetState();
     this.fake = await new FakeBedrock().start();
-    this.fake.credentials = {
-      accessKeyId: BEDROCK_CREDENTIALS.access_key_id,
-      secretAccessKey: BEDROCK_CREDENTIALS.secret_access_key,
-      sessionToken: BEDROCK_CREDENTIALS.session_token,
-    };
+    this.fake.credentials = fakeBedrockCredentials();
     this.api = await startApi(this.env);
     this.events = new EventCapture(this.api);
     const key = await createKey(this.api);

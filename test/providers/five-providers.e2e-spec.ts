@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { QueueName } from '#src/core/queue/queue.constants';
 import type { PricingComponentInput } from '#src/modules/models/pricing-validation';
 import type { ProviderType } from '#src/modules/providers/provider.entity';
-import { BEDROCK_CREDENTIALS, CLAUDE } from '#test/providers/bedrock-gateway';
+import { BEDROCK_CREDENTIALS, CLAUDE, fakeBedrockCredentials } from '#test/providers/bedrock-gateway';
 import { createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
 import { FakeAnthropic } from '#test/utils/fake-anthropic';
@@ -235,11 +235,7 @@ describe('the same openai SDK script against five provider types', () => {
     await Promise.all([openai.start(), anthropic.start(), vertex.start(), bedrock.start(), azure.start()]);
     const account = testServiceAccount(vertex.tokenUrl);
     vertex.trust(account.clientEmail, account.publicKey);
-    bedrock.credentials = {
-      accessKeyId: BEDROCK_CREDENTIALS.access_key_id,
-      secretAccessKey: BEDROCK_CREDENTIALS.secret_access_key,
-      sessionToken: BEDROCK_CREDENTIALS.session_token,
-    };
+    bedrock.credentials = fakeBedrockCredentials();
 
     // every fake: the same text reply, a get_weather call only while tools are offered and unanswered,
     // and its own usage in its own wire format

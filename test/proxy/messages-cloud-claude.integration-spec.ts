@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
 import { createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
-import { BEDROCK_CREDENTIALS } from '#test/providers/bedrock-gateway';
+import { BEDROCK_CREDENTIALS, fakeBedrockCredentials } from '#test/providers/bedrock-gateway';
 import { startApi, type TestApp } from '#test/utils/app';
 import { FakeBedrock } from '#test/utils/fake-bedrock';
 import { FakeVertex, testServiceAccount } from '#test/utils/fake-vertex';
@@ -43,11 +43,7 @@ describe('proxy: Anthropic Messages natively on Bedrock and Vertex AI', () => {
   beforeAll(async () => {
     await resetState();
     bedrock = await new FakeBedrock().start();
-    bedrock.credentials = {
-      accessKeyId: BEDROCK_CREDENTIALS.access_key_id,
-      secretAccessKey: BEDROCK_CREDENTIALS.secret_access_key,
-      sessionToken: BEDROCK_CREDENTIALS.session_token,
-    };
+    bedrock.credentials = fakeBedrockCredentials();
     vertex = await new FakeVertex().start();
     const account = testServiceAccount(vertex.tokenUrl);
     vertex.trust(account.clientEmail, account.publicKey);

@@ -1,6 +1,6 @@
 import { CANARY_PROVIDER_KEY, createKey, createModel, createProvider } from '#test/factories/gateway-fixtures';
 import { startApi, type TestApp } from '#test/utils/app';
-import { BEDROCK_CREDENTIALS } from '#test/providers/bedrock-gateway';
+import { BEDROCK_CREDENTIALS, fakeBedrockCredentials } from '#test/providers/bedrock-gateway';
 import { FakeAnthropic } from '#test/utils/fake-anthropic';
 import { FakeBedrock } from '#test/utils/fake-bedrock';
 import { FakeOpenAi } from '#test/utils/fake-openai';
@@ -26,11 +26,7 @@ describe('the upstream body of a large request', () => {
     openai = await new FakeOpenAi().start();
     anthropic = await new FakeAnthropic(CANARY_PROVIDER_KEY).start();
     bedrock = await new FakeBedrock().start();
-    bedrock.credentials = {
-      accessKeyId: BEDROCK_CREDENTIALS.access_key_id,
-      secretAccessKey: BEDROCK_CREDENTIALS.secret_access_key,
-      sessionToken: BEDROCK_CREDENTIALS.session_token,
-    };
+    bedrock.credentials = fakeBedrockCredentials();
     api = await startApi();
     const p1 = await createProvider(api, { baseUrl: openai.url });
     await createModel(api, { providerId: p1.id, name: 'agent-gpt', providerModelId: 'gpt-4o-2024-08-06' });
@@ -67,20 +63,22 @@ describe('the upstream body of a large request', () => {
     bedrock.reset();
   });
 
-  const post = (path: string, body: string, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(`${api.url}${path}`, {
+  /** Makes a call and reads its answer to the end, so the provider has received the request. */
+  const call = async (path: string, body: string, headers: Record<string, string> = {}): Promise<void> => {
+    const res = await fetch(`${api.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers },
       body,
     });
+    expect(res.status).toBe(200);
+    await res.text();
+  };
 
   const chat = (model: string, extra = ''): string =>
     `{ "model" : "${model}",\n  "messages": [{"role": "system", "content": ${SYSTEM}}, {"role":"user","content":"hi"}],\n  "temperature": 1.0${extra} }`;
 
   it('sends a chat completion with the client text of its messages and the gateway model and limit', async () => {
-    const res = await post('/v1/chat/completions', chat('agent-gpt'));
-    expect(res.status).toBe(200);
-    await res.json();
+    await call('/v1/chat/completions', chat('agent-gpt'));
     const sent = openai.requests[0];
     expect(sent.raw).toContain(`"messages":[{"role": "system", "content": ${SYSTEM}}, {"role":"user","content":"hi"}]`);
     expect(sent.raw).toContain('"temperature":1.0');
@@ -99,9 +97,7 @@ describe('the upstream body of a large request', () => {
   });
 
   it('sends a streamed chat completion with stream options added to the client text', async () => {
-    const res = await post('/v1/chat/completions', chat('agent-gpt', ', "stream": true'));
-    expect(res.status).toBe(200);
-    await res.text();
+    await call('/v1/chat/completions', chat('agent-gpt', ', "stream": true'));
     const sent = openai.requests[0];
     expect(sent.raw).toContain(`"content": ${SYSTEM}}`);
     expect(sent.body).toMatchObject({
@@ -113,9 +109,7 @@ describe('the upstream body of a large request', () => {
 
   it("passes a Messages API call to Anthropic with the client's text and the provider's model id", async () => {
     const body = `{"model": "agent-claude", "max_tokens": 64, "system": ${SYSTEM},\n "messages": [{"role": "user", "content": "hi"}]}`;
-    const res = await post('/v1/messages', body, { 'anthropic-version': '2023-06-01' });
-    expect(res.status).toBe(200);
-    await res.json();
+    await call('/v1/messages', body, { 'anthropic-version': '2023-06-01' });
     const sent = anthropic.requests[0];
     expect(sent.raw).toContain(`"system":${SYSTEM}`);
     expect(sent.raw).toContain('"messages":[{"role": "user", "content": "hi"}]');
@@ -124,9 +118,7 @@ describe('the upstream body of a large request', () => {
 
   it("counts a large prompt's tokens at Anthropic with the client's text", async () => {
     const body = `{"model": "agent-claude", "system": ${SYSTEM},\n "messages": [{"role": "user", "content": "hi"}]}`;
-    const res = await post('/v1/messages/count_tokens', body, { 'anthropic-version': '2023-06-01' });
-    expect(res.status).toBe(200);
-    await res.json();
+    await call('/v1/messages/count_tokens', body, { 'anthropic-version': '2023-06-01' });
     const sent = anthropic.requests[0];
     expect(sent.path).toBe('/v1/messages/count_tokens');
     expect(sent.raw).toContain(`"system":${SYSTEM}`);
@@ -135,9 +127,7 @@ describe('the upstream body of a large request', () => {
 
   it('signs and sends a Messages API call to Claude on Bedrock with the client text', async () => {
     const body = `{"model": "agent-bedrock", "max_tokens": 64, "system": ${SYSTEM},\n "messages": [{"role": "user", "content": "hi"}]}`;
-    const res = await post('/v1/messages', body, { 'anthropic-version': '2023-06-01' });
-    expect(res.status).toBe(200);
-    await res.json();
+    await call('/v1/messages', body, { 'anthropic-version': '2023-06-01' });
     const sent = bedrock.requests[0];
     expect(sent.operation).toBe('invoke');
     expect(sent.raw).toContain(`"system":${SYSTEM}`);
@@ -147,9 +137,7 @@ describe('the upstream body of a large request', () => {
 
   it("passes a Responses API call through with the client's text of its input", async () => {
     const body = `{"model": "agent-native", "instructions": ${SYSTEM}, "input": "hi"}`;
-    const res = await post('/v1/responses', body);
-    expect(res.status).toBe(200);
-    await res.json();
+    await call('/v1/responses', body);
     const sent = openai.requests[0];
     expect(sent.path).toBe('/v1/responses');
     expect(sent.raw).toContain(`"instructions":${SYSTEM}`);
@@ -157,12 +145,10 @@ describe('the upstream body of a large request', () => {
   });
 
   it('serializes a small body as before', async () => {
-    const res = await post(
+    await call(
       '/v1/chat/completions',
       '{"model": "agent-gpt", "messages": [{"role": "user", "content": "caf\\u00e9"}]}',
     );
-    expect(res.status).toBe(200);
-    await res.json();
     expect(openai.requests[0].raw).toContain('"messages":[{"role":"user","content":"café"}]');
   });
 });

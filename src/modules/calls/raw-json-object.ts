@@ -6,6 +6,9 @@ import type { JsonObject } from '#src/modules/providers/provider-adapter';
  */
 export const SPLICE_MIN_BYTES = 4096;
 
+/** Test runs freeze the parsed body (read once: `process.env` is a lookup in the environment, every time). */
+const FREEZE_PARSED = process.env.NODE_ENV === 'test';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -88,7 +91,7 @@ export class RawJsonObject {
    * Bytes that are not UTF-8 decode to U+FFFD here as they did for the parser.
    */
   static of(raw: Buffer | undefined, parsed: unknown, minBytes = SPLICE_MIN_BYTES): RawJsonObject | null {
-    if (process.env.NODE_ENV === 'test') deepFreeze(parsed);
+    if (FREEZE_PARSED) deepFreeze(parsed);
     if (!Buffer.isBuffer(raw) || raw.length < minBytes) return null;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
     const body = parsed as JsonObject;
@@ -131,10 +134,11 @@ export class RawJsonObject {
     for (const key of Object.keys(obj)) {
       const value = obj[key];
       const member = this.members.get(key);
-      const json =
-        member !== undefined && member.value === value
-          ? ((spliced = true), this.raw.toString('utf8', member.start, member.end))
-          : JSON.stringify(value);
+      let json: string | undefined;
+      if (member !== undefined && member.value === value) {
+        json = this.raw.toString('utf8', member.start, member.end);
+        spliced = true;
+      } else json = JSON.stringify(value);
       if (json === undefined) continue;
       text += `${text.length > 1 ? ',' : ''}${JSON.stringify(key)}:${json}`;
     }

@@ -91,12 +91,12 @@ export class BedrockNativeMessages implements NativeMessages {
     return { status: 200, body, contentType: 'application/json', usage: null };
   }
 
-  /** Bedrock's body: no `model` nor `stream`, `anthropic_version` and the accepted `anthropic_beta` flags added. */
   /** The body as bytes to sign and send, spliced from the client's where it has them. */
   private bytes(call: NativeMessagesCall): Buffer {
     return Buffer.from(encodeBody(this.body(call), call.source));
   }
 
+  /** Bedrock's body: no `model` nor `stream`, `anthropic_version` and the accepted `anthropic_beta` flags added. */
   private body(call: NativeMessagesCall): JsonObject {
     const { model: _model, stream: _stream, ...rest } = call.body;
     const betas = this.betas.filter(call.betas);
