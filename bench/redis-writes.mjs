@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { cliArgs } from './lib.mjs';
 
-const MODES = ['auto-pipelining', 'plain', 'coalesced'];
+const MODES = ['auto-pipelining', 'plain', 'coalesced', 'encoded'];
 const SCRIPTS = 11;
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function child(mode, inflight, commands) {
-  const coalesce = mode === 'coalesced';
+  const coalesce = mode === 'coalesced' || mode === 'encoded';
   const r = new Redis(REDIS_URL, {
     enableAutoPipelining: mode === 'auto-pipelining',
     enableOfflineQueue: false,
@@ -35,7 +35,17 @@ async function child(mode, inflight, commands) {
     const at = (k) => Number(text.match(new RegExp(`${k}:([0-9.]+)`))[1]);
     return at('used_cpu_sys') + at('used_cpu_user');
   };
-  for (let i = 0; i < 500; i++) await r.s3(...keys, ...args);
+  // `encoded`: the hot scripts' way (src/core/redis/encoded-script.ts): the keys and limits encoded once, a call
+  // adding its own eight values
+  const { HotScript, EncodedArgs } = await import('../dist/src/core/redis/encoded-script.js');
+  const script = new HotScript('s3', 'return 3');
+  const cachedKeys = new EncodedArgs(keys);
+  const cachedLimits = new EncodedArgs(args.slice(8));
+  const send =
+    mode === 'encoded'
+      ? () => script.call(r, 10, [cachedKeys, ...args.slice(0, 8), cachedLimits])
+      : () => r.s3(...keys, ...args);
+  for (let i = 0; i < 500; i++) await send();
   const redis0 = await info();
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
@@ -43,7 +53,7 @@ async function child(mode, inflight, commands) {
   const lane = async () => {
     while (sent < commands) {
       sent++;
-      await r.s3(...keys, ...args);
+      await send();
     }
   };
   await Promise.all(Array.from({ length: inflight }, lane));

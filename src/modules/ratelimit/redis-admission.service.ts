@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import { AppConfig } from '#src/core/config/app-config';
+import { EncodedArgs, HotScript } from '#src/core/redis/encoded-script';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
@@ -28,13 +29,9 @@ import { requestHeaders, tokenHeaders } from '#src/modules/ratelimit/rate-limit-
 
 /** {status, who, now, period choice ×2, a, b, then remaining, reset, used, token reset per subject}. */
 type AdmitReply = [string, ...number[]];
-/** ioredis flattens array arguments one level: the cached key lists go in as they are. */
-type Arg = string | number | readonly (string | number)[];
 
 interface LimitCommands {
-  llmgwAdmit(numKeys: number, ...args: Arg[]): Promise<AdmitReply>;
   llmgwRelease(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  llmgwSettle(numKeys: number, ...args: Arg[]): Promise<(number | string)[]>;
   llmgwRefresh(numKeys: number, ...args: (string | number)[]): Promise<number>;
   llmgwSpendView(...args: (string | number)[]): Promise<[string | null, string]>;
 }
@@ -67,14 +64,18 @@ const PERIOD_WORD = { day: 'Daily', week: 'Weekly', month: 'Monthly' } as const;
 
 /** A subject's part of a script call: its keys, and its limits after the call's own arguments. */
 interface SubjectArgs {
-  keys: readonly string[];
-  limits: readonly (string | number)[];
+  keys: EncodedArgs;
+  limits: EncodedArgs;
 }
 
+/** The two scripts every metered call runs, sent pre-encoded (encoded-script.ts); defined by these names too. */
+const ADMIT = new HotScript('llmgwAdmit', ADMIT_LUA);
+const SETTLE = new HotScript('llmgwSettle', SETTLE_LUA);
+
 /**
- * Script arguments per subject and period(s), built once: the subject object lives as long as its key in the
- * auth cache, and its key names and limits only change with the period, so every call reuses the arrays
- * (building ten key names per call showed in the profile).
+ * Script arguments per subject and period(s), built and encoded once: the subject object lives as long as its key
+ * in the auth cache, and its key names and limits only change with the period, so every call reuses them
+ * (building ten key names per call showed in the profile, and so did encoding them).
  */
 const argCache = new WeakMap<LimitSubject, Map<string, SubjectArgs>>();
 
@@ -107,22 +108,22 @@ function periodKeys(s: LimitSubject, period: string): string[] {
 function admitArgs(s: LimitSubject, c: PeriodCandidates): SubjectArgs {
   // the two periods fix their starts and the end
   return cachedArgs(s, `admit:${c.a}:${c.b}`, () => ({
-    keys: [s.keys.requests, s.keys.tokens, ...periodKeys(s, c.a), ...periodKeys(s, c.b)],
-    limits: [
+    keys: new EncodedArgs([s.keys.requests, s.keys.tokens, ...periodKeys(s, c.a), ...periodKeys(s, c.b)]),
+    limits: new EncodedArgs([
       s.rateLimit ?? -1,
       s.tokensPerMinute ?? -1,
       s.budget === null ? -1 : nanos(s.budget),
       c.startA,
       c.startB,
       c.endB,
-    ],
+    ]),
   }));
 }
 
 /** The settle script's keys (7) and limits (4) of one subject in the period its call was admitted in. */
 function settleArgs(x: LimitSubject, period: string): SubjectArgs {
   return cachedArgs(x, `settle:${period}`, () => ({
-    keys: [
+    keys: new EncodedArgs([
       x.keys.reservations(period),
       x.keys.reservationExpiry(period),
       x.keys.reservedTotal(period),
@@ -130,13 +131,13 @@ function settleArgs(x: LimitSubject, period: string): SubjectArgs {
       x.keys.unbilled(period),
       x.keys.tokens,
       x.keys.alerted(period),
-    ],
-    limits: [
+    ]),
+    limits: new EncodedArgs([
       x.budget !== null ? 1 : 0,
       x.tokensPerMinute !== null ? 1 : 0,
       x.budget === null ? -1 : nanos(x.budget),
       x.thresholds.join(','),
-    ],
+    ]),
   }));
 }
 
@@ -212,8 +213,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       // a counter can vanish again while it is rebuilt (a flush, an expiry): a few rebuilds before giving up
       for (let attempt = 0; attempt < 5; attempt++) {
         const args = subjects.map((s, i) => admitArgs(s, candidates[i]));
-        const reply = await this.cmd.llmgwAdmit(
-          subjects.length * 10,
+        const reply = await ADMIT.call<AdmitReply>(this.redis, subjects.length * 10, [
           ...args.map((a) => a.keys),
           req.callId,
           budget.promptNanos,
@@ -224,7 +224,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
           this.config.budgetReservationTtlMs,
           this.clock.offsetMs,
           ...args.map((a) => a.limits),
-        );
+        ]);
         const [status, who, now] = reply;
         const chosen = subjects.map((s, i) => (reply[3 + i] === 1 ? candidates[i].b : candidates[i].a));
         if (status === 'clock') {
@@ -440,8 +440,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
     const active = subjects.filter((a) => a.subject.budget !== null || a.subject.tokensPerMinute !== null);
     if (active.length === 0) return false;
     const args = active.map(({ subject, period }) => settleArgs(subject, period));
-    const reply = await this.cmd.llmgwSettle(
-      active.length * 7,
+    const reply = await SETTLE.call<(number | string)[]>(this.redis, active.length * 7, [
       ...args.map((a) => a.keys),
       req.callId,
       s.costNanos,
@@ -449,7 +448,7 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
       UNBILLED_TTL_MS,
       this.clock.offsetMs,
       ...args.map((a) => a.limits),
-    );
+    ]);
     let applied = true;
     active.forEach(({ subject: x, period }, i) => {
       if (x.budget === null) return;
