@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * Writes a Server-Sent Events answer to the client as it is produced: the status and headers go out with the
- * first event (so a failure before it is still a normal JSON error), and when the client reads slower than
- * the provider sends, `backpressure()` holds the provider's stream back until the client's socket drains.
+ * first event, in the same socket write (so a failure before it is still a normal JSON error), and when the
+ * client reads slower than the provider sends, `backpressure()` holds the provider's stream back until the
+ * client's socket drains.
  */
 export class SseWriter {
   private started = false;
@@ -61,6 +62,6 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...this.headers(),
     });
-    this.res.flushHeaders();
+    // no flushHeaders(): Node then sends the headers with the first event's text, one write instead of two
   }
 }
