@@ -11,6 +11,9 @@ import { PrivateRedis } from '#test/utils/redis-server';
 /** Echoes what the script received, so a test can compare it with what was meant. */
 const ECHO_LUA = `return {#KEYS, KEYS[1] or '', KEYS[#KEYS] or '', #ARGV, ARGV[1] or '', ARGV[#ARGV] or '', table.concat(ARGV, '|')}`;
 const FAIL_LUA = `return redis.error_reply('ERR refused by the script')`;
+const echo = new HotScript('testEcho', ECHO_LUA);
+const fail = new HotScript('testFail', FAIL_LUA);
+const incr = new HotScript('testIncr', `return redis.call('INCRBY', KEYS[1], ARGV[1])`);
 
 /**
  * The hot scripts' pre-encoded EVALSHA (src/core/redis/encoded-script.ts), on a Redis of the test's own: Redis
@@ -26,9 +29,7 @@ describe('a hot script sent pre-encoded', () => {
     const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'llmgw-encoded-')), REDIS_URL: server.url });
     client = createRedis(config, 'hot') as Redis;
     await waitFor(async () => (client.status === 'ready' ? true : undefined), 10_000, 20);
-    client.defineCommand('testEcho', { lua: ECHO_LUA });
-    client.defineCommand('testFail', { lua: FAIL_LUA });
-    client.defineCommand('testIncr', { lua: `return redis.call('INCRBY', KEYS[1], ARGV[1])` });
+    for (const script of [echo, fail, incr]) script.define(client);
   });
 
   afterAll(async () => {
@@ -49,7 +50,6 @@ describe('a hot script sent pre-encoded', () => {
   };
 
   it('delivers cached parts and per-call values in order, multi-byte text and numbers as ioredis would', async () => {
-    const echo = new HotScript('testEcho', ECHO_LUA);
     const fallbacks = countFallbacks('testEcho');
     const keys = new EncodedArgs(['{t}:a', '{t}:ключ', '{t}:z']);
     const limits = new EncodedArgs([-1, 1.5, '0,5,1', '']);
@@ -83,7 +83,6 @@ describe('a hot script sent pre-encoded', () => {
   });
 
   it('runs a script Redis does not have yet, exactly once, after SCRIPT FLUSH', async () => {
-    const incr = new HotScript('testIncr', `return redis.call('INCRBY', KEYS[1], ARGV[1])`);
     await client.del('{t}:counter');
     await client.script('FLUSH');
     const fallbacks = countFallbacks('testIncr');
@@ -96,7 +95,6 @@ describe('a hot script sent pre-encoded', () => {
   });
 
   it("passes the script's error to the caller, and the connection stays usable", async () => {
-    const fail = new HotScript('testFail', FAIL_LUA);
     await expect(fail.call(client, 0, ['x'])).rejects.toThrow('ERR refused by the script');
     await client.script('FLUSH');
     await expect(fail.call(client, 0, ['x'])).rejects.toThrow('ERR refused by the script');
@@ -110,7 +108,6 @@ describe('a hot script sent pre-encoded', () => {
       seen.push(a);
       return Promise.resolve('via ioredis');
     };
-    const echo = new HotScript('testEcho', ECHO_LUA);
     expect(await echo.call(cluster, 1, [new EncodedArgs(['{t}:a']), 'v', new EncodedArgs([1, 2])])).toBe('via ioredis');
     expect(seen).toEqual([[1, '{t}:a', 'v', 1, 2]]);
   });
@@ -120,7 +117,6 @@ describe('a hot script sent pre-encoded', () => {
     const closed = createRedis(config, 'hot') as Redis;
     await waitFor(async () => (closed.status === 'ready' ? true : undefined), 10_000, 20);
     closed.disconnect();
-    const echo = new HotScript('testEcho', ECHO_LUA);
     await expect(echo.call(closed, 0, ['x'])).rejects.toThrow();
   });
 });

@@ -41,19 +41,24 @@ class EncodedCommand extends Command {
  * that repeat for a key and period (its key names, its limits) are encoded once and reused, so a call adds only
  * its own few values. Replies and errors are ioredis's, unchanged.
  *
- * The script must also be defined on the client under `name` (`defineCommand`): when Redis answers NOSCRIPT (a
- * new connection, a restart, SCRIPT FLUSH; the script did not run) the call is made again through it, which
- * loads the script. A Cluster client always goes through it (it needs the keys to pick a node).
+ * `define` also defines it on the client as ioredis' command `name`: when Redis answers NOSCRIPT (a new
+ * connection, a restart, SCRIPT FLUSH; the script did not run) the call is made again through that, which loads
+ * the script. A Cluster client always goes through it (it needs the keys to pick a node).
  */
 export class HotScript {
   private readonly head: string;
 
   constructor(
     private readonly name: string,
-    lua: string,
+    private readonly lua: string,
   ) {
     const sha = createHash('sha1').update(lua).digest('hex');
     this.head = `$7\r\nevalsha\r\n$40\r\n${sha}\r\n`;
+  }
+
+  /** Defines the script on `client` as ioredis' command `name` (called with the number of keys first). */
+  define(client: RedisClient): void {
+    client.defineCommand(this.name, { lua: this.lua });
   }
 
   call<T>(client: RedisClient, numKeys: number, args: readonly ScriptArg[]): Promise<T> {

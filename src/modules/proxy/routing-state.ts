@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '#src/core/config/app-config';
 import { holdWrites } from '#src/core/redis/coalesced-writes';
+import { EncodedArgs, HotScript } from '#src/core/redis/encoded-script';
 import type { RedisClient } from '#src/core/redis/redis.factory';
 import { HOT_REDIS } from '#src/core/redis/redis.module';
 import { RedisKeys } from '#src/core/redis/redis-keys';
@@ -13,10 +14,11 @@ import { ENDED_LUA, FAILED_LUA, PICK_LUA } from '#src/modules/proxy/routing-stat
 /** A call in flight is forgotten after this long when UPSTREAM_TOTAL_TIMEOUT does not bound calls (a dead pod's). */
 const BUSY_MAX_MS = 10 * 60_000;
 
+/** The scripts of every routed call, sent pre-encoded (encoded-script.ts). */
+const PICK = new HotScript('llmgwRoutePick', PICK_LUA);
+const ENDED = new HotScript('llmgwRouteEnded', ENDED_LUA);
+
 interface RoutingCommands {
-  /** ioredis flattens the array arguments (the cached keys and limits) one level. */
-  llmgwRoutePick(...args: (string | number | readonly (string | number)[])[]): Promise<number[]>;
-  llmgwRouteEnded(busy: string, latency: string, tokens: string, ...args: (string | number)[]): Promise<number>;
   llmgwTargetFailed(failures: string, cooldown: string, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -54,7 +56,9 @@ const STRATEGY_CODE: Record<RoutingStrategy, number> = { weighted: 0, cost: 0, l
 export class RoutingState implements OnModuleInit {
   private readonly logger = new Logger(RoutingState.name);
   private readonly busyMaxMs: number;
-  private readonly pickArgCache = new Map<string, { keys: string[]; args: number[] }>();
+  private readonly pickArgCache = new Map<string, { keys: EncodedArgs; args: EncodedArgs }>();
+  /** Each target's keys for the end of an attempt, encoded once. */
+  private readonly endedKeyCache = new Map<string, EncodedArgs>();
   private seq = 0;
 
   constructor(
@@ -68,8 +72,8 @@ export class RoutingState implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.redis.defineCommand('llmgwRoutePick', { lua: PICK_LUA });
-    this.redis.defineCommand('llmgwRouteEnded', { numberOfKeys: 3, lua: ENDED_LUA });
+    PICK.define(this.redis);
+    ENDED.define(this.redis);
     this.redis.defineCommand('llmgwTargetFailed', { numberOfKeys: 2, lua: FAILED_LUA });
   }
 
@@ -92,8 +96,7 @@ export class RoutingState implements OnModuleInit {
     // a call's first pick is followed by its admission in this turn: both leave in one write
     if (opts.first) holdWrites(this.redis);
     try {
-      const [picked, , ...order] = await this.cmd.llmgwRoutePick(
-        keys.length,
+      const [picked, , ...order] = await PICK.call<number[]>(this.redis, keys.args.length, [
         keys,
         callId,
         opts.first ? 1 : 0,
@@ -101,7 +104,7 @@ export class RoutingState implements OnModuleInit {
         opts.track ? 1 : 0,
         this.busyMaxMs,
         args,
-      );
+      ]);
       return { order: order.map((i) => i - 1), picked: picked - 1 };
     } catch (err) {
       this.logger.warn(
@@ -113,20 +116,24 @@ export class RoutingState implements OnModuleInit {
   }
 
   /**
-   * The pick script's keys (five per candidate) and limits (three), per list of candidates, built once: the
-   * candidates' models live in the alias cache, so a routed call reuses them (ioredis flattens the arrays).
+   * The pick script's keys (five per candidate) and limits (three), per list of candidates, built and encoded once:
+   * the candidates' models live in the alias cache, so a routed call reuses them.
    */
-  private pickArgs(candidates: readonly PickCandidate[]): { keys: string[]; args: number[] } {
+  private pickArgs(candidates: readonly PickCandidate[]): { keys: EncodedArgs; args: EncodedArgs } {
     let id = '';
     for (const c of candidates) id += `${c.model.id}:${c.priority}:${c.model.rpmLimit}:${c.model.tpmLimit},`;
     let built = this.pickArgCache.get(id);
     if (!built) {
       built = {
-        keys: candidates.flatMap(({ model }) => {
-          const k = this.keys.target(model.id);
-          return [k.cooldown, k.busy, k.latency, k.quotaRequests, k.quotaTokens];
-        }),
-        args: candidates.flatMap(({ model, priority }) => [priority, model.rpmLimit ?? -1, model.tpmLimit ?? -1]),
+        keys: new EncodedArgs(
+          candidates.flatMap(({ model }) => {
+            const k = this.keys.target(model.id);
+            return [k.cooldown, k.busy, k.latency, k.quotaRequests, k.quotaTokens];
+          }),
+        ),
+        args: new EncodedArgs(
+          candidates.flatMap(({ model, priority }) => [priority, model.rpmLimit ?? -1, model.tpmLimit ?? -1]),
+        ),
       };
       if (this.pickArgCache.size >= 1000) this.pickArgCache.clear();
       this.pickArgCache.set(id, built);
@@ -139,24 +146,22 @@ export class RoutingState implements OnModuleInit {
    * target's average (`ttfbMs`), and its tokens to the provider quota. Off the answer's path.
    */
   ended(model: ResolvedModel, callId: string, outcome: { ttfbMs: number | null; tokens: number }): void {
-    const k = this.keys.target(model.id);
+    let keys = this.endedKeyCache.get(model.id);
+    if (!keys) {
+      const k = this.keys.target(model.id);
+      keys = new EncodedArgs([k.busy, k.latency, k.quotaTokens]);
+      if (this.endedKeyCache.size >= 1000) this.endedKeyCache.clear();
+      this.endedKeyCache.set(model.id, keys);
+    }
     // the settle (or a retry's pick) follows in this turn: both leave in one write
     holdWrites(this.redis);
-    this.cmd
-      .llmgwRouteEnded(
-        k.busy,
-        k.latency,
-        k.quotaTokens,
-        callId,
-        outcome.ttfbMs ?? -1,
-        model.tpmLimit !== null ? outcome.tokens : 0,
-      )
-      .catch((err: unknown) =>
+    ENDED.call(this.redis, 3, [keys, callId, outcome.ttfbMs ?? -1, model.tpmLimit !== null ? outcome.tokens : 0]).catch(
+      (err: unknown) =>
         this.logger.warn(
           { err: { message: (err as Error).message }, model: model.name },
           'recording an attempt failed',
         ),
-      );
+    );
   }
 
   /** Gives back what a pick took (the call was refused after it): the quota request slot and the in-flight count. */

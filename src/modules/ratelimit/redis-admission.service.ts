@@ -68,7 +68,7 @@ interface SubjectArgs {
   limits: EncodedArgs;
 }
 
-/** The two scripts every metered call runs, sent pre-encoded (encoded-script.ts); defined by these names too. */
+/** The two scripts every metered call runs, sent pre-encoded (encoded-script.ts). */
 const ADMIT = new HotScript('llmgwAdmit', ADMIT_LUA);
 const SETTLE = new HotScript('llmgwSettle', SETTLE_LUA);
 
@@ -168,9 +168,9 @@ export class RedisAdmissionService extends AdmissionService implements OnModuleI
 
   onModuleInit(): void {
     // subjects vary (the key, its team): the number of keys is passed with each call
-    this.redis.defineCommand('llmgwAdmit', { lua: ADMIT_LUA });
+    ADMIT.define(this.redis);
     this.redis.defineCommand('llmgwRelease', { lua: RELEASE_LUA });
-    this.redis.defineCommand('llmgwSettle', { lua: SETTLE_LUA });
+    SETTLE.define(this.redis);
     this.redis.defineCommand('llmgwRefresh', { lua: REFRESH_LUA });
     this.redis.defineCommand('llmgwSpendView', { numberOfKeys: 4, lua: SPEND_VIEW_LUA });
   }
