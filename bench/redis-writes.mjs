@@ -1,5 +1,6 @@
-// What the hot Redis client's way of writing costs per command: ioredis auto-pipelining against plain writes
-// and against writes coalesced by corking the socket. Each mode is a child process running the admission's
+// What the hot Redis client's way of writing costs per command: ioredis auto-pipelining against plain writes,
+// against writes coalesced by corking the socket, and coalesced writes of a pre-encoded EVALSHA (`encoded`, the
+// hot scripts' way since the tenth session; needs a build). Each mode is a child process running the admission's
 // shape of command (EVALSHA, 10 keys, 14 arguments) with as many Lua scripts defined as the gateway's hot
 // client has (11), one at a time and 16 in flight. Modes take turns, round after round, so the machine's
 // drift falls on all of them alike. Reports medians of the caller's CPU, wall time and Redis's CPU per command.
