@@ -6,7 +6,15 @@ import { ApiKeyAuthService } from '#src/modules/keys/api-key-auth.service';
 import { ModelResolver } from '#src/modules/models/model-resolver.service';
 import { createKey } from '#test/factories/gateway-fixtures';
 import { BudgetUpstream } from '#test/limits/budget-upstream';
-import { type BudgetModel, MESSAGES, createBudgetModel, ledger, waitForBilled } from '#test/limits/budget-helpers';
+import {
+  type BudgetModel,
+  MESSAGES,
+  billed,
+  createBudgetModel,
+  ledger,
+  usdToNanos,
+  waitForBilled,
+} from '#test/limits/budget-helpers';
 import { startApi, type TestApp } from '#test/utils/app';
 import { PrivateRedis } from '#test/utils/redis-server';
 import { resetState } from '#test/utils/reset';
@@ -151,6 +159,24 @@ describe('budget state in Redis', () => {
     expect(withMany.hgetall ?? 0).toBe(0);
     // the running total still counts every open reservation against the budget
     expect((await ledger(redis, api, key.id)).reservedTotal).toBe((await ledger(redis, api, key.id)).reserved);
+  });
+
+  it('admits and settles through scripts Redis lost (SCRIPT FLUSH, as after a restart): loaded again, each call counted once', async () => {
+    const key = await createKey(api, { monthlyBudget: '1000', rateLimit: 1000 });
+    for (let i = 0; i < 2; i++) expect(await chat(api, key.key, m.model)).toBe(200);
+    await waitForBilled(api, key.id, 2);
+    await redis.script('FLUSH');
+    await redis.config('RESETSTAT');
+    for (let i = 0; i < 3; i++) expect(await chat(api, key.key, m.model)).toBe(200);
+    await waitForBilled(api, key.id, 5);
+    const counts = await commandCounts(redis);
+    // the pre-encoded EVALSHA met NOSCRIPT, and ioredis' own command loaded the scripts with EVAL
+    expect(counts.eval ?? 0).toBeGreaterThanOrEqual(2);
+    const l = await ledger(redis, api, key.id);
+    expect(l.spend).toBe(usdToNanos((await billed(api, key.id)).sumUsd));
+    expect(l.reserved).toBe(0);
+    expect(l.reservedTotal).toBe(0);
+    expect(await redis.zcard(api.get(RedisKeys).apiKey(key.id).requests)).toBe(5);
   });
 
   it('gives back the slot and reservation of an admission that timed out on the gateway side', async () => {
