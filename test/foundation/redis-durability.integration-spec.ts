@@ -1,4 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '#src/core/config/app-config';
+import { createLogger } from '#src/core/logging/logger';
+import { RedisDurabilityCheck } from '#src/core/redis/redis-durability.check';
+import { closeRedis, createRedis } from '#src/core/redis/redis.factory';
 import { startApi, type TestApp } from '#test/utils/app';
+import { LogCapture } from '#test/utils/log-capture';
 import { PrivateRedis } from '#test/utils/redis-server';
 
 const EVICTION = /maxmemory-policy is 'allkeys-lru', not 'noeviction'/;
@@ -30,6 +38,26 @@ describe('Redis settings check at start-up', () => {
     const log = await startupLog(['--maxmemory-policy', 'allkeys-lru', '--save', '3600 1']);
     expect(log).toMatch(EVICTION);
     expect(log).not.toMatch(NO_PERSISTENCE);
+  });
+
+  it('reads the settings when start-up reaches the check before the hot client has connected', async () => {
+    const redis = await PrivateRedis.start(['--maxmemory-policy', 'allkeys-lru', '--save', '3600 1']);
+    const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'llmgw-durability-')), REDIS_URL: redis.url });
+    const logs = new LogCapture();
+    // a new hot client is still connecting, and it has no offline queue: a command now would be refused
+    const client = createRedis(config, 'hot');
+    try {
+      expect(client.status).not.toBe('ready');
+      await new RedisDurabilityCheck(
+        client,
+        createLogger({ level: 'info', pod: 'p', destination: logs }),
+      ).onApplicationBootstrap();
+      expect(logs.text()).toMatch(EVICTION);
+      expect(logs.text()).not.toMatch(UNCHECKED);
+    } finally {
+      await closeRedis(client);
+      await redis.stop();
+    }
   });
 
   it('starts anyway when CONFIG is disabled, saying the settings were not checked', async () => {

@@ -35,6 +35,24 @@ function pairs(reply: unknown): Record<string, string> {
   return out;
 }
 
+/** How long start-up waits for the hot client's connection before reading the settings (it has no offline queue). */
+const READY_WAIT_MS = 2_000;
+
+/** Resolves once `client` is ready, or after `ms` (a command then fails as it would have). */
+function whenReady(client: RedisClient, ms: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    client.once('ready', done);
+  });
+}
+
 /**
  * At start-up, warns (once per process) when Redis would evict keys or loses everything on restart.
  * Managed Redis services often disable or rename CONFIG: then the check logs that it could not look
@@ -49,6 +67,8 @@ export class RedisDurabilityCheck implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     let settings: Record<string, string>;
+    // the hot client may still be connecting, and it refuses commands until then
+    await whenReady(this.redis, READY_WAIT_MS);
     try {
       const [policy, save, aof] = await Promise.all(
         ['maxmemory-policy', 'save', 'appendonly'].map((name) => this.redis.call('CONFIG', 'GET', name)),
