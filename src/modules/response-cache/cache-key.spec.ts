@@ -15,6 +15,11 @@ describe('response cache key', () => {
     );
   });
 
+  it('is the SHA-256 (hex) of the canonical scope, model, API and body, as every pod of any version computes it', () => {
+    // fixed: a rolling deploy whose pods computed other keys would miss every entry the old pods stored
+    expect(cacheKeyOf(base)).toBe('79d6b4900aee05f0e4f6b183e5885ee4972f2f57473a89cd8f496e0f59336a03');
+  });
+
   it('ignores key order, stream, stream_options, user and metadata', () => {
     const same = cacheKeyOf({
       ...base,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallEndpoint } from '#src/modules/calls/call-event';
 import type { CacheScope } from '#src/modules/response-cache/cache-setting';
 
@@ -37,5 +37,5 @@ export function cacheKeyOf(parts: CacheKeyParts): string {
     api: parts.api,
     body,
   });
-  return createHash('sha256').update(material).digest('hex');
+  return hash('sha256', material, 'hex');
 }
