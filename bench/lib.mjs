@@ -49,6 +49,27 @@ export async function until(what, fn, timeoutMs = 30_000, stepMs = 100) {
   }
 }
 
+/**
+ * Pins the Redis server at REDIS_URL (all its threads) to `cpu` when it runs on this machine, so it does not run on
+ * the gateway's core; returns what restores its affinity (a no-op when Redis is elsewhere or taskset failed).
+ */
+export async function pinLocalRedis(cpu) {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const pid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
+    const before = pid && /affinity list: (\S+)/.exec(execFileSync('taskset', ['-cp', pid], { encoding: 'utf8' }))?.[1];
+    if (!before) return { pinned: false, restore: () => {} };
+    execFileSync('taskset', ['-a', '-cp', String(cpu), pid], { stdio: 'ignore' });
+    return { pinned: true, restore: () => execFileSync('taskset', ['-a', '-cp', before, pid], { stdio: 'ignore' }) };
+  } catch {
+    // Redis on another machine (its pid is not ours to pin), or no taskset
+    return { pinned: false, restore: () => {} };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Child processes, each optionally pinned to one CPU; their last output is kept for error reports. */
 export class Processes {
   children = [];

@@ -9,8 +9,8 @@
 //
 // `--profile DIR` writes a V8 CPU profile of the gateway there (open it in Chrome DevTools).
 //
-// Pinning: the process under test (floor or gateway) runs on CPU 0; this driver, the upstream and the
-// worker on CPU 1. Needs `npm run build` first, PostgreSQL and Redis on their default local addresses.
+// Pinning: the process under test (floor or gateway) runs on CPU 0; this driver, the upstream, the worker and a
+// local Redis server (for the run, its affinity restored after; `--no-pin-redis` leaves it) on CPU 1. Needs `npm run build` first, PostgreSQL and Redis on their default local addresses.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -26,6 +26,7 @@ import {
   cliIn,
   freePort,
   keyOf,
+  pinLocalRedis,
   Processes,
   REDIS_URL,
   ROOT,
@@ -49,6 +50,10 @@ const OUT = option(
   join(ROOT, 'bench', 'results', `proxy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
 );
 const PIN = cpus().length >= 2 && !flag('no-pin');
+// with PIN, a Redis server on this machine runs on the load's core, not the gateway's (the gateway alone on its
+// core, as the issue's rig has it; in production Redis is another machine); `--no-pin-redis` leaves it floating
+const PIN_REDIS = PIN && !flag('no-pin-redis');
+let redisPin = { pinned: false, restore: () => {} };
 // `--inline`: the processors (billing, audit flushing) in the API process, as `npm start` runs it; else a worker
 const INLINE = flag('inline');
 // audit records with bodies go to an S3-protocol server (s3rver, in this driver); `--no-s3`: files under DATA_DIR
@@ -274,6 +279,7 @@ async function soak(target, body) {
 
 async function main() {
   if (PIN) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  if (PIN_REDIS) redisPin = await pinLocalRedis(1);
   readFileSync(join(ROOT, 'dist/src/main.js')); // fails early without a build
 
   const upstreamPort = await freePort();
@@ -532,6 +538,7 @@ async function main() {
     node: process.version,
     cpus: cpus().length,
     pinned: PIN,
+    redis_pinned: redisPin.pinned,
     processors: INLINE ? 'in the API process' : 'separate worker',
     audit: S3 ? 's3 (s3rver), with bodies' : 'files, with bodies',
     runs: RUNS,
@@ -594,6 +601,7 @@ async function main() {
 }
 
 async function cleanup() {
+  redisPin.restore();
   await processes.stop(1000);
   await tearDownGateway(STORES);
   for (const stores of compareStores) await tearDownGateway(stores);
