@@ -18,6 +18,8 @@ export type GateMode = 'pass' | 'fail' | 'hold';
 
 export interface StoredObject {
   key: string;
+  /** The object's bytes as stored (gzip). */
+  raw: Buffer;
   /** The object's JSON Lines as stored (gunzipped). */
   text: string;
   lines: Record<string, unknown>[];
@@ -118,6 +120,7 @@ export class TestS3 {
         const text = gunzipSync(raw).toString('utf8');
         objects.push({
           key,
+          raw,
           text,
           lines: text
             .split('\n')
