@@ -2,7 +2,7 @@
 // database and Redis prefix set up through the CLI and removed afterwards.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,10 +58,30 @@ export async function pinLocalRedis(cpu) {
   try {
     await redis.connect();
     const pid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
+    // a Redis in a container reports a pid of its own namespace: pin only a local process that is a Redis server
+    if (!pid || !readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis'))
+      return { pinned: false, restore: () => {} };
     const before = pid && /affinity list: (\S+)/.exec(execFileSync('taskset', ['-cp', pid], { encoding: 'utf8' }))?.[1];
     if (!before) return { pinned: false, restore: () => {} };
     execFileSync('taskset', ['-a', '-cp', String(cpu), pid], { stdio: 'ignore' });
-    return { pinned: true, restore: () => execFileSync('taskset', ['-a', '-cp', before, pid], { stdio: 'ignore' }) };
+    let restored = false;
+    const restore = () => {
+      if (restored) return;
+      restored = true;
+      try {
+        execFileSync('taskset', ['-a', '-cp', before, pid], { stdio: 'ignore' });
+      } catch {
+        // Redis restarted or stopped meanwhile: nothing of ours is left pinned
+      }
+    };
+    // also when the run ends otherwise (an exception, process.exit, Ctrl-C): Redis must not stay on one core
+    process.once('exit', restore);
+    for (const signal of ['SIGINT', 'SIGTERM'])
+      process.once(signal, () => {
+        restore();
+        process.kill(process.pid, signal);
+      });
+    return { pinned: true, restore };
   } catch {
     // Redis on another machine (its pid is not ours to pin), or no taskset
     return { pinned: false, restore: () => {} };
