@@ -61,7 +61,7 @@ export async function pinLocalRedis(cpu) {
     // a Redis in a container reports a pid of its own namespace: pin only a local process that is a Redis server
     if (!pid || !readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis'))
       return { pinned: false, restore: () => {} };
-    const before = pid && /affinity list: (\S+)/.exec(execFileSync('taskset', ['-cp', pid], { encoding: 'utf8' }))?.[1];
+    const before = /affinity list: (\S+)/.exec(execFileSync('taskset', ['-cp', pid], { encoding: 'utf8' }))?.[1];
     if (!before) return { pinned: false, restore: () => {} };
     execFileSync('taskset', ['-a', '-cp', String(cpu), pid], { stdio: 'ignore' });
     let restored = false;

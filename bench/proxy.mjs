@@ -10,7 +10,8 @@
 // `--profile DIR` writes a V8 CPU profile of the gateway there (open it in Chrome DevTools).
 //
 // Pinning: the process under test (floor or gateway) runs on CPU 0; this driver, the upstream, the worker and a
-// local Redis server (for the run, its affinity restored after; `--no-pin-redis` leaves it) on CPU 1. Needs `npm run build` first, PostgreSQL and Redis on their default local addresses.
+// local Redis server (for the run, its affinity restored after; `--no-pin-redis` leaves it) on CPU 1. Needs
+// `npm run build` first, PostgreSQL and Redis on their default local addresses.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';

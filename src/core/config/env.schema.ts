@@ -153,7 +153,7 @@ export const ENV_SCHEMA = {
   LOGGING_SINK_FLUSH_SIZE: v(int(1, 1_000_000), '1000'),
   // flush at least this often
   LOGGING_SINK_FLUSH_INTERVAL: v(duration, '5m'),
-  // gzip level of the audit log objects: 1 fastest (a third of level 6's CPU, objects ~20 % larger), 9 smallest
+  // gzip level of the audit log objects: 1 fastest (about half of level 6's CPU, objects ~20 % larger), 9 smallest
   LOGGING_SINK_GZIP_LEVEL: v(int(1, 9), '1'),
   // keep request and response bodies in audit logs
   LOG_BODIES: v(bool, 'true'),
