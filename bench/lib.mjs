@@ -50,17 +50,30 @@ export async function until(what, fn, timeoutMs = 30_000, stepMs = 100) {
 }
 
 /**
- * Pins the Redis server at REDIS_URL (all its threads) to `cpu` when it runs on this machine, so it does not run on
- * the gateway's core; returns what restores its affinity (a no-op when Redis is elsewhere or taskset failed).
+ * The pid of the Redis server at REDIS_URL when it is a process of this machine, else null (Redis elsewhere, or in a
+ * container: it reports a pid of its own namespace, so only a local process that is a Redis server counts).
  */
-export async function pinLocalRedis(cpu) {
+export async function localRedisPid() {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     const pid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
-    // a Redis in a container reports a pid of its own namespace: pin only a local process that is a Redis server
-    if (!pid || !readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis'))
-      return { pinned: false, restore: () => {} };
+    return pid && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis') ? pid : null;
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Pins the Redis server at REDIS_URL (all its threads) to `cpu` when it runs on this machine, so it does not run on
+ * the gateway's core; returns what restores its affinity (a no-op when Redis is elsewhere or taskset failed).
+ */
+export async function pinLocalRedis(cpu) {
+  const pid = await localRedisPid();
+  if (!pid) return { pinned: false, restore: () => {} };
+  try {
     const before = /affinity list: (\S+)/.exec(execFileSync('taskset', ['-cp', pid], { encoding: 'utf8' }))?.[1];
     if (!before) return { pinned: false, restore: () => {} };
     execFileSync('taskset', ['-a', '-cp', String(cpu), pid], { stdio: 'ignore' });
@@ -83,10 +96,8 @@ export async function pinLocalRedis(cpu) {
       });
     return { pinned: true, restore };
   } catch {
-    // Redis on another machine (its pid is not ours to pin), or no taskset
+    // no taskset
     return { pinned: false, restore: () => {} };
-  } finally {
-    redis.disconnect();
   }
 }
 

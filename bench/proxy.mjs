@@ -27,6 +27,7 @@ import {
   cliIn,
   freePort,
   keyOf,
+  localRedisPid,
   pinLocalRedis,
   Processes,
   REDIS_URL,
@@ -55,6 +56,9 @@ const PIN = cpus().length >= 2 && !flag('no-pin');
 // core, as the issue's rig has it; in production Redis is another machine); `--no-pin-redis` leaves it floating
 const PIN_REDIS = PIN && !flag('no-pin-redis');
 let redisPin = { pinned: false, restore: () => {} };
+// a local Redis server's pid: its CPU time per call is reported (all its clients' work during a row's load: the
+// gateway's scripts, the worker's billing and audit jobs), the cost every gateway pod puts on one shared Redis
+let redisPid = null;
 // `--inline`: the processors (billing, audit flushing) in the API process, as `npm start` runs it; else a worker
 const INLINE = flag('inline');
 // audit records with bodies go to an S3-protocol server (s3rver, in this driver); `--no-s3`: files under DATA_DIR
@@ -112,6 +116,7 @@ const pct = (xs, p) => {
 async function load(target, connections, body, duration = DURATION) {
   await eventLoopP99(target);
   const before = cpuMicros(target.pid);
+  const redisBefore = redisPid ? cpuMicros(redisPid) : NaN;
   const result = await autocannon({
     url: target.url,
     method: 'POST',
@@ -121,12 +126,14 @@ async function load(target, connections, body, duration = DURATION) {
     duration,
   });
   const cpu = cpuMicros(target.pid) - before;
+  const redisCpu = redisPid ? cpuMicros(redisPid) - redisBefore : NaN;
   const loopP99 = await eventLoopP99(target);
   const ok = result['2xx'];
   return {
     requests_per_s: result.requests.total / duration,
     requests: result.requests.total,
     cpu_us: cpu,
+    redis_cpu_us: redisCpu,
     ok,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
@@ -134,6 +141,7 @@ async function load(target, connections, body, duration = DURATION) {
     p90_ms: result.latency.p90,
     p99_ms: result.latency.p99,
     cpu_us_per_request: ok > 0 ? cpu / ok : NaN,
+    redis_cpu_us_per_request: ok > 0 ? redisCpu / ok : NaN,
     event_loop_p99_ms: loopP99,
     rss_mb: rssMb(target.pid),
   };
@@ -157,6 +165,7 @@ function merged(segments) {
     p90_ms: median(segments.map((r) => r.p90_ms)),
     p99_ms: median(segments.map((r) => r.p99_ms)),
     cpu_us_per_request: ok > 0 ? sum('cpu_us') / ok : NaN,
+    redis_cpu_us_per_request: ok > 0 ? sum('redis_cpu_us') / ok : NaN,
     event_loop_p99_ms: segments.some((r) => r.event_loop_p99_ms !== null)
       ? Math.max(...segments.map((r) => r.event_loop_p99_ms ?? 0))
       : null,
@@ -281,6 +290,7 @@ async function soak(target, body) {
 async function main() {
   if (PIN) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   if (PIN_REDIS) redisPin = await pinLocalRedis(1);
+  redisPid = await localRedisPid();
   readFileSync(join(ROOT, 'dist/src/main.js')); // fails early without a build
 
   const upstreamPort = await freePort();
@@ -525,6 +535,7 @@ async function main() {
         p99_ms: of(t.name, 'p99_ms'),
         added_p50_ms: of(t.name, 'p50_ms') - of('direct', 'p50_ms'),
         cpu_us_per_request: Math.round(of(t.name, 'cpu_us_per_request')),
+        redis_cpu_us_per_request: Math.round(of(t.name, 'redis_cpu_us_per_request')),
         event_loop_p99_ms: of(t.name, 'event_loop_p99_ms'),
         non2xx: runs
           .filter((r) => r.target === t.name && r.connections === connections)
@@ -564,12 +575,12 @@ async function main() {
   const lines = [
     `processors: ${report.processors}; audit: ${report.audit}`,
     '',
-    '| target | conns | req/s | p50 ms | p90 ms | p99 ms | added p50 ms | CPU µs/req | loop p99 ms | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | conns | req/s | p50 ms | p90 ms | p99 ms | added p50 ms | CPU µs/req | Redis CPU µs/req | loop p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of summary) {
     lines.push(
-      `| ${s.target} | ${s.connections} | ${s.requests_per_s} | ${s.p50_ms} | ${s.p90_ms} | ${s.p99_ms} | ${s.added_p50_ms.toFixed(2)} | ${s.cpu_us_per_request} | ${ms(s.event_loop_p99_ms)} | ${s.non2xx} |`,
+      `| ${s.target} | ${s.connections} | ${s.requests_per_s} | ${s.p50_ms} | ${s.p90_ms} | ${s.p99_ms} | ${s.added_p50_ms.toFixed(2)} | ${s.cpu_us_per_request} | ${Number.isNaN(s.redis_cpu_us_per_request) ? '' : s.redis_cpu_us_per_request} | ${ms(s.event_loop_p99_ms)} | ${s.non2xx} |`,
     );
   }
   lines.push(
