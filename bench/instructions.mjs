@@ -3,7 +3,7 @@
 // CPU time per call (which moves 10-20 % between runs on this machine) cannot.
 //
 // `node bench/instructions.mjs [--calls N] [--warmup N] [--concurrency C] [--body-kb N] [--messages-stream] [--inline]
-// [--compare DIR]`
+// [--compare DIR] [--node-flags "F"]`
 // needs a build, PostgreSQL, Redis and valgrind. Each build gets its own database and Redis prefix; its API
 // process runs under callgrind with instrumentation off until the warm-up is done, then on for the measured
 // calls only (every thread of the process counted: JavaScript, libuv, V8's helpers), then off again. The
@@ -34,6 +34,9 @@ const WARMUP = Number(option('warmup', 1500));
 const CONCURRENCY = Number(option('concurrency', 1));
 const INLINE = flag('inline');
 const COMPARE = option('compare', null);
+// `--node-flags "F G"`: V8/Node flags for this checkout's gateway only (not the `--compare` build's): a flag measured
+// against a run without it
+const NODE_FLAGS = option('node-flags', '').split(' ').filter(Boolean);
 const processes = new Processes(false);
 const stores = [];
 
@@ -103,6 +106,7 @@ async function measure(root, label, upstreamUrl) {
       '--separate-threads=yes',
       `--callgrind-out-file=${out}/callgrind.out`,
       'node',
+      ...(root === ROOT ? NODE_FLAGS : []),
       join(root, 'dist/src/main.js'),
     ],
     { ...env, ...slow, GATEWAY_HTTP_PORT: String(port) },
