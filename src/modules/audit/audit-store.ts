@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '#src/core/config/app-config';
@@ -21,12 +21,6 @@ export const AUDIT_STORE = Symbol('AUDIT_STORE');
 
 /** Connecting to S3 fails after this (or the request timeout, if shorter). */
 const CONNECT_TIMEOUT_MS = 10_000;
-
-/** The gzip stream an object is written through, at LOGGING_SINK_GZIP_LEVEL. */
-function gzipOf(config: AppConfig): () => Gzip {
-  const level = config.env.LOGGING_SINK_GZIP_LEVEL;
-  return () => createGzip({ level });
-}
 
 /** Pages of records as a newline-terminated text stream, for gzip. */
 function jsonLines(pages: AsyncIterable<string[]>): Readable {
@@ -47,11 +41,12 @@ export class S3AuditStore implements AuditStore {
   readonly kind = 's3';
   private readonly client: S3Client;
   private readonly bucket: string;
-  private readonly gzip: () => Gzip;
+  /** LOGGING_SINK_GZIP_LEVEL */
+  private readonly gzipLevel: number;
 
   constructor(config: AppConfig) {
     const env = config.env;
-    this.gzip = gzipOf(config);
+    this.gzipLevel = env.LOGGING_SINK_GZIP_LEVEL;
     this.bucket = env.LOGGING_SINK_S3_BUCKET;
     this.client = new S3Client({
       region: env.LOGGING_SINK_S3_REGION,
@@ -73,12 +68,16 @@ export class S3AuditStore implements AuditStore {
   async put(key: string, lines: AsyncIterable<string[]>): Promise<void> {
     const chunks: Buffer[] = [];
     let length = 0;
-    await pipeline(jsonLines(lines), this.gzip(), async (compressed: AsyncIterable<Buffer>) => {
-      for await (const chunk of compressed) {
-        chunks.push(chunk);
-        length += chunk.length;
-      }
-    });
+    await pipeline(
+      jsonLines(lines),
+      createGzip({ level: this.gzipLevel }),
+      async (compressed: AsyncIterable<Buffer>) => {
+        for await (const chunk of compressed) {
+          chunks.push(chunk);
+          length += chunk.length;
+        }
+      },
+    );
     const body = Buffer.concat(chunks, length);
     chunks.length = 0;
     await this.client.send(
@@ -105,11 +104,12 @@ export class S3AuditStore implements AuditStore {
 export class FileAuditStore implements AuditStore {
   readonly kind = 'file';
   readonly root: string;
-  private readonly gzip: () => Gzip;
+  /** LOGGING_SINK_GZIP_LEVEL */
+  private readonly gzipLevel: number;
 
   constructor(config: AppConfig) {
     this.root = resolve(config.env.DATA_DIR, 'logs');
-    this.gzip = gzipOf(config);
+    this.gzipLevel = config.env.LOGGING_SINK_GZIP_LEVEL;
   }
 
   async put(key: string, lines: AsyncIterable<string[]>): Promise<void> {
@@ -119,7 +119,7 @@ export class FileAuditStore implements AuditStore {
     const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
     try {
       const out = createWriteStream(tmp, { flush: true });
-      await pipeline(jsonLines(lines), this.gzip(), out);
+      await pipeline(jsonLines(lines), createGzip({ level: this.gzipLevel }), out);
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true });
