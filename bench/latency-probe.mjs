@@ -1,9 +1,19 @@
 // Where a lone call's added latency goes: sequential requests (one at a time) through the gateway and
 // directly to the fake upstream, non-streamed and streamed, with the gateway's x-gateway-overhead-ms.
 // `node bench/latency-probe.mjs [--samples N] [--inline]`; needs a build, PostgreSQL and Redis.
-import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { cli, cliArgs, freePort, keyOf, Processes, runBench, setUpGateway, tearDownGateway, until } from './lib.mjs';
+import {
+  cli,
+  cliArgs,
+  freePort,
+  keyOf,
+  Processes,
+  runBench,
+  setUpGateway,
+  tearDownGateway,
+  timedPost,
+  until,
+} from './lib.mjs';
 
 const { flag, option } = cliArgs();
 const SAMPLES = Number(option('samples', 400));
@@ -20,14 +30,10 @@ const median = (xs) => {
 const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)];
 
 async function sample(url, headers, body, stream) {
-  const t0 = performance.now();
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const tHeaders = performance.now() - t0;
-  let first = NaN;
-  for await (const chunk of res.body) if (Number.isNaN(first) && chunk.length > 0) first = performance.now() - t0;
-  const total = performance.now() - t0;
-  if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-  return { headers: tHeaders, first, total, overhead: Number(res.headers['x-gateway-overhead-ms'] ?? NaN), stream };
+  const r = await timedPost(url, headers, body);
+  if (r.status !== 200) throw new Error(`status ${r.status}`);
+  const overhead = Number(r.responseHeaders['x-gateway-overhead-ms'] ?? NaN);
+  return { headers: r.headersMs, first: r.first, total: r.total, overhead, stream };
 }
 
 async function main() {

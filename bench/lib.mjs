@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { request } from 'undici';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PG_ROOT = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -327,4 +329,18 @@ export async function tearDownGateway({ dbName, prefix, dataDir }) {
   }
   await dropDatabase(dbName);
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * One JSON POST timed at the client: its wall-clock start (`at`, ms since the epoch), then ms to the response's
+ * headers, to the body's first byte and to its end; the status and the response's headers.
+ */
+export async function timedPost(url, headers, body) {
+  const at = performance.timeOrigin + performance.now();
+  const t0 = performance.now();
+  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const headersMs = performance.now() - t0;
+  let first = NaN;
+  for await (const chunk of res.body) if (Number.isNaN(first) && chunk.length > 0) first = performance.now() - t0;
+  return { at, headersMs, first, total: performance.now() - t0, status: res.statusCode, responseHeaders: res.headers };
 }

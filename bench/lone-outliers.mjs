@@ -8,9 +8,19 @@
 // `node bench/lone-outliers.mjs [--samples N] [--over MS] [--node-flags "F"] > bench/results/lone-outliers-DATE.json`;
 // needs a build, PostgreSQL and Redis.
 import { readFileSync, rmSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { cli, cliArgs, freePort, keyOf, Processes, runBench, setUpGateway, tearDownGateway, until } from './lib.mjs';
+import {
+  cli,
+  cliArgs,
+  freePort,
+  keyOf,
+  Processes,
+  runBench,
+  setUpGateway,
+  tearDownGateway,
+  timedPost,
+  until,
+} from './lib.mjs';
 
 const { option } = cliArgs();
 const SAMPLES = Number(option('samples', 3000));
@@ -26,13 +36,9 @@ const processes = new Processes(true);
 const out = (name) => `${STORES.dataDir}-${name}-stalls.json`;
 
 async function sample(url, headers, body) {
-  const at = performance.timeOrigin + performance.now();
-  const t0 = performance.now();
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  let first = NaN;
-  for await (const chunk of res.body) if (Number.isNaN(first) && chunk.length > 0) first = performance.now() - t0;
-  if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-  return { at, first };
+  const r = await timedPost(url, headers, body);
+  if (r.status !== 200) throw new Error(`status ${r.status}`);
+  return r;
 }
 
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
